@@ -1,0 +1,38 @@
+# ferry's developer entry points. `make test` is the one command CI runs.
+GO      ?= go
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
+LDFLAGS := -s -w -X github.com/ferrycd/ferry/internal/version.Version=$(VERSION)
+
+.PHONY: all build generate verify-generated controlplane lint test dev
+
+all: build
+
+## build: the ferry binary in bin/ferry
+build:
+	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ferry ./cmd/ferry
+
+## generate: deepcopy functions and CRDs from api/ (controller-gen, pinned)
+generate:
+	bash hack/generate.sh
+
+## verify-generated: fail when api/ changed but the generated files did not
+verify-generated:
+	bash hack/verify-generated.sh
+
+## controlplane: build and cache etcd, kube-apiserver and the simulated cluster
+controlplane:
+	$(GO) run ./hack/controlplane
+
+## lint: gofmt and go vet
+lint:
+	@bad=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$bad" ]; then echo "gofmt needed:"; echo "$$bad"; exit 1; fi
+	$(GO) vet ./...
+
+## test: everything CI checks: generated files, lint, then every test against
+## a real control plane (built once and cached on first use)
+test: verify-generated lint controlplane
+	$(GO) test -timeout 45m ./...
+
+## dev: ferry dev on the bundled example
+dev:
+	$(GO) run ./cmd/ferry dev --sync ./examples --path apps/development

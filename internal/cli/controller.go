@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	"github.com/ferrycd/ferry/internal/controller"
+)
+
+func newControllerCommand(g *globals) *cobra.Command {
+	opts := controller.Options{}
+	var controllers string
+	var devLogs bool
+	cmd := &cobra.Command{
+		Use:   "controller",
+		Short: "Run ferry's controllers against a cluster",
+		Long: `Run every ferry controller in one process against the cluster of the
+current kubeconfig (or in-cluster configuration), with one shared cache,
+leader election, health probes, Prometheus metrics and the artifact server.`,
+		Example: `  # Run all controllers against the current kubeconfig context
+  ferry controller --storage-path ./.ferry/artifacts
+
+  # Run only the Git source controller
+  ferry controller --controllers gitrepository`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			setupLogging(devLogs)
+			if controllers != "" {
+				opts.Controllers = strings.Split(controllers, ",")
+			}
+			cfg, err := g.restConfig()
+			if err != nil {
+				return err
+			}
+			mgr, err := controller.NewManager(cmd.Context(), cfg, opts)
+			if err != nil {
+				return err
+			}
+			names, _ := controller.Selected(opts.Controllers)
+			ctrl.Log.Info("starting ferry controllers", "controllers", names)
+			if err := mgr.Start(cmd.Context()); err != nil {
+				return fmt.Errorf("running the controllers: %w", err)
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&controllers, "controllers", "", "comma-separated controllers to run ("+strings.Join(controller.Names, ", ")+"); empty runs all")
+	f.StringVar(&opts.MetricsAddr, "metrics-addr", ":8080", "address of the Prometheus /metrics endpoint; 0 turns it off")
+	f.StringVar(&opts.HealthAddr, "health-addr", ":9440", "address of the /healthz and /readyz endpoints; 0 turns them off")
+	f.BoolVar(&opts.LeaderElection, "enable-leader-election", false, "make sure only one replica reconciles at a time")
+	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
+	f.StringVar(&opts.StoragePath, "storage-path", "/data", "directory where source artifacts are stored")
+	f.StringVar(&opts.StorageAddr, "storage-addr", ":9790", "address the artifact server listens on")
+	f.StringVar(&opts.StorageAdvAddr, "storage-adv-addr", "", "host[:port] written into artifact URLs (default: the listening address)")
+	f.IntVar(&opts.Concurrent, "concurrent", 4, "how many objects of one kind reconcile at once")
+	f.BoolVar(&devLogs, "log-dev", false, "human-readable logs instead of JSON")
+	return cmd
+}
+
+// setupLogging sends controller-runtime's and client-go's logs through one
+// zap logger: JSON by default, console format for people.
+func setupLogging(dev bool) {
+	logger := zap.New(zap.UseDevMode(dev))
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
+}

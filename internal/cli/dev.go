@@ -1,0 +1,357 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/log/zap"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/api/meta"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/config"
+	"github.com/ferrycd/ferry/internal/controller"
+	"github.com/ferrycd/ferry/internal/controlplane"
+	"github.com/ferrycd/ferry/internal/gitserver"
+)
+
+// devOptions are the flags of `ferry dev`.
+type devOptions struct {
+	sync          string
+	path          string
+	branch        string
+	name          string
+	interval      time.Duration
+	stateDir      string
+	kubeconfigOut string
+}
+
+func newDevCommand(g *globals) *cobra.Command {
+	o := &devOptions{}
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run a local simulated cluster with ferry's controllers, no cluster needed",
+		Long: `Dev starts a local simulated Kubernetes cluster (etcd, kube-apiserver,
+kube-controller-manager, kube-scheduler and kwok nodes), installs ferry's CRDs,
+runs every controller in this process and writes a kubeconfig for kubectl and
+ferry. With --sync it also syncs a Git repository into the cluster: a local
+checkout is served to the controller over smart HTTP, so a commit there is
+applied after 'ferry reconcile kustomization flux-system --with-source'.
+
+The first run builds the Kubernetes binaries from source (about 12 minutes on
+2 cores) and caches them; later runs start in seconds. Stop with Ctrl-C.`,
+		Example: `  # Sync the bundled example's development overlay
+  ferry dev --sync ./examples --path apps/development
+
+  # Just a local cluster with ferry's controllers
+  ferry dev`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDev(cmd.Context(), g, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.sync, "sync", "", "Git repository to sync: a local checkout (or a directory inside one) or a URL")
+	f.StringVar(&o.path, "path", "./", "directory to apply, relative to --sync")
+	f.StringVar(&o.branch, "branch", "", "branch to sync (default: the checkout's current branch, or main for a URL)")
+	f.StringVar(&o.name, "name", "flux-system", "name of the GitRepository and Kustomization that --sync creates")
+	f.DurationVar(&o.interval, "interval", time.Minute, "how often the synced repository is checked for new commits")
+	f.StringVar(&o.stateDir, "state-dir", ".ferry", "directory for the kubeconfig, artifacts and logs")
+	f.StringVar(&o.kubeconfigOut, "kubeconfig-out", "", "where to write the kubeconfig (default: <state-dir>/kubeconfig)")
+	return cmd
+}
+
+// syncSource is what `--sync` resolved to.
+type syncSource struct {
+	url    string // set for a remote repository
+	repo   string // top of the local checkout
+	path   string // Kustomization path, relative to the repository root
+	branch string
+}
+
+func runDev(ctx context.Context, g *globals, o *devOptions) error {
+	if o.kubeconfigOut == "" {
+		o.kubeconfigOut = filepath.Join(o.stateDir, "kubeconfig")
+	}
+	var src *syncSource
+	if o.sync != "" {
+		var err error
+		if src, err = resolveSync(o); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
+		return fmt.Errorf("creating the state directory: %w", err)
+	}
+	logPath := filepath.Join(o.stateDir, "ferry.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return fmt.Errorf("creating the log file: %w", err)
+	}
+	defer logFile.Close()
+	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(logFile))
+	ctrl.SetLogger(logger)
+	klog.SetLogger(logger)
+
+	g.printf("► starting the local simulated cluster")
+	cp, err := controlplane.Start(ctx, controlplane.Options{Simulated: true, Progress: g.errOut})
+	if err != nil {
+		return fmt.Errorf("starting the local cluster: %w", err)
+	}
+	defer func() {
+		g.printf("► stopping the local cluster")
+		if err := cp.Stop(); err != nil {
+			g.printf("✗ stopping the local cluster: %v", err)
+			return
+		}
+		g.printf("✔ stopped")
+	}()
+	if err := cp.WriteKubeconfig(o.kubeconfigOut); err != nil {
+		return fmt.Errorf("writing the kubeconfig: %w", err)
+	}
+	g.printf("✔ cluster started, kubeconfig written to %s", o.kubeconfigOut)
+
+	c, err := client.New(cp.Config, client.Options{Scheme: controller.Scheme()})
+	if err != nil {
+		return fmt.Errorf("connecting to the local cluster: %w", err)
+	}
+	if err := config.InstallCRDs(ctx, c); err != nil {
+		return err
+	}
+	g.printf("✔ CRDs installed")
+
+	storage := filepath.Join(o.stateDir, "artifacts")
+	if err := os.RemoveAll(storage); err != nil {
+		return fmt.Errorf("clearing old artifacts: %w", err)
+	}
+	mgrCtx, stopMgr := context.WithCancel(ctx)
+	defer stopMgr()
+	mgr, err := controller.NewManager(mgrCtx, cp.Config, controller.Options{
+		StoragePath: storage,
+		StorageAddr: "127.0.0.1:0",
+		MetricsAddr: "0",
+		HealthAddr:  "0",
+	})
+	if err != nil {
+		return err
+	}
+	mgrDone := make(chan error, 1)
+	go func() { mgrDone <- mgr.Start(mgrCtx) }()
+	defer func() {
+		stopMgr()
+		if err := <-mgrDone; err != nil {
+			g.printf("✗ controllers stopped with an error: %v", err)
+		}
+	}()
+	g.printf("✔ controllers running (%s), logs in %s", strings.Join(controller.Names, ", "), logPath)
+
+	if src != nil {
+		if src.repo != "" {
+			server, err := serveCheckout(src, logFile)
+			if err != nil {
+				return err
+			}
+			defer server.Close()
+		}
+		if err := createSync(ctx, c, o, src); err != nil {
+			return err
+		}
+		g.printf("► syncing %s (branch %s, path %s)", displaySource(src), src.branch, src.path)
+		g.reportFirstSync(ctx, c, o.name)
+	}
+
+	g.printf("")
+	g.printf("Use the cluster from another terminal:")
+	g.printf("  export KUBECONFIG=%s", absOr(o.kubeconfigOut))
+	g.printf("  kubectl get deployments -A")
+	g.printf("  ferry get kustomizations")
+	if src != nil {
+		g.printf("  ferry reconcile kustomization %s --with-source   # after a commit", o.name)
+	}
+	g.printf("")
+	g.printf("✔ ferry dev is ready (Ctrl-C stops it)")
+
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-mgrDone:
+		mgrDone <- err
+		if err != nil {
+			return fmt.Errorf("the controllers stopped: %w", err)
+		}
+		return errors.New("the controllers stopped unexpectedly")
+	}
+}
+
+// resolveSync works out what --sync and --path point at before anything is
+// started, so a typo fails in a second rather than after the cluster starts.
+func resolveSync(o *devOptions) (*syncSource, error) {
+	if isRemoteURL(o.sync) {
+		branch := o.branch
+		if branch == "" {
+			branch = "main"
+		}
+		return &syncSource{url: o.sync, path: cleanRepoPath("", o.path), branch: branch}, nil
+	}
+	dir, err := filepath.Abs(o.sync)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--sync %s: not a directory", o.sync)
+	}
+	top, err := gitOutput(dir, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return nil, fmt.Errorf("--sync %s is not inside a Git repository: run 'git init && git add -A && git commit -m init' there first", o.sync)
+	}
+	prefix, err := gitOutput(dir, "rev-parse", "--show-prefix")
+	if err != nil {
+		return nil, err
+	}
+	branch := o.branch
+	if branch == "" {
+		if branch, err = gitOutput(dir, "rev-parse", "--abbrev-ref", "HEAD"); err != nil || branch == "HEAD" {
+			return nil, fmt.Errorf("--sync %s: the checkout has no current branch (detached HEAD or no commit yet); pass --branch", o.sync)
+		}
+	}
+	src := &syncSource{repo: top, path: cleanRepoPath(prefix, o.path), branch: branch}
+	if strings.HasPrefix(src.path, "../") || src.path == ".." {
+		return nil, fmt.Errorf("--path %s leaves the repository", o.path)
+	}
+	if fi, err := os.Stat(filepath.Join(top, filepath.FromSlash(src.path))); err != nil || !fi.IsDir() {
+		return nil, fmt.Errorf("--path %s: no such directory in %s", o.path, o.sync)
+	}
+	return src, nil
+}
+
+// cleanRepoPath joins the checkout's sub-directory prefix and --path into a
+// Flux Kustomization path ("./apps/dev").
+func cleanRepoPath(prefix, p string) string {
+	cleaned := path.Clean(path.Join(filepath.ToSlash(prefix), filepath.ToSlash(p)))
+	if cleaned == "." {
+		return "./"
+	}
+	return "./" + cleaned
+}
+
+func isRemoteURL(s string) bool {
+	for _, scheme := range []string{"http://", "https://", "ssh://"} {
+		if strings.HasPrefix(s, scheme) {
+			return true
+		}
+	}
+	return false
+}
+
+// serveCheckout serves the local checkout over smart HTTP on loopback; only
+// that one repository is reachable, through a link in a private directory.
+func serveCheckout(src *syncSource, stderr *os.File) (*gitserver.Server, error) {
+	root, err := os.MkdirTemp("", "ferry-dev-git-")
+	if err != nil {
+		return nil, err
+	}
+	name := filepath.Base(src.repo)
+	if err := os.Symlink(src.repo, filepath.Join(root, name)); err != nil {
+		return nil, fmt.Errorf("preparing to serve %s: %w", src.repo, err)
+	}
+	server := gitserver.New(root)
+	server.Stderr = stderr
+	if _, err := server.Start(); err != nil {
+		return nil, fmt.Errorf("serving %s over HTTP: %w", src.repo, err)
+	}
+	src.url = server.RepoURL(name)
+	return server, nil
+}
+
+// createSync creates (or updates) the namespace, GitRepository and
+// Kustomization that sync the repository, as `flux bootstrap` would.
+func createSync(ctx context.Context, c client.Client, o *devOptions, src *syncSource) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: defaultNamespace}}
+	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating namespace %s: %w", defaultNamespace, err)
+	}
+	interval := metav1.Duration{Duration: o.interval}
+	gr := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: defaultNamespace}}
+	if _, err := controllerutil.CreateOrUpdate(ctx, c, gr, func() error {
+		gr.Spec.URL = src.url
+		gr.Spec.Interval = interval
+		gr.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: src.branch}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("creating GitRepository %s: %w", o.name, err)
+	}
+	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: defaultNamespace}}
+	if _, err := controllerutil.CreateOrUpdate(ctx, c, ks, func() error {
+		ks.Spec.Interval = interval
+		ks.Spec.Path = src.path
+		ks.Spec.Prune = true
+		ks.Spec.SourceRef = kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: o.name}
+		return nil
+	}); err != nil {
+		return fmt.Errorf("creating Kustomization %s: %w", o.name, err)
+	}
+	return nil
+}
+
+// reportFirstSync waits for the first outcome of the synced Kustomization and
+// prints it; a failure is reported but does not stop ferry dev, so the user
+// can fix the repository and reconcile again.
+func (g *globals) reportFirstSync(ctx context.Context, c client.Client, name string) {
+	ks := &kustomizev1.Kustomization{}
+	key := client.ObjectKey{Namespace: defaultNamespace, Name: name}
+	var ready *metav1.Condition
+	_ = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, key, ks); err != nil {
+			return false, nil
+		}
+		ready = apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition)
+		return ready != nil && ready.Status != metav1.ConditionUnknown, nil
+	})
+	switch {
+	case ready == nil || ready.Status == metav1.ConditionUnknown:
+		g.printf("◎ Kustomization %s has not finished its first sync yet; see 'ferry get kustomizations'", name)
+	case ready.Status == metav1.ConditionTrue:
+		g.printf("✔ Kustomization %s: %s", name, ready.Message)
+	default:
+		g.printf("✗ Kustomization %s: %s", name, ready.Message)
+	}
+}
+
+func displaySource(src *syncSource) string {
+	if src.repo != "" {
+		return src.repo
+	}
+	return src.url
+}
+
+func gitOutput(dir string, args ...string) (string, error) {
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func absOr(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/api/meta"
+)
+
+// getFlags are the flags of every `get` command.
+type getFlags struct {
+	allNamespaces bool
+	noHeader      bool
+}
+
+func newGetCommand(g *globals) *cobra.Command {
+	gf := &getFlags{}
+	cmd := &cobra.Command{
+		Use:   "get",
+		Short: "Get the status of sources and Kustomizations",
+	}
+	cmd.PersistentFlags().BoolVarP(&gf.allNamespaces, "all-namespaces", "A", false, "list objects across all namespaces")
+	cmd.PersistentFlags().BoolVar(&gf.noHeader, "no-header", false, "skip the header row")
+	sources := &cobra.Command{
+		Use:   "sources",
+		Short: "Get the status of sources",
+	}
+	sources.AddCommand(newGetSourceGitCommand(g, gf))
+	cmd.AddCommand(sources, newGetKustomizationCommand(g, gf))
+	return cmd
+}
+
+// statusRow is one object in a `get` table.
+type statusRow struct {
+	Namespace string
+	Name      string
+	Revision  string
+	Suspended bool
+	Ready     string
+	Message   string
+}
+
+// rowFor builds a table row from an object's conditions, the way Flux's CLI
+// does: READY is the Ready condition's status, MESSAGE its message.
+func rowFor(obj client.Object, conditions []metav1.Condition, revision string, suspended bool) statusRow {
+	row := statusRow{
+		Namespace: obj.GetNamespace(),
+		Name:      obj.GetName(),
+		Revision:  revision,
+		Suspended: suspended,
+		Ready:     string(metav1.ConditionUnknown),
+		Message:   "waiting to be reconciled",
+	}
+	if c := apimeta.FindStatusCondition(conditions, meta.ReadyCondition); c != nil {
+		row.Ready = string(c.Status)
+		row.Message = c.Message
+	}
+	return row
+}
+
+// printStatusTable writes rows as an aligned table with Flux's columns.
+func printStatusTable(w io.Writer, rows []statusRow, allNamespaces, noHeader bool) error {
+	sort.SliceStable(rows, func(i, j int) bool {
+		if rows[i].Namespace != rows[j].Namespace {
+			return rows[i].Namespace < rows[j].Namespace
+		}
+		return rows[i].Name < rows[j].Name
+	})
+	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
+	header := []string{"NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"}
+	if allNamespaces {
+		header = append([]string{"NAMESPACE"}, header...)
+	}
+	if !noHeader {
+		fmt.Fprintln(tw, strings.Join(header, "\t"))
+	}
+	for _, r := range rows {
+		cells := []string{r.Name, r.Revision, boolString(r.Suspended), r.Ready, oneLine(r.Message)}
+		if allNamespaces {
+			cells = append([]string{r.Namespace}, cells...)
+		}
+		fmt.Fprintln(tw, strings.Join(cells, "\t"))
+	}
+	return tw.Flush()
+}
+
+// listOptions scopes a list to the namespace flag unless -A was given.
+func (gf *getFlags) listOptions(g *globals) []client.ListOption {
+	if gf.allNamespaces {
+		return nil
+	}
+	return []client.ListOption{client.InNamespace(g.namespace)}
+}
+
+// noneFound is what `get` prints to stderr when the list is empty.
+func (g *globals) noneFound(kind string, gf *getFlags) {
+	if gf.allNamespaces {
+		g.printf("no %s objects found in any namespace", kind)
+		return
+	}
+	g.printf("no %s objects found in %s namespace", kind, g.namespace)
+}
+
+func boolString(b bool) string {
+	if b {
+		return "True"
+	}
+	return "False"
+}
+
+// oneLine keeps a multi-line condition message on one table row.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}

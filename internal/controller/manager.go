@@ -1,0 +1,219 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/controller/gitrepository"
+	"github.com/ferrycd/ferry/internal/controller/kustomization"
+)
+
+// Options configures the manager that runs ferry's controllers.
+type Options struct {
+	// Controllers names the controllers to run (see Names); empty runs all.
+	Controllers []string
+	// MetricsAddr is where Prometheus /metrics is served; "0" turns it off.
+	MetricsAddr string
+	// HealthAddr is where /healthz and /readyz are served; "0" turns it off.
+	HealthAddr string
+	// LeaderElection makes only one replica reconcile at a time.
+	LeaderElection bool
+	// LeaderElectionNamespace holds the lease; empty means the in-cluster
+	// namespace.
+	LeaderElectionNamespace string
+	// StoragePath is the directory that holds source artifacts.
+	StoragePath string
+	// StorageAddr is where artifacts are served over HTTP, e.g. ":9790".
+	StorageAddr string
+	// StorageAdvAddr is the host[:port] written into artifact URLs; empty
+	// means the address StorageAddr is listening on.
+	StorageAdvAddr string
+	// Concurrent is how many objects of one kind reconcile at once.
+	Concurrent int
+}
+
+// Names lists the controllers ferry runs, by the name `--controllers` takes.
+var Names = []string{"gitrepository", "kustomization"}
+
+// Scheme returns a scheme that knows the Kubernetes built-in kinds, CRDs and
+// every ferry API group.
+func Scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	for _, add := range []func(*runtime.Scheme) error{
+		clientgoscheme.AddToScheme,
+		apiextensionsv1.AddToScheme,
+		sourcev1.AddToScheme,
+		kustomizev1.AddToScheme,
+	} {
+		if err := add(s); err != nil {
+			panic(fmt.Sprintf("building scheme: %v", err))
+		}
+	}
+	return s
+}
+
+// Selected reports which controllers of Names the list asks for; it refuses
+// names it does not know so that a typo does not silently run nothing.
+func Selected(list []string) ([]string, error) {
+	if len(list) == 0 || slices.Contains(list, "*") {
+		return slices.Clone(Names), nil
+	}
+	var out []string
+	for _, n := range list {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "" {
+			continue
+		}
+		if !slices.Contains(Names, n) {
+			return nil, fmt.Errorf("unknown controller %q: choose from %s", n, strings.Join(Names, ", "))
+		}
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+// NewManager builds a controller-runtime manager with the selected
+// controllers, the artifact server, health probes and metrics. It listens on
+// the storage address at once, so the advertised address is known before the
+// manager starts.
+func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, error) {
+	names, err := Selected(opts.Controllers)
+	if err != nil {
+		return nil, err
+	}
+	if opts.StoragePath == "" {
+		return nil, errors.New("a storage path for artifacts is required")
+	}
+	if opts.StorageAddr == "" {
+		opts.StorageAddr = ":9790"
+	}
+	if opts.Concurrent <= 0 {
+		opts.Concurrent = 4
+	}
+
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                        Scheme(),
+		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},
+		HealthProbeBindAddress:        opts.HealthAddr,
+		LeaderElection:                opts.LeaderElection,
+		LeaderElectionID:              "ferry-controller-leader-election",
+		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
+		LeaderElectionReleaseOnCancel: true,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("creating the controller manager: %w", err)
+	}
+
+	listener, err := net.Listen("tcp", opts.StorageAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listening for the artifact server on %s: %w", opts.StorageAddr, err)
+	}
+	adv := opts.StorageAdvAddr
+	if adv == "" {
+		adv = advertised(listener.Addr())
+	}
+	if err := os.MkdirAll(opts.StoragePath, 0o755); err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("creating the artifact storage directory: %w", err)
+	}
+	storage, err := artifact.NewStorage(opts.StoragePath, adv)
+	if err != nil {
+		listener.Close()
+		return nil, fmt.Errorf("opening the artifact storage: %w", err)
+	}
+	if err := mgr.Add(&artifactServer{listener: listener, handler: storage.Handler()}); err != nil {
+		listener.Close()
+		return nil, err
+	}
+
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+	if err := mgr.AddReadyzCheck("ping", healthz.Ping); err != nil {
+		return nil, err
+	}
+
+	for _, name := range names {
+		var setupErr error
+		switch name {
+		case "gitrepository":
+			r := &gitrepository.Reconciler{
+				Client:        mgr.GetClient(),
+				EventRecorder: mgr.GetEventRecorderFor("source-controller"),
+				Storage:       storage,
+			}
+			setupErr = r.SetupWithManager(ctx, mgr, gitrepository.Options{MaxConcurrentReconciles: opts.Concurrent})
+		case "kustomization":
+			r := &kustomization.Reconciler{
+				Client:        mgr.GetClient(),
+				EventRecorder: mgr.GetEventRecorderFor("kustomize-controller"),
+				Fetcher:       &artifact.Fetcher{Storage: storage},
+			}
+			setupErr = r.SetupWithManager(ctx, mgr, kustomization.Options{MaxConcurrentReconciles: opts.Concurrent})
+		}
+		if setupErr != nil {
+			return nil, fmt.Errorf("setting up the %s controller: %w", name, setupErr)
+		}
+	}
+	return mgr, nil
+}
+
+// advertised turns a listener address into one other processes on this host
+// can reach: an unspecified host becomes the loopback address.
+func advertised(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok {
+		return a.String()
+	}
+	host := tcp.IP.String()
+	if tcp.IP == nil || tcp.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
+}
+
+// artifactServer serves stored artifacts on every replica, leader or not,
+// because a Kustomization in another process may fetch from any of them.
+type artifactServer struct {
+	listener net.Listener
+	handler  http.Handler
+}
+
+// NeedLeaderElection reports that the artifact server runs on every replica.
+func (s *artifactServer) NeedLeaderElection() bool { return false }
+
+// Start serves until ctx is done.
+func (s *artifactServer) Start(ctx context.Context) error {
+	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+	}()
+	if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("artifact server: %w", err)
+	}
+	return nil
+}
