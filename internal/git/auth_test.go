@@ -1,0 +1,78 @@
+package git_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ferrycd/ferry/internal/git"
+)
+
+func TestAuthFromSecret(t *testing.T) {
+	secret := func(data map[string]string) *corev1.Secret {
+		s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "creds"}, Data: map[string][]byte{}}
+		for k, v := range data {
+			s.Data[k] = []byte(v)
+		}
+		return s
+	}
+	tests := map[string]struct {
+		secret  *corev1.Secret
+		want    *git.Auth
+		wantErr string
+	}{
+		"nil":            {secret: nil, want: nil},
+		"empty":          {secret: secret(nil), want: &git.Auth{}},
+		"basic":          {secret: secret(map[string]string{"username": "u", "password": "p"}), want: &git.Auth{Username: "u", Password: "p"}},
+		"username only":  {secret: secret(map[string]string{"username": "u"}), want: &git.Auth{Username: "u"}},
+		"bearer":         {secret: secret(map[string]string{"bearerToken": "t"}), want: &git.Auth{BearerToken: "t"}},
+		"ca.crt":         {secret: secret(map[string]string{"ca.crt": "PEM"}), want: &git.Auth{CABundle: []byte("PEM")}},
+		"legacy caFile":  {secret: secret(map[string]string{"caFile": "OLD"}), want: &git.Auth{CABundle: []byte("OLD")}},
+		"ca.crt wins":    {secret: secret(map[string]string{"caFile": "OLD", "ca.crt": "NEW"}), want: &git.Auth{CABundle: []byte("NEW")}},
+		"password alone": {secret: secret(map[string]string{"password": "p"}), wantErr: "invalid secret 'ns/creds': 'password' requires 'username' to be set"},
+		"bearer and user": {secret: secret(map[string]string{"username": "u", "bearerToken": "t"}),
+			wantErr: "invalid secret 'ns/creds': 'bearerToken' and 'username' cannot both be set"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := git.AuthFromSecret(tt.secret)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr {
+					t.Fatalf("error = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (got == nil) != (tt.want == nil) {
+				t.Fatalf("got %v, want %v", got, tt.want)
+			}
+			if got == nil {
+				return
+			}
+			if got.Username != tt.want.Username || got.Password != tt.want.Password ||
+				got.BearerToken != tt.want.BearerToken || string(got.CABundle) != string(tt.want.CABundle) {
+				t.Errorf("got %+v, want %+v", *got, *tt.want)
+			}
+		})
+	}
+}
+
+func TestAuthStringHidesSecrets(t *testing.T) {
+	for _, a := range []*git.Auth{
+		{Username: "user", Password: "hunter22"},
+		{BearerToken: "hunter22"},
+	} {
+		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
+			for _, v := range []any{a, *a} {
+				if s := fmt.Sprintf(verb, v); strings.Contains(s, "hunter22") {
+					t.Errorf("Sprintf(%q) = %q leaks the secret", verb, s)
+				}
+			}
+		}
+	}
+}
