@@ -1,0 +1,249 @@
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"regexp"
+	"sort"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+)
+
+// CRDFiles holds the generated CustomResourceDefinitions, one per file under
+// crd/bases.
+//
+//go:embed crd/bases/*.yaml
+var CRDFiles embed.FS
+
+// installFiles holds the manifests of the ferry installation other than the
+// CRDs.
+//
+//go:embed install/*.yaml
+var installFiles embed.FS
+
+const (
+	// FieldManager is the server-side apply field manager ferry uses for its
+	// own installation objects.
+	FieldManager = "ferry"
+
+	// Namespace is the namespace ferry is installed into.
+	Namespace = "ferry-system"
+
+	// Image is the container image repository of ferry.
+	Image = "ghcr.io/ferrycd/ferry"
+
+	// imagePlaceholder is the image reference written in install/*.yaml and
+	// replaced by InstallManifests.
+	imagePlaceholder = Image + ":dev"
+
+	// defaultEstablishTimeout bounds the wait for CRDs to be Established
+	// when the context has no deadline.
+	defaultEstablishTimeout = time.Minute
+)
+
+// installOrder lists the install manifests in the order they are applied;
+// the CRDs go right after the namespace.
+var installOrder = []string{"namespace.yaml", "rbac.yaml", "service.yaml", "deployment.yaml"}
+
+// versionPattern is the grammar of an OCI image tag.
+var versionPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
+
+// CRDs returns the embedded CustomResourceDefinitions, sorted by name.
+func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
+	files, err := crdFileNames()
+	if err != nil {
+		return nil, err
+	}
+	crds := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(files))
+	for _, name := range files {
+		data, err := CRDFiles.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("read embedded CRD %s: %w", name, err)
+		}
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := yaml.UnmarshalStrict(data, crd); err != nil {
+			return nil, fmt.Errorf("decode embedded CRD %s: %w", name, err)
+		}
+		if crd.Name == "" {
+			return nil, fmt.Errorf("decode embedded CRD %s: no metadata.name", name)
+		}
+		crds = append(crds, crd)
+	}
+	sort.Slice(crds, func(i, j int) bool { return crds[i].Name < crds[j].Name })
+	return crds, nil
+}
+
+// crdFileNames returns the paths of the embedded CRD files, sorted.
+func crdFileNames() ([]string, error) {
+	names, err := fs.Glob(CRDFiles, "crd/bases/*.yaml")
+	if err != nil {
+		return nil, fmt.Errorf("list embedded CRDs: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, errors.New("list embedded CRDs: none embedded")
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// InstallCRDs server-side applies the embedded CRDs with field manager
+// FieldManager, then waits until each one is Established. Without a deadline
+// on ctx the wait is bounded by one minute.
+func InstallCRDs(ctx context.Context, c client.Client) error {
+	crds, err := CRDs()
+	if err != nil {
+		return err
+	}
+	for _, crd := range crds {
+		if err := applyCRD(ctx, c, crd); err != nil {
+			return err
+		}
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, defaultEstablishTimeout)
+		defer cancel()
+	}
+	for _, crd := range crds {
+		if err := waitEstablished(ctx, c, crd.Name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// applyCRD server-side applies one CRD.
+func applyCRD(ctx context.Context, c client.Client, crd *apiextensionsv1.CustomResourceDefinition) error {
+	crd = crd.DeepCopy()
+	crd.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(crd)
+	if err != nil {
+		return fmt.Errorf("CRD %s: convert for apply: %w", crd.Name, err)
+	}
+	u := &unstructured.Unstructured{Object: content}
+	// A creationTimestamp of null and an empty status are artefacts of the
+	// typed conversion; they are not ours to apply.
+	unstructured.RemoveNestedField(u.Object, "metadata", "creationTimestamp")
+	unstructured.RemoveNestedField(u.Object, "status")
+	if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(u), client.FieldOwner(FieldManager), client.ForceOwnership); err != nil {
+		return fmt.Errorf("CRD %s: apply failed: %w", crd.Name, err)
+	}
+	return nil
+}
+
+// waitEstablished polls the CRD until its Established condition is True.
+func waitEstablished(ctx context.Context, c client.Client, name string) error {
+	var last string
+	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := c.Get(ctx, types.NamespacedName{Name: name}, crd); err != nil {
+			last = err.Error()
+			return false, nil
+		}
+		for _, cond := range crd.Status.Conditions {
+			switch cond.Type {
+			case apiextensionsv1.Established:
+				if cond.Status == apiextensionsv1.ConditionTrue {
+					return true, nil
+				}
+				last = "not established: " + cond.Message
+			case apiextensionsv1.NamesAccepted:
+				if cond.Status == apiextensionsv1.ConditionFalse {
+					last = "names not accepted: " + cond.Message
+				}
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		if last == "" {
+			last = "no Established condition yet"
+		}
+		return fmt.Errorf("CRD %s: wait for Established: %s: %w", name, last, err)
+	}
+	return nil
+}
+
+// InstallManifests returns the manifests that install ferry at the given
+// version as one multi-document YAML stream: the ferry-system Namespace, the
+// CRDs, RBAC, the artifact Service and the controller Deployment running
+// image ghcr.io/ferrycd/ferry:<version>.
+func InstallManifests(version string) ([]byte, error) {
+	if !versionPattern.MatchString(version) {
+		return nil, fmt.Errorf("install manifests: invalid version %q: must be an image tag ([A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters)", version)
+	}
+	crdNames, err := crdFileNames()
+	if err != nil {
+		return nil, err
+	}
+	var docs [][]byte
+	add := func(fsys embed.FS, name string) error {
+		data, err := fsys.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("install manifests: read %s: %w", name, err)
+		}
+		split, err := splitDocuments(data)
+		if err != nil {
+			return fmt.Errorf("install manifests: split %s: %w", name, err)
+		}
+		docs = append(docs, split...)
+		return nil
+	}
+	for _, name := range installOrder {
+		if err := add(installFiles, path.Join("install", name)); err != nil {
+			return nil, err
+		}
+		if name == "namespace.yaml" {
+			for _, crd := range crdNames {
+				if err := add(CRDFiles, crd); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+
+	var out bytes.Buffer
+	for _, doc := range docs {
+		out.WriteString("---\n")
+		out.Write(doc)
+		out.WriteByte('\n')
+	}
+	rendered := bytes.ReplaceAll(out.Bytes(), []byte(imagePlaceholder), []byte(Image+":"+version))
+	return rendered, nil
+}
+
+// splitDocuments splits a YAML stream into its non-empty documents, each
+// without separator and surrounding blank lines.
+func splitDocuments(data []byte) ([][]byte, error) {
+	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	var docs [][]byte
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		doc = bytes.TrimSpace(bytes.TrimPrefix(bytes.TrimSpace(doc), []byte("---")))
+		if len(doc) == 0 {
+			continue
+		}
+		docs = append(docs, doc)
+	}
+}

@@ -1,0 +1,167 @@
+package config
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/yaml"
+)
+
+func TestCRDs(t *testing.T) {
+	crds, err := CRDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"gitrepositories.source.toolkit.fluxcd.io":   "GitRepository",
+		"kustomizations.kustomize.toolkit.fluxcd.io": "Kustomization",
+	}
+	for _, crd := range crds {
+		kind, ok := want[crd.Name]
+		if !ok {
+			continue
+		}
+		delete(want, crd.Name)
+		if crd.Spec.Names.Kind != kind {
+			t.Errorf("CRD %s: kind %q, want %q", crd.Name, crd.Spec.Names.Kind, kind)
+		}
+		storage := 0
+		for _, v := range crd.Spec.Versions {
+			if v.Storage {
+				storage++
+				if v.Name != "v1" {
+					t.Errorf("CRD %s: storage version %q, want v1", crd.Name, v.Name)
+				}
+				if v.Subresources == nil || v.Subresources.Status == nil {
+					t.Errorf("CRD %s: no status subresource", crd.Name)
+				}
+			}
+		}
+		if storage != 1 {
+			t.Errorf("CRD %s: %d storage versions, want 1", crd.Name, storage)
+		}
+	}
+	for name := range want {
+		t.Errorf("CRD %s not embedded", name)
+	}
+}
+
+func TestInstallManifests(t *testing.T) {
+	out, err := InstallManifests("v1.2.3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs, err := splitDocuments(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	var deploy *appsv1.Deployment
+	var svc *corev1.Service
+	for i, doc := range docs {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal(doc, &u.Object); err != nil {
+			t.Fatalf("document %d does not parse: %v", i, err)
+		}
+		kinds = append(kinds, u.GetKind())
+		switch u.GetKind() {
+		case "Deployment":
+			deploy = &appsv1.Deployment{}
+			if err := yaml.UnmarshalStrict(doc, deploy); err != nil {
+				t.Fatalf("Deployment does not parse strictly: %v", err)
+			}
+		case "Service":
+			svc = &corev1.Service{}
+			if err := yaml.UnmarshalStrict(doc, svc); err != nil {
+				t.Fatalf("Service does not parse strictly: %v", err)
+			}
+		}
+		if ns := u.GetNamespace(); ns != "" && ns != Namespace {
+			t.Errorf("%s/%s: namespace %q, want %q", u.GetKind(), u.GetName(), ns, Namespace)
+		}
+	}
+	if kinds[0] != "Namespace" || kinds[1] != "CustomResourceDefinition" || kinds[len(kinds)-1] != "Deployment" {
+		t.Errorf("kinds in order %v: want Namespace, then CRDs, ..., Deployment last", kinds)
+	}
+	if deploy == nil || svc == nil {
+		t.Fatalf("kinds %v: want a Deployment and a Service", kinds)
+	}
+	c := deploy.Spec.Template.Spec.Containers[0]
+	if c.Image != "ghcr.io/ferrycd/ferry:v1.2.3" {
+		t.Errorf("image %q, want ghcr.io/ferrycd/ferry:v1.2.3", c.Image)
+	}
+	if len(c.Args) == 0 || c.Args[0] != "controller" {
+		t.Errorf("args %v: want the controller command first", c.Args)
+	}
+	if sc := c.SecurityContext; sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
+		t.Errorf("container security context %+v: want non-root with a read-only root filesystem", sc)
+	}
+	ports := map[string]int32{}
+	for _, p := range c.Ports {
+		ports[p.Name] = p.ContainerPort
+	}
+	if ports["http"] != 9790 || ports["http-prom"] != 8080 || ports["healthz"] != 9440 {
+		t.Errorf("container ports %v: want http 9790, http-prom 8080, healthz 9440", ports)
+	}
+	if svc.Name != "ferry" || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 80 || svc.Spec.Ports[0].TargetPort.String() != "http" {
+		t.Errorf("service %s ports %+v: want ferry, port 80 to http", svc.Name, svc.Spec.Ports)
+	}
+	for k, v := range svc.Spec.Selector {
+		if deploy.Spec.Template.Labels[k] != v {
+			t.Errorf("service selector %s=%s does not match the pod labels %v", k, v, deploy.Spec.Template.Labels)
+		}
+	}
+	if bytes.Contains(out, []byte(imagePlaceholder)) {
+		t.Errorf("output still contains the placeholder image %s", imagePlaceholder)
+	}
+}
+
+func TestInstallManifestsRejectsBadVersions(t *testing.T) {
+	tests := map[string]string{
+		"empty":     "",
+		"newline":   "v1\nkind: Secret",
+		"space":     "v1 2",
+		"colon":     "v1:latest",
+		"too long":  strings.Repeat("a", 129),
+		"leading .": ".v1",
+	}
+	for name, version := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := InstallManifests(version); err == nil {
+				t.Fatalf("InstallManifests(%q) succeeded, want an error", version)
+			}
+		})
+	}
+}
+
+func TestSplitDocuments(t *testing.T) {
+	tests := map[string]struct {
+		in   string
+		want []string
+	}{
+		"single":              {in: "a: 1\n", want: []string{"a: 1"}},
+		"leading separator":   {in: "---\na: 1\n---\nb: 2\n", want: []string{"a: 1", "b: 2"}},
+		"empty documents":     {in: "---\n---\na: 1\n---\n", want: []string{"a: 1"}},
+		"comment only header": {in: "# c\na: 1\n", want: []string{"# c\na: 1"}},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, err := splitDocuments([]byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("got %d documents %q, want %q", len(got), got, tt.want)
+			}
+			for i := range got {
+				if string(got[i]) != tt.want[i] {
+					t.Errorf("document %d = %q, want %q", i, got[i], tt.want[i])
+				}
+			}
+		})
+	}
+}
