@@ -232,7 +232,7 @@ func resolveSync(o *devOptions) (*syncSource, error) {
 		}
 	}
 	src := &syncSource{repo: top, path: cleanRepoPath(prefix, o.path), branch: branch}
-	if strings.HasPrefix(src.path, "../") || src.path == ".." {
+	if rel := strings.TrimPrefix(src.path, "./"); rel == ".." || strings.HasPrefix(rel, "../") {
 		return nil, fmt.Errorf("--path %s leaves the repository", o.path)
 	}
 	if fi, err := os.Stat(filepath.Join(top, filepath.FromSlash(src.path))); err != nil || !fi.IsDir() {

@@ -1,0 +1,176 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/internal/controller"
+	"github.com/ferrycd/ferry/internal/gitserver"
+)
+
+// TestDevSyncsTheExample runs the README's main command on a copy of
+// examples/ and checks what a person would: the Deployment rolls out on the
+// simulated cluster, a commit is applied by `reconcile --with-source`, a
+// manual scale is reverted, and Ctrl-C stops everything.
+func TestDevSyncsTheExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a simulated cluster")
+	}
+	work := t.TempDir()
+	repo, err := gitserver.InitRepo(work, "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := copyTree(filepath.Join("..", "..", "examples"), filepath.Join(work, "examples")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.Commit("add the example"); err != nil {
+		t.Fatal(err)
+	}
+	state := filepath.Join(t.TempDir(), "state")
+
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	var out, errOut syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- Main(ctx, []string{"dev", "--sync", filepath.Join(work, "examples"), "--path", "apps/development", "--state-dir", state}, &out, &errOut)
+	}()
+	waitForOutput(t, &errOut, done, "ferry dev is ready", 30*time.Minute)
+	mustContain(t, "ferry dev output", errOut.String(),
+		"kubeconfig written to "+filepath.Join(state, "kubeconfig"),
+		"✔ Kustomization flux-system: Applied revision: main@sha1:")
+
+	kubeconfig := filepath.Join(state, "kubeconfig")
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: controller.Scheme()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := client.ObjectKey{Namespace: "web-development", Name: "web"}
+	waitReady(t, c, key, 1)
+
+	// A commit is applied after reconcile --with-source.
+	overlay := filepath.Join(work, "examples", "apps", "development", "kustomization.yaml")
+	data, err := os.ReadFile(overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(overlay, []byte(strings.Replace(string(data), "count: 1", "count: 2", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	head, err := repo.Commit("development: two replicas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reconcile := func() {
+		t.Helper()
+		var rout, rerr syncBuffer
+		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		if code := Main(rctx, []string{"--kubeconfig", kubeconfig, "reconcile", "kustomization", "flux-system", "--with-source"}, &rout, &rerr); code != 0 {
+			t.Fatalf("reconcile exited %d:\n%s", code, rerr.String())
+		}
+		mustContain(t, "reconcile output", rerr.String(), "✔ applied revision main@sha1:"+head)
+	}
+	reconcile()
+	waitReady(t, c, key, 2)
+
+	// Drift: a manual scale is put back to what Git says.
+	var d appsv1.Deployment
+	if err := c.Get(ctx, key, &d); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(d.DeepCopy())
+	five := int32(5)
+	d.Spec.Replicas = &five
+	if err := c.Patch(ctx, &d, patch); err != nil {
+		t.Fatal(err)
+	}
+	reconcile()
+	waitReady(t, c, key, 2)
+
+	// Ctrl-C stops the controllers and the cluster.
+	stop()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("ferry dev exited %d after Ctrl-C:\n%s", code, errOut.String())
+		}
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("ferry dev did not stop after Ctrl-C:\n%s", errOut.String())
+	}
+	mustContain(t, "ferry dev output", errOut.String(), "✔ stopped")
+	if err := c.Get(context.Background(), key, &d); err == nil {
+		t.Errorf("the API server still answers after ferry dev stopped")
+	}
+}
+
+// waitForOutput waits until the running command has written want, failing
+// early when it exits first.
+func waitForOutput(t *testing.T, buf *syncBuffer, done chan int, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if strings.Contains(buf.String(), want) {
+			return
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("the command exited %d before printing %q:\n%s", code, want, buf.String())
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
+	t.Fatalf("the command did not print %q:\n%s", want, buf.String())
+}
+
+// waitReady waits until the Deployment has rolled out with replicas ready
+// and no more, as `kubectl get deploy` would show READY n/n.
+func waitReady(t *testing.T, c client.Client, key client.ObjectKey, replicas int32) {
+	t.Helper()
+	eventually(t, fmt.Sprintf("Deployment %s READY %d/%d", key, replicas, replicas), func() (bool, string) {
+		var d appsv1.Deployment
+		if err := c.Get(context.Background(), key, &d); err != nil {
+			return false, err.Error()
+		}
+		s := d.Status
+		ok := d.Spec.Replicas != nil && *d.Spec.Replicas == replicas && s.ObservedGeneration == d.Generation &&
+			s.ReadyReplicas == replicas && s.UpdatedReplicas == replicas && s.Replicas == replicas
+		return ok, fmt.Sprintf("spec %v, status %+v", *d.Spec.Replicas, s)
+	})
+}
+
+// copyTree copies the regular files below src to dst.
+func copyTree(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}

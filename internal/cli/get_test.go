@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
+
+// golden compares got with testdata/<name>, or rewrites it with -update.
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("reading golden file (run go test -update to create it): %v", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run go test -update if the change is intended)\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+func TestPrintStatusTable(t *testing.T) {
+	rows := []statusRow{
+		{Namespace: "flux-system", Name: "podinfo", Revision: "main@sha1:0a1b2c3d4e5f60718293a4b5c6d7e8f901234567", Ready: "False", Message: "failed to checkout and determine revision: unable to clone 'http://127.0.0.1/podinfo':\nauthentication required"},
+		{Namespace: "apps", Name: "web", Revision: "v1.2.3@sha1:89abcdef0123456789abcdef0123456789abcdef", Suspended: true, Ready: "True", Message: "Applied revision: v1.2.3@sha1:89abcdef0123456789abcdef0123456789abcdef"},
+		{Namespace: "flux-system", Name: "flux-system", Ready: "Unknown", Message: "waiting to be reconciled"},
+	}
+	tests := map[string]struct {
+		allNamespaces, noHeader bool
+	}{
+		"get_namespace.golden":      {},
+		"get_all_namespaces.golden": {allNamespaces: true},
+		"get_no_header.golden":      {noHeader: true},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := printStatusTable(&buf, append([]statusRow(nil), rows...), tt.allNamespaces, tt.noHeader); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, buf.Bytes())
+		})
+	}
+}

@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+func TestInstallExport(t *testing.T) {
+	stdout, stderr, code := ferry(t, "install", "--export", "--version", "v9.9.9")
+	if code != 0 {
+		t.Fatalf("install --export exited %d: %s", code, stderr)
+	}
+	objs, err := decodeManifests([]byte(stdout))
+	if err != nil {
+		t.Fatalf("install --export printed YAML that does not decode: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, o := range objs {
+		seen[objectName(o)] = true
+	}
+	for _, want := range []string{
+		"Namespace/ferry-system",
+		"CustomResourceDefinition/gitrepositories.source.toolkit.fluxcd.io",
+		"CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io",
+		"Deployment/ferry-system/ferry",
+	} {
+		if !seen[want] {
+			t.Errorf("install --export lacks %s; it has %v", want, seen)
+		}
+	}
+	mustContain(t, "install --export", stdout, "v9.9.9")
+}
+
+func TestInstallApplies(t *testing.T) {
+	// The API-only plane has no kube-controller-manager, so nothing would
+	// ever mark the Deployment available: check what was applied instead.
+	for i := 0; i < 2; i++ { // the second run must be a no-op, not an error
+		_, stderr, code := ferry(t, "install", "--wait=false")
+		if code != 0 {
+			t.Fatalf("install run %d exited %d: %s", i+1, code, stderr)
+		}
+		mustContain(t, "install output", stderr, "✔ CRDs established", "Deployment/ferry-system/ferry applied")
+	}
+	var d appsv1.Deployment
+	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: "ferry-system", Name: "ferry"}, &d); err != nil {
+		t.Fatalf("the ferry Deployment was not created: %v", err)
+	}
+	if got := d.Spec.Template.Spec.Containers[0].Args; len(got) == 0 || got[0] != "controller" {
+		t.Errorf("the Deployment does not run 'ferry controller': args %v", got)
+	}
+}
