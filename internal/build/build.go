@@ -1,0 +1,176 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/kustomize/api/konfig"
+	"sigs.k8s.io/kustomize/api/krusty"
+	kustypes "sigs.k8s.io/kustomize/api/types"
+)
+
+// ErrPathNotFound is wrapped by the error Build returns when Options.Path
+// does not exist in the root.
+var ErrPathNotFound = errors.New("kustomization path not found")
+
+// ErrPathOutsideRoot is wrapped by the error Build returns when Options.Path
+// leads outside the root.
+var ErrPathOutsideRoot = errors.New("kustomization path is outside the source root")
+
+// Options says what to build. Its fields mirror the Flux Kustomization spec.
+type Options struct {
+	// Root is the directory the source artifact was extracted into. Nothing
+	// outside it is ever read.
+	Root string
+
+	// Path is the directory to build, relative to Root (spec.path); "" or "."
+	// is the root itself. A leading "/" or "./" is allowed.
+	Path string
+
+	// TargetNamespace, when set, puts every namespaced object in this
+	// namespace (spec.targetNamespace), overriding any namespace set by the
+	// kustomization itself.
+	TargetNamespace string
+}
+
+// kustomizeMu serialises krusty runs: kustomize has known data races between
+// concurrent builds (kubernetes-sigs/kustomize#3659).
+var kustomizeMu sync.Mutex
+
+// Build runs kustomize over opts.Path inside opts.Root and returns the
+// resulting objects in kustomize's output order. When the directory has no
+// kustomization file one is generated in memory, listing the Kubernetes
+// manifests below it. Files on disk are never modified.
+func Build(ctx context.Context, opts Options) ([]*unstructured.Unstructured, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := newConfinedFS(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	dir, err := buildDir(c, opts.Path)
+	if err != nil {
+		return nil, err
+	}
+
+	// Generate the kustomization, or rewrite the existing one with the spec fields.
+	file := findKustomization(c, dir)
+	var data []byte
+	if file == "" {
+		file = filepath.Join(dir, konfig.DefaultKustomizationFileName())
+		data, err = generateKustomization(c, dir)
+		if err != nil {
+			return nil, c.clean(err)
+		}
+		c.setOverlay(file, data)
+	}
+	if opts.TargetNamespace != "" {
+		if data == nil {
+			if data, err = c.ReadFile(file); err != nil {
+				return nil, c.clean(err)
+			}
+		}
+		if data, err = applySpec(c.rel(file), data, opts); err != nil {
+			return nil, c.clean(err)
+		}
+		c.setOverlay(file, data)
+	}
+
+	// Refuse remote references and explain Flux fields before kustomize sees them.
+	if err := checkKustomizations(c, dir, map[string]bool{}); err != nil {
+		return nil, c.clean(err)
+	}
+
+	objs, err := run(c, dir)
+	if err != nil {
+		return nil, c.clean(err)
+	}
+	return objs, nil
+}
+
+// buildDir resolves the directory to build and checks it exists.
+func buildDir(c *confinedFS, path string) (string, error) {
+	p := filepath.Clean(filepath.FromSlash(strings.TrimLeft(path, "/")))
+	if p != "." && !filepath.IsLocal(p) {
+		return "", fmt.Errorf("%w: %q leads outside the repository; set a path relative to the repository root, such as ./clusters/production",
+			ErrPathOutsideRoot, path)
+	}
+	dir, err := c.resolve(filepath.Join(c.root, p))
+	if err != nil {
+		return "", fmt.Errorf("%w: %s", ErrPathOutsideRoot, c.clean(err))
+	}
+	if !c.Exists(dir) {
+		return "", fmt.Errorf("%w: %s", ErrPathNotFound, path)
+	}
+	if !c.IsDir(dir) {
+		return "", fmt.Errorf("kustomization path %s is not a directory", path)
+	}
+	return dir, nil
+}
+
+// run builds dir with krusty: builtin plugins only, files loadable from
+// anywhere inside the root (the file system enforces the root).
+func run(c *confinedFS, dir string) (objs []*unstructured.Unstructured, err error) {
+	kustomizeMu.Lock()
+	defer kustomizeMu.Unlock()
+	// Kustomize panics on some malformed input; report it as a build error.
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("kustomize build panicked: %v", r)
+		}
+	}()
+
+	k := krusty.MakeKustomizer(&krusty.Options{
+		Reorder:          krusty.ReorderOptionNone,
+		LoadRestrictions: kustypes.LoadRestrictionsNone,
+		PluginConfig:     kustypes.DisabledPluginConfig(),
+	})
+	resMap, err := k.Run(c, dir)
+	if err != nil {
+		return nil, fmt.Errorf("kustomize build failed: %w", err)
+	}
+	for _, r := range resMap.Resources() {
+		// Decode through JSON so values have the types unstructured expects (int64, not int).
+		data, err := r.MarshalJSON()
+		if err != nil {
+			return nil, fmt.Errorf("kustomize build: %s: %w", r.CurId(), err)
+		}
+		obj := &unstructured.Unstructured{}
+		if err := obj.UnmarshalJSON(data); err != nil {
+			return nil, fmt.Errorf("kustomize build: %s: %w", r.CurId(), err)
+		}
+		objs = append(objs, obj)
+	}
+	return objs, nil
+}
+
+// pathError carries an error whose message has the root's absolute path
+// replaced by paths relative to the root.
+type pathError struct {
+	msg string
+	err error
+}
+
+func (e *pathError) Error() string { return e.msg }
+func (e *pathError) Unwrap() error { return e.err }
+
+// clean rewrites absolute paths inside the root to relative ones in err's
+// message, keeping err in the chain.
+func (c *confinedFS) clean(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	cleaned := strings.ReplaceAll(msg, c.root+string(filepath.Separator), "")
+	cleaned = strings.ReplaceAll(cleaned, c.root, ".")
+	if cleaned == msg {
+		return err
+	}
+	return &pathError{msg: cleaned, err: err}
+}
