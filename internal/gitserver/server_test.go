@@ -263,3 +263,29 @@ func TestCloseTwice(t *testing.T) {
 		t.Error("second Start succeeded")
 	}
 }
+
+// TestServeSymlinkedCheckout serves a user's checkout that lives outside the
+// root through a symlink, as `ferry dev` does.
+func TestServeSymlinkedCheckout(t *testing.T) {
+	checkout, err := gitserver.InitRepo(filepath.Join(t.TempDir(), "my-app"), "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head, err := checkout.CommitFiles("initial", map[string]string{"a.yaml": "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	if err := os.Symlink(checkout.Dir, filepath.Join(root, "my-app")); err != nil {
+		t.Fatal(err)
+	}
+	srv := gitserver.New(root)
+	start(t, srv, false)
+	out, err := gitserver.Git("", "ls-remote", srv.RepoURL("my-app"), "refs/heads/main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(out, head) {
+		t.Errorf("ls-remote = %q, want %s", out, head)
+	}
+}
