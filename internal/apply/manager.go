@@ -1,0 +1,158 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/pkg/ssa"
+	"github.com/fluxcd/pkg/ssa/normalize"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+)
+
+// FieldManager is the server-side apply field manager. It is Flux's, so that
+// ferry takes over the fields kustomize-controller managed (and back).
+const FieldManager = "kustomize-controller"
+
+// OwnerGroup prefixes the owner labels set on every applied object.
+var OwnerGroup = kustomizev1.GroupVersion.Group
+
+// Owner names the Flux Kustomization that owns the applied objects.
+type Owner struct {
+	Name      string
+	Namespace string
+}
+
+// Labels returns the owner labels: kustomize.toolkit.fluxcd.io/name and
+// kustomize.toolkit.fluxcd.io/namespace.
+func (o Owner) Labels() map[string]string {
+	return map[string]string{
+		kustomizev1.NameLabel:      o.Name,
+		kustomizev1.NamespaceLabel: o.Namespace,
+	}
+}
+
+// Options tunes Apply.
+type Options struct {
+	// Force recreates objects whose immutable fields changed (spec.force).
+	// Objects annotated kustomize.toolkit.fluxcd.io/force: enabled are
+	// always recreated when needed.
+	Force bool
+
+	// WaitTimeout bounds the wait for CRDs, Namespaces and ClusterRoles to
+	// be established before the objects that need them are applied
+	// (default one minute).
+	WaitTimeout time.Duration
+
+	// WaitInterval is how often that wait polls (default two seconds).
+	WaitInterval time.Duration
+}
+
+// Manager applies and prunes the objects of one owner.
+type Manager struct {
+	rm    *ssa.ResourceManager
+	owner Owner
+}
+
+// NewManager returns a Manager that talks to the cluster through c, which
+// must read unstructured objects from the API server (controller-runtime's
+// default client does; it does not cache unstructured objects).
+func NewManager(c client.Client, owner Owner) *Manager {
+	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
+	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: FieldManager, Group: OwnerGroup})
+	rm.SetConcurrency(4)
+	return &Manager{rm: rm, owner: owner}
+}
+
+// Owner returns the owner the manager labels objects with.
+func (m *Manager) Owner() Owner { return m.owner }
+
+// Apply server-side applies objs in stages, as kustomize-controller does:
+// cluster definitions (CRDs, Namespaces, ClusterRoles) first, waiting until
+// they are ready, then class kinds, then everything else. Each object gets
+// the owner labels. Objects that match the cluster already are left alone;
+// drifted ones are re-applied. Objects annotated
+// kustomize.toolkit.fluxcd.io/reconcile: disabled or
+// kustomize.toolkit.fluxcd.io/ssa: Ignore are skipped, and ssa: IfNotPresent
+// objects are only created.
+//
+// A stage is all or nothing: every object of it is dry-run first, and a
+// rejection (named Kind/namespace/name) stops the apply before any object of
+// that stage is changed. The change set returned holds what was done.
+func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) (*ssa.ChangeSet, error) {
+	if err := normalize.UnstructuredList(objs); err != nil {
+		return nil, fmt.Errorf("normalizing objects: %w", err)
+	}
+	m.rm.SetOwnerLabels(objs, m.owner.Name, m.owner.Namespace)
+
+	applyOpts := ssa.DefaultApplyOptions()
+	applyOpts.Force = opts.Force
+	if opts.WaitTimeout > 0 {
+		applyOpts.WaitTimeout = opts.WaitTimeout
+	}
+	if opts.WaitInterval > 0 {
+		applyOpts.WaitInterval = opts.WaitInterval
+	}
+	applyOpts.ExclusionSelector = map[string]string{
+		kustomizev1.ReconcileAnnotation: kustomizev1.DisabledValue,
+		kustomizev1.SSAAnnotation:       kustomizev1.IgnoreValue,
+	}
+	applyOpts.IfNotPresentSelector = map[string]string{
+		kustomizev1.SSAAnnotation: kustomizev1.IfNotPresentValue,
+	}
+	applyOpts.ForceSelector = map[string]string{
+		kustomizev1.ForceAnnotation: kustomizev1.EnabledValue,
+	}
+	applyOpts.Cleanup = ssa.ApplyCleanupOptions{
+		Annotations: []string{
+			corev1.LastAppliedConfigAnnotation,
+			"kustomize.toolkit.fluxcd.io/checksum",
+			"fluxcd.io/sync-checksum",
+		},
+		Labels: []string{"fluxcd.io/sync-gc-mark"},
+		// Drop the claims of kubectl and of pre-SSA controllers, so that
+		// fields they changed revert to what Git declares.
+		FieldManagers: []ssa.FieldManager{
+			{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationApply},
+			{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationUpdate},
+			{Name: "before-first-apply", OperationType: metav1.ManagedFieldsOperationUpdate},
+			{Name: FieldManager, OperationType: metav1.ManagedFieldsOperationUpdate},
+		},
+		Exclusions: map[string]string{
+			kustomizev1.SSAAnnotation: kustomizev1.MergeValue,
+		},
+	}
+	return m.rm.ApplyAllStaged(ctx, objs, applyOpts)
+}
+
+// Prune deletes objs (typically the stale objects of an inventory diff, or
+// the whole inventory when the owner is deleted), but only those whose live
+// object still carries this owner's labels and is not annotated
+// kustomize.toolkit.fluxcd.io/prune: disabled or
+// kustomize.toolkit.fluxcd.io/reconcile: disabled. Objects already gone count
+// as deleted; kept ones are reported as skipped. Deletion propagates in the
+// background.
+func (m *Manager) Prune(ctx context.Context, objs []*unstructured.Unstructured) (*ssa.ChangeSet, error) {
+	if len(objs) == 0 {
+		return ssa.NewChangeSet(), nil
+	}
+	return m.rm.DeleteAll(ctx, objs, ssa.DeleteOptions{
+		PropagationPolicy: metav1.DeletePropagationBackground,
+		Inclusions:        m.owner.Labels(),
+		Exclusions: map[string]string{
+			kustomizev1.PruneAnnotation:     kustomizev1.DisabledValue,
+			kustomizev1.ReconcileAnnotation: kustomizev1.DisabledValue,
+		},
+	})
+}
+
+// WaitForTermination waits until the objects the change set deleted are gone.
+func (m *Manager) WaitForTermination(cs *ssa.ChangeSet, timeout time.Duration) error {
+	return m.rm.WaitForSetTermination(cs, ssa.WaitOptions{Interval: 2 * time.Second, Timeout: timeout})
+}
