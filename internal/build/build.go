@@ -133,7 +133,7 @@ func run(c *confinedFS, dir string) (objs []*unstructured.Unstructured, err erro
 	})
 	resMap, err := k.Run(c, dir)
 	if err != nil {
-		return nil, fmt.Errorf("kustomize build failed: %w", err)
+		return nil, fmt.Errorf("kustomize: %w", err)
 	}
 	for _, r := range resMap.Resources() {
 		// Decode through JSON so values have the types unstructured expects (int64, not int).
