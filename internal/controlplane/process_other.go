@@ -1,0 +1,6 @@
+//go:build !linux
+
+package controlplane
+
+// pdeathsigLauncher returns "": the parent-death signal is Linux only.
+func pdeathsigLauncher() string { return "" }
