@@ -89,6 +89,12 @@ func (a *Auth) caBundle() []byte {
 	return a.CABundle
 }
 
+// Redact returns msg without URL userinfo and without any secret value of a
+// (password, bearer token), for messages built outside this package.
+func (a *Auth) Redact(msg string) string {
+	return scrub(msg, a.secrets()...)
+}
+
 // secrets returns the values that must never appear in an error.
 func (a *Auth) secrets() []string {
 	if a == nil {

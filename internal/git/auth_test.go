@@ -76,3 +76,15 @@ func TestAuthStringHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestAuthRedact(t *testing.T) {
+	a := &git.Auth{Username: "user", Password: "hunter22", BearerToken: "t0k3n-xyz"}
+	got := a.Redact(`clone https://user:hunter22@host/x failed: hunter22 and t0k3n-xyz`)
+	if want := "clone https://host/x failed: *** and ***"; got != want {
+		t.Errorf("Redact = %q, want %q", got, want)
+	}
+	var none *git.Auth
+	if got := none.Redact("https://u:p@h/x"); got != "https://h/x" {
+		t.Errorf("nil Redact = %q", got)
+	}
+}

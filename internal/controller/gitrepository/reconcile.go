@@ -1,0 +1,265 @@
+package gitrepository
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/ferrycd/ferry/api/meta"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/git"
+	"github.com/ferrycd/ferry/internal/status"
+)
+
+// Reason ferry adds where Flux has none of its own.
+const (
+	// UnsupportedReferenceReason: spec.ref asks for a kind of reference
+	// ferry cannot check out yet.
+	UnsupportedReferenceReason = "UnsupportedReference"
+)
+
+// failure is a reconcile failure with the reasons to report it under.
+type failure struct {
+	// condType is the negative-polarity condition that records it
+	// (FetchFailed or StorageOperationFailed).
+	condType string
+	reason   string
+	err      error
+	// stalled failures need a spec change; retrying cannot help.
+	stalled bool
+}
+
+func (f *failure) Error() string { return f.err.Error() }
+func (f *failure) Unwrap() error { return f.err }
+
+// reconcile runs the phases: resolve the spec, fetch, archive and store.
+func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository, patcher *status.Patcher) (ctrl.Result, error) {
+	log := ctrl.LoggerFrom(ctx)
+	old := obj.DeepCopy()
+	wasFailing := status.Get(obj, meta.ReadyCondition) != nil && !status.IsReady(obj)
+
+	// Announce the reconcile: kstatus wants Ready present at all times.
+	if status.Get(obj, meta.ReadyCondition) == nil {
+		status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "reconciliation in progress")
+	}
+	if obj.Generation != obj.Status.ObservedGeneration {
+		status.MarkReconciling(obj, meta.ProgressingReason, "processing object: new generation %d -> %d",
+			obj.Status.ObservedGeneration, obj.Generation)
+	}
+
+	// Check the recorded artifact is still on disk and advertised at the
+	// current address.
+	if a := obj.Status.Artifact; a != nil {
+		if r.Storage.Exists(a) {
+			a.URL = r.Storage.URL(a.Path)
+		} else {
+			obj.Status.Artifact = nil
+			status.Delete(obj, meta.ArtifactInStorageCondition)
+			status.MarkReconciling(obj, meta.ProgressingReason, "building artifact: disappeared from storage")
+		}
+	}
+
+	// Resolve the spec into clone options.
+	opts, f := r.cloneOptions(ctx, obj)
+	if f != nil {
+		return r.fail(obj, nil, f)
+	}
+
+	// Ask the remote for the head of the reference; skip the clone when the
+	// stored artifact already has it.
+	lsCtx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
+	revision, err := git.RemoteRevision(lsCtx, opts)
+	cancel()
+	if err != nil {
+		return r.fail(obj, opts.Auth, gitFailure(err, obj))
+	}
+	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration {
+		log.V(1).Info("artifact up-to-date with remote revision", "revision", revision)
+		r.succeed(obj, old, wasFailing, "")
+		return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, nil
+	}
+
+	// Fetch: clone the reference into a temporary directory.
+	status.MarkReconciling(obj, meta.ProgressingReason, "building artifact: new upstream revision '%s'", revision)
+	if err := patcher.Patch(ctx, obj); err != nil {
+		return ctrl.Result{}, err
+	}
+	tmp, err := os.MkdirTemp("", fmt.Sprintf("gitrepository-%s-%s-", obj.Namespace, obj.Name))
+	if err != nil {
+		return r.fail(obj, nil, &failure{condType: meta.StorageOperationFailedCondition,
+			reason: meta.DirCreationFailedReason, err: fmt.Errorf("failed to create temporary working directory: %w", err)})
+	}
+	defer func() {
+		if err := os.RemoveAll(tmp); err != nil {
+			log.Error(err, "failed to remove temporary working directory")
+		}
+	}()
+	cloneCtx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
+	commit, err := git.Clone(cloneCtx, tmp, opts)
+	cancel()
+	if err != nil {
+		return r.fail(obj, opts.Auth, gitFailure(err, obj))
+	}
+	status.Delete(obj, meta.FetchFailedCondition)
+
+	// Archive the checkout into the storage.
+	a, err := r.Storage.Archive(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, commit.Revision(), tmp)
+	if err != nil {
+		return r.fail(obj, opts.Auth, &failure{condType: meta.StorageOperationFailedCondition,
+			reason: meta.ArchiveOperationFailedReason, err: fmt.Errorf("unable to archive artifact to storage: %w", err)})
+	}
+
+	// Store: record the artifact and collect older ones.
+	obj.Status.Artifact = a
+	if err := r.Storage.GC(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, r.retention()); err != nil {
+		log.Error(err, "garbage collection of artifacts failed")
+	}
+	r.succeed(obj, old, wasFailing, firstLine(commit.Message))
+	log.Info("stored artifact", "revision", a.Revision, "digest", a.Digest)
+	return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, nil
+}
+
+// succeed marks obj Ready for its artifact and emits the event Flux emits: a
+// NewArtifact when the digest changed, a Succeeded when recovering from a
+// failure. commitSubject is the first line of the commit message, or "" when
+// no clone happened.
+func (r *Reconciler) succeed(obj, old *sourcev1.GitRepository, wasFailing bool, commitSubject string) {
+	a := obj.Status.Artifact
+	msg := fmt.Sprintf("stored artifact for revision '%s'", a.Revision)
+	status.Delete(obj, meta.FetchFailedCondition)
+	status.Delete(obj, meta.StorageOperationFailedCondition)
+	status.Delete(obj, meta.ArtifactOutdatedCondition)
+	status.MarkTrue(obj, meta.ArtifactInStorageCondition, meta.SucceededReason, "%s", msg)
+	status.MarkReady(obj, meta.SucceededReason, "%s", msg)
+	obj.Status.ObservedGeneration = obj.Generation
+
+	eventMsg := fmt.Sprintf("stored artifact for commit '%s'", commitSubject)
+	if commitSubject == "" {
+		eventMsg = fmt.Sprintf("stored artifact for commit '%s'", a.Revision)
+	}
+	annotations := map[string]string{
+		sourcev1.GroupVersion.Group + "/revision": a.Revision,
+		sourcev1.GroupVersion.Group + "/digest":   a.Digest,
+	}
+	switch {
+	case !old.Status.Artifact.HasDigest(a.Digest):
+		r.annotatedEvent(obj, annotations, corev1.EventTypeNormal, "NewArtifact", eventMsg)
+	case wasFailing:
+		r.annotatedEvent(obj, annotations, corev1.EventTypeNormal, meta.SucceededReason, eventMsg)
+	}
+}
+
+// fail records f on obj: its condition, Ready=False with the same reason and
+// message, Stalled or Reconciling (with retry), and a Warning event. It
+// returns the error controller-runtime should see: a terminal one for a
+// stalled object, else one that is retried with backoff. auth, when set,
+// scrubs its secret values from the message.
+func (r *Reconciler) fail(obj *sourcev1.GitRepository, auth *git.Auth, f *failure) (ctrl.Result, error) {
+	msg := auth.Redact(f.err.Error())
+	status.MarkTrue(obj, f.condType, f.reason, "%s", msg)
+	status.MarkFalse(obj, meta.ReadyCondition, f.reason, "%s", msg)
+	r.event(obj, corev1.EventTypeWarning, f.reason, "%s", msg)
+	err := fmt.Errorf("GitRepository/%s/%s: %s", obj.Namespace, obj.Name, msg)
+	if f.stalled {
+		status.MarkStalled(obj, f.reason, "%s", msg)
+		obj.Status.ObservedGeneration = obj.Generation
+		return ctrl.Result{}, reconcile.TerminalError(err)
+	}
+	progress := msg
+	if c := status.Get(obj, meta.ReconcilingCondition); c != nil {
+		progress = c.Message
+	}
+	status.MarkReconciling(obj, meta.ProgressingWithRetryReason, "%s", progress)
+	return ctrl.Result{}, err
+}
+
+// gitFailure classifies an error of the git package; an authentication
+// failure says where the rejected (or missing) credentials come from.
+func gitFailure(err error, obj *sourcev1.GitRepository) *failure {
+	f := &failure{condType: meta.FetchFailedCondition, reason: meta.GitOperationFailedReason,
+		err: fmt.Errorf("failed to checkout and determine revision: %w", err)}
+	switch {
+	case errors.Is(err, git.ErrInvalidURL):
+		f.reason, f.stalled, f.err = meta.URLInvalidReason, true, err
+	case errors.Is(err, git.ErrAuthenticationFailed):
+		f.reason = meta.AuthenticationFailedReason
+		var hint string
+		switch {
+		case obj.Spec.SecretRef != nil:
+			hint = fmt.Sprintf("the remote rejected the credentials of secret '%s/%s'", obj.Namespace, obj.Spec.SecretRef.Name)
+		case hasUserinfo(obj.Spec.URL):
+			hint = "the remote rejected the credentials in spec.url"
+		default:
+			hint = "the remote requires credentials: set spec.secretRef to a secret with 'username' and 'password'"
+		}
+		f.err = fmt.Errorf("failed to checkout and determine revision: %w: %s", err, hint)
+	}
+	return f
+}
+
+// hasUserinfo reports whether the URL carries a user name or password.
+func hasUserinfo(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && u.User != nil
+}
+
+// cloneOptions turns the spec into git clone options, reading the secret.
+func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitRepository) (git.CloneOptions, *failure) {
+	opts := git.CloneOptions{URL: obj.Spec.URL}
+	if err := git.ValidateURL(obj.Spec.URL); err != nil {
+		return opts, gitFailure(err, obj)
+	}
+	if ref := obj.Spec.Reference; ref != nil {
+		var unsupported []string
+		if ref.Commit != "" {
+			unsupported = append(unsupported, "spec.ref.commit")
+		}
+		if ref.Name != "" {
+			unsupported = append(unsupported, "spec.ref.name")
+		}
+		if ref.SemVer != "" {
+			unsupported = append(unsupported, "spec.ref.semver")
+		}
+		if len(unsupported) > 0 {
+			return opts, &failure{condType: meta.FetchFailedCondition, reason: UnsupportedReferenceReason, stalled: true,
+				err: fmt.Errorf("%s is not supported by ferry yet: use spec.ref.branch or spec.ref.tag", strings.Join(unsupported, ", "))}
+		}
+		opts.Branch, opts.Tag = ref.Branch, ref.Tag
+	}
+	if obj.Spec.SecretRef != nil {
+		secret := &corev1.Secret{}
+		key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.SecretRef.Name}
+		if err := r.Get(ctx, key, secret); err != nil {
+			return opts, &failure{condType: meta.FetchFailedCondition, reason: meta.AuthenticationFailedReason,
+				err: fmt.Errorf("failed to get secret '%s': %w", key, err)}
+		}
+		auth, err := git.AuthFromSecret(secret)
+		if err != nil {
+			return opts, &failure{condType: meta.FetchFailedCondition, reason: meta.AuthenticationFailedReason,
+				err: fmt.Errorf("failed to configure authentication options: %w", err)}
+		}
+		opts.Auth = auth
+	}
+	return opts, nil
+}
+
+func (r *Reconciler) retention() int {
+	if r.ArtifactRetention > 0 {
+		return r.ArtifactRetention
+	}
+	return DefaultArtifactRetention
+}
+
+// firstLine returns the subject line of a commit message.
+func firstLine(msg string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
+	return strings.TrimSpace(line)
+}
