@@ -38,6 +38,8 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		case errors.As(err, &unsupported):
 			status.MarkFalse(obj, meta.ReadyCondition, meta.ArtifactFailedReason, "%s", err)
 			status.MarkStalled(obj, meta.ArtifactFailedReason, "%s", err)
+			logger.Info("reconciliation stalled", "error", err.Error())
+			r.event(obj, "", "Warning", meta.ArtifactFailedReason, err.Error())
 			return ctrl.Result{}, nil
 		case apierrors.IsNotFound(err):
 			msg := fmt.Sprintf("source %s not found", sourceString(obj))
@@ -60,6 +62,9 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	wasReady, lastApplied := status.IsReady(obj), obj.Status.LastAppliedRevision
 	if failed := r.reconcileRevision(ctx, obj, art, patcher); failed != nil {
 		if failed.stalled {
+			// Misconfigured: say so once; the object must change before a retry can help.
+			logger.Info("reconciliation stalled", "revision", revision, "error", failed.Error())
+			r.event(obj, revision, "Warning", failed.reason, failed.Error())
 			return ctrl.Result{}, nil
 		}
 		logger.Info("reconciliation failed", "revision", revision, "error", failed.Error(),

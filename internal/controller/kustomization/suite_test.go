@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -51,6 +52,10 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
+	// FERRY_TEST_LOG=1 shows the controllers' logs.
+	if os.Getenv("FERRY_TEST_LOG") != "" {
+		ctrl.SetLogger(funcr.New(func(prefix, args string) { fmt.Fprintln(os.Stderr, prefix, args) }, funcr.Options{Verbosity: 1}))
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cp, err := controlplane.Start(ctx, controlplane.Options{Progress: os.Stderr})
