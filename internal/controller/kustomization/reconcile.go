@@ -67,10 +67,13 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 			r.event(obj, revision, "Warning", failed.reason, failed.Error())
 			return ctrl.Result{}, nil
 		}
-		logger.Info("reconciliation failed", "revision", revision, "error", failed.Error(),
-			"retryIn", obj.GetRetryInterval().String())
+		retry := obj.GetRetryInterval()
+		if failed.retrySooner && r.dependencyRequeue() < retry {
+			retry = r.dependencyRequeue()
+		}
+		logger.Info("reconciliation failed", "revision", revision, "error", failed.Error(), "retryIn", retry.String())
 		r.event(obj, revision, "Warning", failed.reason, failed.Error())
-		return ctrl.Result{RequeueAfter: obj.GetRetryInterval()}, nil
+		return ctrl.Result{RequeueAfter: retry}, nil
 	}
 
 	msg := fmt.Sprintf("Reconciliation finished in %s, next run in %s",
@@ -83,12 +86,15 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, nil
 }
 
-// phaseError is a failed phase: the Ready reason it reports and whether the
-// object is stalled (misconfigured: no retry until it changes).
+// phaseError is a failed phase: the Ready reason it reports, whether the
+// object is stalled (misconfigured: no retry until it changes), and whether
+// the failure is likely to clear on its own soon (an artifact being
+// replaced), so that it is retried before spec.retryInterval.
 type phaseError struct {
-	reason  string
-	err     error
-	stalled bool
+	reason      string
+	err         error
+	stalled     bool
+	retrySooner bool
 }
 
 func (e *phaseError) Error() string { return e.err.Error() }
@@ -116,7 +122,9 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	}
 	defer os.RemoveAll(dir)
 	if err := r.Fetcher.Fetch(ctx, art, dir); err != nil {
-		return fail(obj, meta.ArtifactFailedReason, fmt.Errorf("fetching artifact of revision %s: %w", revision, err))
+		pe := fail(obj, meta.ArtifactFailedReason, fmt.Errorf("revision %s: %w", revision, err))
+		pe.retrySooner = true
+		return pe
 	}
 
 	// Build the path.
