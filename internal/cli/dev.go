@@ -29,6 +29,7 @@ import (
 	"github.com/ferrycd/ferry/config"
 	"github.com/ferrycd/ferry/internal/controller"
 	"github.com/ferrycd/ferry/internal/controlplane"
+	"github.com/ferrycd/ferry/internal/git"
 	"github.com/ferrycd/ferry/internal/gitserver"
 )
 
@@ -334,11 +335,13 @@ func (g *globals) reportFirstSync(ctx context.Context, c client.Client, name str
 	}
 }
 
+// displaySource names the synced repository without any credentials a URL
+// may carry.
 func displaySource(src *syncSource) string {
 	if src.repo != "" {
 		return src.repo
 	}
-	return src.url
+	return git.RedactURL(src.url)
 }
 
 func gitOutput(dir string, args ...string) (string, error) {
