@@ -7,6 +7,7 @@ import (
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -103,7 +104,7 @@ func finishStatus(obj *kustomizev1.Kustomization) {
 		obj.Status.ObservedGeneration = obj.Generation
 	}
 	if rc := status.Get(obj, meta.ReconcilingCondition); rc != nil && !status.IsReady(obj) {
-		if ready := status.Get(obj, meta.ReadyCondition); ready != nil && ready.Status == "False" {
+		if ready := status.Get(obj, meta.ReadyCondition); ready != nil && ready.Status == metav1.ConditionFalse {
 			status.MarkReconciling(obj, meta.ProgressingWithRetryReason, "%s", rc.Message)
 		}
 	}
