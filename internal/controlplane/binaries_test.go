@@ -48,3 +48,25 @@ func (w testWriter) Write(p []byte) (int, error) {
 	w.t.Log(strings.TrimRight(string(p), "\n"))
 	return len(p), nil
 }
+
+// TestEnsureBinariesAssets uses KUBEBUILDER_ASSETS when it holds the files
+// the shape needs.
+func TestEnsureBinariesAssets(t *testing.T) {
+	assets := t.TempDir()
+	for _, f := range []string{etcdBin, apiServerBin} {
+		if err := os.WriteFile(filepath.Join(assets, f), nil, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("KUBEBUILDER_ASSETS", assets)
+	dir, err := EnsureBinaries(context.Background(), nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dir != assets {
+		t.Errorf("EnsureBinaries = %q, want KUBEBUILDER_ASSETS %q", dir, assets)
+	}
+	if missing := missingFiles(assets, simSet.files); len(missing) != len(simSet.files) {
+		t.Errorf("missingFiles = %q, want all of %q", missing, simSet.files)
+	}
+}
