@@ -114,6 +114,8 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Ma
 		opts.Concurrent = 4
 	}
 
+	cfg = rest.CopyConfig(cfg)
+	cfg.WarningHandlerWithContext = quietFinalizerWarning{next: rest.WarningLogger{}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        Scheme(),
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr},

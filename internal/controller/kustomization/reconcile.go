@@ -30,6 +30,16 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	logger := log.FromContext(ctx)
 	start := time.Now()
 
+	// Refuse fields that would change what is applied and are not acted on yet.
+	if fields := unsupportedFields(&obj.Spec); len(fields) > 0 {
+		msg := unsupportedMessage(fields)
+		status.MarkFalse(obj, meta.ReadyCondition, UnsupportedFieldReason, "%s", msg)
+		status.MarkStalled(obj, UnsupportedFieldReason, "%s", msg)
+		logger.Info("reconciliation stalled", "error", msg)
+		r.event(obj, "", "Warning", UnsupportedFieldReason, msg)
+		return ctrl.Result{}, nil
+	}
+
 	// Get the source and its artifact; without one, wait for it.
 	src, err := r.getSource(ctx, obj)
 	if err != nil {

@@ -1,0 +1,47 @@
+package kustomization
+
+import (
+	"fmt"
+	"strings"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+)
+
+// UnsupportedFieldReason is the Ready and Stalled reason of a Kustomization
+// that uses a field ferry does not act on yet.
+const UnsupportedFieldReason = "UnsupportedField"
+
+// unsupportedFields lists the spec fields that change what is applied, where,
+// or with whose rights, and that ferry does not act on yet. Ignoring one would
+// apply something other than what the Kustomization declares (unsubstituted
+// variables, unpatched objects, ciphertext, the wrong cluster, ferry's own
+// rights instead of a tenant's), so such a Kustomization stalls instead.
+func unsupportedFields(spec *kustomizev1.KustomizationSpec) []string {
+	var fields []string
+	add := func(set bool, name string) {
+		if set {
+			fields = append(fields, "spec."+name)
+		}
+	}
+	add(spec.ServiceAccountName != "", "serviceAccountName")
+	add(spec.KubeConfig != nil, "kubeConfig")
+	add(spec.Decryption != nil, "decryption")
+	add(spec.PostBuild != nil, "postBuild")
+	add(len(spec.Patches) > 0, "patches")
+	add(len(spec.Images) > 0, "images")
+	add(spec.NamePrefix != "", "namePrefix")
+	add(spec.NameSuffix != "", "nameSuffix")
+	add(len(spec.Components) > 0, "components")
+	add(spec.CommonMetadata != nil, "commonMetadata")
+	return fields
+}
+
+// unsupportedMessage explains the refusal and what to do about it.
+func unsupportedMessage(fields []string) string {
+	verb := "is"
+	if len(fields) > 1 {
+		verb = "are"
+	}
+	return fmt.Sprintf("%s %s not supported by this version of ferry yet, and applying without it would not match what the Kustomization declares: remove it, or move that part into a kustomization.yaml in the source (see docs/api.md)",
+		strings.Join(fields, ", "), verb)
+}
