@@ -80,7 +80,7 @@ var (
 		files:    []string{kcmBin, schedulerBin, kwokBin, kwokStagesDir},
 		build:    buildSimSet,
 		versions: "kubernetes=" + KubernetesVersion + " kwok=" + KwokVersion,
-		about:    "about 4 minutes",
+		about:    "about 6 minutes",
 	}
 )
 

@@ -102,6 +102,15 @@ func (c *ControlPlane) launcher(path string) (string, error) {
 	if err := os.WriteFile(wrapper, []byte(script), 0o755); err != nil {
 		return "", fmt.Errorf("failed to write the launcher of %s: %w", filepath.Base(path), err)
 	}
+	// A temporary directory mounted noexec cannot hold the wrapper: run the
+	// binary directly then.
+	probe := filepath.Join(dir, "probe")
+	if err := os.WriteFile(probe, []byte("#!/bin/sh\nexit 0\n"), 0o755); err != nil {
+		return "", fmt.Errorf("failed to write the launcher probe: %w", err)
+	}
+	if err := exec.Command(probe).Run(); err != nil {
+		return path, nil
+	}
 	return wrapper, nil
 }
 
