@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -75,10 +76,11 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// TestManagerServesProbesAndMetrics runs the whole manager against a real
-// API server and Git server: a GitRepository becomes Ready, its artifact is
-// downloadable from the artifact server, the probes answer and /metrics
-// carries gotk_reconcile_duration_seconds for it.
+// TestManagerServesProbesAndMetrics runs the whole manager, with leader
+// election, against a real API server and Git server: it takes the Lease, a
+// GitRepository becomes Ready, its artifact is downloadable from the artifact
+// server, the probes answer and /metrics carries
+// gotk_reconcile_duration_seconds for it.
 func TestManagerServesProbesAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -117,6 +119,9 @@ func TestManagerServesProbesAndMetrics(t *testing.T) {
 		HealthAddr:  healthAddr,
 		StoragePath: filepath.Join(t.TempDir(), "artifacts"),
 		StorageAddr: "127.0.0.1:0",
+		// Leader election on: reconciling must wait for, and then hold, the Lease.
+		LeaderElection:          true,
+		LeaderElectionNamespace: "kube-system",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +164,13 @@ func TestManagerServesProbesAndMetrics(t *testing.T) {
 	}
 	if code, body := get(t, gr.Status.Artifact.URL); code != http.StatusOK || len(body) == 0 {
 		t.Errorf("GET %s = %d (%d bytes), want 200 with the artifact", gr.Status.Artifact.URL, code, len(body))
+	}
+
+	var lease coordinationv1.Lease
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "kube-system", Name: "ferry-controller-leader-election"}, &lease); err != nil {
+		t.Errorf("leader election Lease: %v", err)
+	} else if lease.Spec.HolderIdentity == nil || *lease.Spec.HolderIdentity == "" {
+		t.Errorf("the leader election Lease has no holder: %+v", lease.Spec)
 	}
 
 	for _, path := range []string{"/healthz", "/readyz"} {
