@@ -15,6 +15,7 @@ import (
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -147,13 +148,23 @@ func applyCRD(ctx context.Context, c client.Client, crd *apiextensionsv1.CustomR
 }
 
 // waitEstablished polls the CRD until its Established condition is True.
+// It reads the CRD as unstructured, so the client's scheme need not know
+// apiextensions.k8s.io.
 func waitEstablished(ctx context.Context, c client.Client, name string) error {
 	var last string
 	err := wait.PollUntilContextCancel(ctx, 200*time.Millisecond, true, func(ctx context.Context) (bool, error) {
-		crd := &apiextensionsv1.CustomResourceDefinition{}
-		if err := c.Get(ctx, types.NamespacedName{Name: name}, crd); err != nil {
+		u := &unstructured.Unstructured{}
+		u.SetGroupVersionKind(apiextensionsv1.SchemeGroupVersion.WithKind("CustomResourceDefinition"))
+		if err := c.Get(ctx, types.NamespacedName{Name: name}, u); err != nil {
+			if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+				return false, err
+			}
 			last = err.Error()
 			return false, nil
+		}
+		crd := &apiextensionsv1.CustomResourceDefinition{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, crd); err != nil {
+			return false, fmt.Errorf("decode: %w", err)
 		}
 		for _, cond := range crd.Status.Conditions {
 			switch cond.Type {
