@@ -41,9 +41,28 @@ func (l *limitWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Filter reports whether the entry at the slash-separated path p, relative
+// to the archived directory, is left out of an archive; isDir tells whether
+// it is a directory. A directory left out is still walked, so a later
+// pattern may bring back a file below it (as Flux's archiver does); its own
+// entry is written only when something below it is.
+type Filter func(p string, isDir bool) bool
+
+// ArchiveOption tunes one Storage.Archive call.
+type ArchiveOption func(*archiveOptions)
+
+type archiveOptions struct {
+	filter Filter
+}
+
+// WithFilter leaves the entries f reports out of the archive.
+func WithFilter(f Filter) ArchiveOption {
+	return func(o *archiveOptions) { o.filter = f }
+}
+
 // writeArchive writes the deterministic tar.gz of dir to w and returns its
 // digest and compressed size.
-func writeArchive(w io.Writer, dir string, maxSize int64) (digest string, size int64, err error) {
+func writeArchive(w io.Writer, dir string, maxSize int64, filter Filter) (digest string, size int64, err error) {
 	rootReal, err := filepath.EvalSymlinks(dir)
 	if err != nil {
 		return "", 0, err
@@ -59,7 +78,7 @@ func writeArchive(w io.Writer, dir string, maxSize int64) (digest string, size i
 	lw := &limitWriter{w: io.MultiWriter(w, h), max: maxSize}
 	gz := gzip.NewWriter(lw)
 	tw := tar.NewWriter(gz)
-	a := &archiver{tw: tw, rootReal: rootReal}
+	a := &archiver{tw: tw, rootReal: rootReal, filter: filter}
 	if err := a.walk(rootReal, "", map[string]bool{rootReal: true}); err != nil {
 		return "", 0, err
 	}
@@ -75,6 +94,22 @@ func writeArchive(w io.Writer, dir string, maxSize int64) (digest string, size i
 type archiver struct {
 	tw       *tar.Writer
 	rootReal string
+	filter   Filter
+	// pending holds the names of the filtered-out directories being
+	// walked whose entries are not written yet, outermost first.
+	pending []string
+}
+
+// flush writes the entries of the pending directories, which now have
+// something archived below them.
+func (a *archiver) flush() error {
+	for _, name := range a.pending {
+		if err := a.tw.WriteHeader(dirHeader(name)); err != nil {
+			return err
+		}
+	}
+	a.pending = a.pending[:0]
+	return nil
 }
 
 // walk archives the entries of the real directory realDir under the archive
@@ -106,21 +141,39 @@ func (a *archiver) walk(realDir, prefix string, ancestors map[string]bool) error
 			}
 			real = target
 		}
+		excluded := a.filter != nil && a.filter(name, info.IsDir())
 		switch {
 		case info.IsDir():
 			if ancestors[real] {
 				continue // a symlink cycle
 			}
-			if err := a.tw.WriteHeader(dirHeader(name)); err != nil {
-				return err
+			n := len(a.pending)
+			if excluded {
+				a.pending = append(a.pending, name)
+			} else {
+				if err := a.flush(); err != nil {
+					return err
+				}
+				if err := a.tw.WriteHeader(dirHeader(name)); err != nil {
+					return err
+				}
 			}
 			ancestors[real] = true
 			err := a.walk(real, name, ancestors)
 			delete(ancestors, real)
+			if len(a.pending) > n {
+				a.pending = a.pending[:n]
+			}
 			if err != nil {
 				return err
 			}
 		case info.Mode().IsRegular():
+			if excluded {
+				continue
+			}
+			if err := a.flush(); err != nil {
+				return err
+			}
 			if err := a.file(name, real, info); err != nil {
 				return err
 			}

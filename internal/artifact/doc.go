@@ -7,7 +7,11 @@
 // (Handler) at "http://<hostname>/<path>", and garbage-collects them. The
 // archive of a directory is reproducible: sorted entries, zeroed times and
 // owners, regular files and directories only, no .git, and symlinks followed
-// only when they stay inside the directory.
+// only when they stay inside the directory. WithFilter leaves out what a
+// Filter matches; IgnoreFilter builds the one Flux's source-controller uses
+// (.sourceignore files, spec.ignore, the default exclusions), on go-git's
+// gitignore matcher. CopyToPath copies (part of) another artifact into a
+// tree, confined to it, for GitRepository spec.include.
 //
 // Fetcher gets an artifact back: from its own Storage without HTTP when the
 // URL is served by it (one process, in-process hand-off), else over HTTP with

@@ -108,3 +108,31 @@ func FuzzArchiveNames(f *testing.F) {
 		}
 	})
 }
+
+// FuzzIgnoreFilter checks the ignore matcher never panics and answers the
+// same twice, and that ConfinedPath never lets a path climb out.
+func FuzzIgnoreFilter(f *testing.F) {
+	f.Add("/tmp/\n!keep\n**/x", "a/b/c.yaml", false)
+	f.Add("*.png\n# c\n", ".git/config", false)
+	f.Add("[", "[a]", true)
+	f.Add("!**/", "../..", true)
+	f.Add("a/**/b\n\\#x", "a/x/y/b", false)
+	f.Fuzz(func(t *testing.T, patterns, p string, isDir bool) {
+		filter := artifact.NewIgnoreFilter(artifact.ReadPatterns(strings.NewReader(patterns), nil))
+		if filter(p, isDir) != filter(p, isDir) {
+			t.Fatalf("patterns %q: filter(%q) is not deterministic", patterns, p)
+		}
+		clean, err := artifact.ConfinedPath(p)
+		if err != nil {
+			return
+		}
+		root := filepath.FromSlash("/root/dir")
+		joined := filepath.Join(root, filepath.FromSlash(clean))
+		if joined != root && !strings.HasPrefix(joined, root+string(filepath.Separator)) {
+			t.Fatalf("ConfinedPath(%q) = %q leaves the root: %s", p, clean, joined)
+		}
+		if strings.Contains(clean, "\\") || strings.Contains(clean, "\x00") {
+			t.Fatalf("ConfinedPath(%q) = %q", p, clean)
+		}
+	})
+}

@@ -152,8 +152,13 @@ func (s *Storage) Exists(a *meta.Artifact) bool {
 // artifact of the object kind/namespace/name at revision, and returns its
 // description. The file is named after its digest and written atomically; an
 // identical archive replaces the existing file, which makes it the newest
-// for GC.
-func (s *Storage) Archive(kind, namespace, name, revision, dir string) (*meta.Artifact, error) {
+// for GC. Options may filter what is archived (WithFilter). An archive past
+// MaxSize fails with ErrTooLarge and leaves nothing in the storage.
+func (s *Storage) Archive(kind, namespace, name, revision, dir string, opts ...ArchiveOption) (*meta.Artifact, error) {
+	var o archiveOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	objDir, err := objectDir(kind, namespace, name)
 	if err != nil {
 		return nil, err
@@ -174,7 +179,7 @@ func (s *Storage) Archive(kind, namespace, name, revision, dir string) (*meta.Ar
 		}
 	}()
 
-	digest, size, err := writeArchive(tmp, dir, s.maxSize())
+	digest, size, err := writeArchive(tmp, dir, s.maxSize(), o.filter)
 	if err != nil {
 		return nil, fmt.Errorf("archiving %s: %w", filepath.Base(dir), err)
 	}
