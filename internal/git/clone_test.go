@@ -274,15 +274,15 @@ func TestCloneFailures(t *testing.T) {
 			opts:     git.CloneOptions{URL: withCreds("http://127.0.0.1:1/org/app"), Branch: "main", Auth: auth},
 			contains: "127.0.0.1:1",
 		},
-		"ssh scheme": {
+		"ssh without secret": {
 			opts:     git.CloneOptions{URL: "ssh://git@example.com/org/app", Branch: "main"},
-			wantErr:  git.ErrInvalidURL,
-			contains: "ssh",
+			wantErr:  git.ErrInvalidAuth,
+			contains: "'identity' and 'known_hosts'",
 		},
 		"file scheme": {
 			opts:     git.CloneOptions{URL: "file:///tmp/repo", Branch: "main"},
 			wantErr:  git.ErrInvalidURL,
-			contains: "scheme must be http or https",
+			contains: "scheme must be http, https or ssh",
 		},
 		"no host": {
 			opts:     git.CloneOptions{URL: "https:///org/app", Branch: "main"},

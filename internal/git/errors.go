@@ -23,6 +23,16 @@ var (
 	// ErrInvalidURL means the URL cannot be used: it does not parse or its
 	// scheme is not supported. Retrying will not help.
 	ErrInvalidURL = errors.New("invalid URL")
+	// ErrInvalidAuth means the credentials cannot be used with the URL: a
+	// key is missing (an ssh URL without 'identity' or 'known_hosts') or
+	// does not parse.
+	ErrInvalidAuth = errors.New("invalid authentication options")
+	// ErrHostKeyVerification means the ssh server's host key is not in
+	// known_hosts or does not match it.
+	ErrHostKeyVerification = errors.New("host key verification failed")
+	// ErrInvalidReference means spec.ref cannot be used as written, e.g. a
+	// semver range that does not parse. Retrying will not help.
+	ErrInvalidReference = errors.New("invalid reference")
 )
 
 // scrubbedError carries a message with every credential removed. It keeps
@@ -42,7 +52,11 @@ func (e *scrubbedError) Is(target error) bool {
 	case ErrAuthenticationFailed:
 		return errors.Is(e.cause, transport.ErrAuthenticationRequired) ||
 			errors.Is(e.cause, transport.ErrAuthorizationFailed) ||
-			errors.Is(e.cause, transport.ErrInvalidAuthMethod)
+			errors.Is(e.cause, transport.ErrInvalidAuthMethod) ||
+			(e.cause != nil && strings.Contains(e.cause.Error(), "ssh: unable to authenticate"))
+	case ErrHostKeyVerification:
+		return errors.Is(e.cause, ErrHostKeyVerification) ||
+			(e.cause != nil && strings.Contains(e.cause.Error(), ErrHostKeyVerification.Error()))
 	case ErrRepositoryNotFound:
 		return errors.Is(e.cause, transport.ErrRepositoryNotFound)
 	case ErrReferenceNotFound:

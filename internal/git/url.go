@@ -21,19 +21,17 @@ func RedactURL(raw string) string {
 	return u.String()
 }
 
-// ValidateURL reports whether raw is a URL Clone can fetch: http or https
-// with a host. Errors match ErrInvalidURL and name only the redacted URL.
+// ValidateURL reports whether raw is a URL Clone can fetch: http, https or
+// ssh with a host. Errors match ErrInvalidURL and name only the redacted URL.
 func ValidateURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return &scrubbedError{msg: fmt.Sprintf("invalid URL '%s': cannot be parsed", RedactURL(raw)), cause: ErrInvalidURL}
 	}
 	switch strings.ToLower(u.Scheme) {
-	case "http", "https":
-	case "ssh":
-		return &scrubbedError{msg: fmt.Sprintf("invalid URL '%s': the ssh scheme is not supported yet, use http or https", RedactURL(raw)), cause: ErrInvalidURL}
+	case "http", "https", "ssh":
 	default:
-		return &scrubbedError{msg: fmt.Sprintf("invalid URL '%s': scheme must be http or https", RedactURL(raw)), cause: ErrInvalidURL}
+		return &scrubbedError{msg: fmt.Sprintf("invalid URL '%s': scheme must be http, https or ssh", RedactURL(raw)), cause: ErrInvalidURL}
 	}
 	if u.Host == "" {
 		return &scrubbedError{msg: fmt.Sprintf("invalid URL '%s': missing host", RedactURL(raw)), cause: ErrInvalidURL}

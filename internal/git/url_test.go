@@ -30,7 +30,7 @@ func TestValidateURL(t *testing.T) {
 		"https://github.com/org/repo": true,
 		"http://127.0.0.1:1234/x":     true,
 		"HTTPS://github.com/org/repo": true,
-		"ssh://git@github.com/org/r":  false,
+		"ssh://git@github.com/org/r":  true,
 		"git@github.com:org/repo.git": false,
 		"file:///srv/repo":            false,
 		"https:///nohost":             false,

@@ -97,21 +97,46 @@ func TestFailures(t *testing.T) {
 			reason:   meta.AuthenticationFailedReason,
 			contains: []string{"'password' requires 'username' to be set"},
 		},
-		"ssh URL": {
+		"ssh URL without secret": {
 			mutate: []func(*sourcev1.GitRepository){func(gr *sourcev1.GitRepository) {
 				gr.Spec.URL = "ssh://git@example.com/org/app"
 			}},
-			reason:   meta.URLInvalidReason,
-			contains: []string{"ssh://example.com/org/app", "not supported"},
+			reason:   meta.AuthenticationFailedReason,
+			contains: []string{"ssh://example.com/org/app", "requires a secret with 'identity' and 'known_hosts'"},
 			stalled:  true,
 		},
-		"unsupported reference": {
-			mutate: []func(*sourcev1.GitRepository){func(gr *sourcev1.GitRepository) {
+		"no tag matches the semver range": {
+			secret: good,
+			mutate: []func(*sourcev1.GitRepository){withSecret("creds"), func(gr *sourcev1.GitRepository) {
 				gr.Spec.Reference = &sourcev1.GitRepositoryRef{SemVer: ">=1.0.0"}
 			}},
-			reason:   "UnsupportedReference",
-			contains: []string{"spec.ref.semver is not supported"},
+			reason:   meta.GitOperationFailedReason,
+			contains: []string{"no match found for semver: >=1.0.0"},
+		},
+		"invalid semver range": {
+			secret: good,
+			mutate: []func(*sourcev1.GitRepository){withSecret("creds"), func(gr *sourcev1.GitRepository) {
+				gr.Spec.Reference = &sourcev1.GitRepositoryRef{SemVer: "one point oh"}
+			}},
+			reason:   meta.GitOperationFailedReason,
+			contains: []string{"semver parse error", "'one point oh'"},
 			stalled:  true,
+		},
+		"unknown ref name": {
+			secret: good,
+			mutate: []func(*sourcev1.GitRepository){withSecret("creds"), func(gr *sourcev1.GitRepository) {
+				gr.Spec.Reference = &sourcev1.GitRepositoryRef{Name: "refs/pull/7/head"}
+			}},
+			reason:   meta.GitOperationFailedReason,
+			contains: []string{"refs/pull/7/head"},
+		},
+		"unknown tag": {
+			secret: good,
+			mutate: []func(*sourcev1.GitRepository){withSecret("creds"), func(gr *sourcev1.GitRepository) {
+				gr.Spec.Reference = &sourcev1.GitRepositoryRef{Tag: "v9.9.9"}
+			}},
+			reason:   meta.GitOperationFailedReason,
+			contains: []string{"refs/tags/v9.9.9"},
 		},
 	}
 	for name, tt := range tests {
@@ -198,14 +223,16 @@ func TestStalledObjectResumesOnSpecChange(t *testing.T) {
 	ns := newNamespace(t)
 	git, _, head := newGitServer(t, basicAuth(gitUser, gitPassword))
 	create(t, secret(ns, "creds", map[string]string{"username": gitUser, "password": gitPassword}))
-	gr := newGitRepository(ns, "app", "ssh://git@example.com/org/app", withSecret("creds"))
+	gr := newGitRepository(ns, "app", git.RepoURL("org/app"), withSecret("creds"), func(gr *sourcev1.GitRepository) {
+		gr.Spec.Reference = &sourcev1.GitRepositoryRef{SemVer: "not a range"}
+	})
 	create(t, gr)
 	key := client.ObjectKeyFromObject(gr)
 	gr = waitFor(t, key, "stalled", func(gr *sourcev1.GitRepository) bool {
 		c := cond(gr, meta.StalledCondition)
 		return c != nil && c.Status == metav1.ConditionTrue
 	})
-	gr.Spec.URL = git.RepoURL("org/app")
+	gr.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: "main"}
 	if err := k8sClient.Update(context.Background(), gr); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -19,13 +20,6 @@ import (
 	"github.com/ferrycd/ferry/internal/status"
 )
 
-// Reason ferry adds where Flux has none of its own.
-const (
-	// UnsupportedReferenceReason: spec.ref asks for a kind of reference
-	// ferry cannot check out yet.
-	UnsupportedReferenceReason = "UnsupportedReference"
-)
-
 // failure is a reconcile failure with the reasons to report it under.
 type failure struct {
 	// condType is the negative-polarity condition that records it
@@ -35,6 +29,9 @@ type failure struct {
 	err      error
 	// stalled failures need a spec change; retrying cannot help.
 	stalled bool
+	// waiting failures (a dependency not ready) are retried after this
+	// long, without an error and its backoff.
+	waiting time.Duration
 }
 
 func (f *failure) Error() string { return f.err.Error() }
@@ -72,6 +69,10 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	if f != nil {
 		return r.fail(obj, nil, f)
 	}
+	includes, f := r.resolveIncludes(ctx, obj)
+	if f != nil {
+		return r.fail(obj, nil, f)
+	}
 
 	// Ask the remote for the head of the reference; skip the clone when the
 	// stored artifact already has it.
@@ -81,10 +82,10 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	if err != nil {
 		return r.fail(obj, opts.Auth, gitFailure(err, obj))
 	}
-	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration {
+	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration && !contentChanged(obj, includes) {
 		log.V(1).Info("artifact up-to-date with remote revision", "revision", revision)
 		r.succeed(obj, old, wasFailing, "")
-		return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, nil
+		return ctrl.Result{RequeueAfter: r.requeueAfter(obj)}, nil
 	}
 
 	// Fetch: clone the reference into a temporary directory.
@@ -103,28 +104,37 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 		}
 	}()
 	cloneCtx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
+	stopWatch := r.watchCheckout(cancel, tmp)
 	commit, err := git.Clone(cloneCtx, tmp, opts)
 	cancel()
+	if f := stopWatch(); f != nil {
+		return r.fail(obj, nil, f)
+	}
 	if err != nil {
 		return r.fail(obj, opts.Auth, gitFailure(err, obj))
 	}
 	status.Delete(obj, meta.FetchFailedCondition)
 
-	// Archive the checkout into the storage.
-	a, err := r.Storage.Archive(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, commit.Revision(), tmp)
+	// Include, check the limits, and archive the checkout into the
+	// storage without what spec.ignore and .sourceignore exclude.
+	archiveOpts, f := r.prepareContent(ctx, obj, includes, tmp)
+	if f != nil {
+		return r.fail(obj, opts.Auth, f)
+	}
+	a, err := r.Storage.Archive(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, commit.Revision(), tmp, archiveOpts...)
 	if err != nil {
-		return r.fail(obj, opts.Auth, &failure{condType: meta.StorageOperationFailedCondition,
-			reason: meta.ArchiveOperationFailedReason, err: fmt.Errorf("unable to archive artifact to storage: %w", err)})
+		return r.fail(obj, opts.Auth, r.archiveFailure(err))
 	}
 
 	// Store: record the artifact and collect older ones.
 	obj.Status.Artifact = a
+	recordContent(obj, includes)
 	if err := r.Storage.GC(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, r.retention()); err != nil {
 		log.Error(err, "garbage collection of artifacts failed")
 	}
 	r.succeed(obj, old, wasFailing, firstLine(commit.Message))
 	log.Info("stored artifact", "revision", a.Revision, "digest", a.Digest)
-	return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, nil
+	return ctrl.Result{RequeueAfter: r.requeueAfter(obj)}, nil
 }
 
 // succeed marks obj Ready for its artifact and emits the event Flux emits: a
@@ -173,6 +183,10 @@ func (r *Reconciler) fail(obj *sourcev1.GitRepository, auth *git.Auth, f *failur
 		obj.Status.ObservedGeneration = obj.Generation
 		return ctrl.Result{}, reconcile.TerminalError(err)
 	}
+	if f.waiting > 0 {
+		status.MarkReconciling(obj, meta.ProgressingWithRetryReason, "%s", msg)
+		return ctrl.Result{RequeueAfter: f.waiting}, nil
+	}
 	progress := msg
 	if c := status.Get(obj, meta.ReconcilingCondition); c != nil {
 		progress = c.Message
@@ -189,6 +203,11 @@ func gitFailure(err error, obj *sourcev1.GitRepository) *failure {
 	switch {
 	case errors.Is(err, git.ErrInvalidURL):
 		f.reason, f.stalled, f.err = meta.URLInvalidReason, true, err
+	case errors.Is(err, git.ErrInvalidReference):
+		f.stalled = true
+	case errors.Is(err, git.ErrInvalidAuth):
+		// Without a secretRef only a spec change can help.
+		f.reason, f.stalled = meta.AuthenticationFailedReason, obj.Spec.SecretRef == nil
 	case errors.Is(err, git.ErrAuthenticationFailed):
 		f.reason = meta.AuthenticationFailedReason
 		var hint string
@@ -218,21 +237,9 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 		return opts, gitFailure(err, obj)
 	}
 	if ref := obj.Spec.Reference; ref != nil {
-		var unsupported []string
-		if ref.Commit != "" {
-			unsupported = append(unsupported, "spec.ref.commit")
-		}
-		if ref.Name != "" {
-			unsupported = append(unsupported, "spec.ref.name")
-		}
-		if ref.SemVer != "" {
-			unsupported = append(unsupported, "spec.ref.semver")
-		}
-		if len(unsupported) > 0 {
-			return opts, &failure{condType: meta.FetchFailedCondition, reason: UnsupportedReferenceReason, stalled: true,
-				err: fmt.Errorf("%s is not supported by ferry yet: use spec.ref.branch or spec.ref.tag", strings.Join(unsupported, ", "))}
-		}
-		opts.Branch, opts.Tag = ref.Branch, ref.Tag
+		// The git package applies Flux's precedence:
+		// commit > name > semver > tag > branch.
+		opts.Branch, opts.Tag, opts.SemVer, opts.RefName, opts.Commit = ref.Branch, ref.Tag, ref.SemVer, ref.Name, ref.Commit
 	}
 	if obj.Spec.SecretRef != nil {
 		secret := &corev1.Secret{}
