@@ -23,7 +23,8 @@ import (
 // failure is a reconcile failure with the reasons to report it under.
 type failure struct {
 	// condType is the negative-polarity condition that records it
-	// (FetchFailed or StorageOperationFailed).
+	// (FetchFailed or StorageOperationFailed); "" when the caller set a
+	// condition of its own (SourceVerified=False).
 	condType string
 	reason   string
 	err      error
@@ -115,6 +116,12 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	}
 	status.Delete(obj, meta.FetchFailedCondition)
 
+	// Verify the signatures spec.verify asks for: nothing unverified is
+	// archived, the previous artifact stays.
+	if f := r.verifySource(ctx, obj, tmp, commit); f != nil {
+		return r.fail(obj, opts.Auth, f)
+	}
+
 	// Include, check the limits, and archive the checkout into the
 	// storage without what spec.ignore and .sourceignore exclude.
 	archiveOpts, f := r.prepareContent(ctx, obj, includes, tmp)
@@ -174,7 +181,9 @@ func (r *Reconciler) succeed(obj, old *sourcev1.GitRepository, wasFailing bool, 
 // scrubs its secret values from the message.
 func (r *Reconciler) fail(obj *sourcev1.GitRepository, auth *git.Auth, f *failure) (ctrl.Result, error) {
 	msg := auth.Redact(f.err.Error())
-	status.MarkTrue(obj, f.condType, f.reason, "%s", msg)
+	if f.condType != "" {
+		status.MarkTrue(obj, f.condType, f.reason, "%s", msg)
+	}
 	status.MarkFalse(obj, meta.ReadyCondition, f.reason, "%s", msg)
 	r.event(obj, corev1.EventTypeWarning, f.reason, "%s", msg)
 	err := fmt.Errorf("GitRepository/%s/%s: %s", obj.Namespace, obj.Name, msg)
