@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	"github.com/ferrycd/ferry/api/meta"
@@ -43,6 +44,17 @@ type Reconciler struct {
 	// ArtifactRetention is how many artifacts per object survive garbage
 	// collection; zero means DefaultArtifactRetention.
 	ArtifactRetention int
+	// MaxCheckoutSize bounds the bytes a checkout (with .git and the
+	// included artifacts) may take on disk; zero means
+	// DefaultMaxCheckoutSize. The artifact is bounded by Storage.MaxSize.
+	MaxCheckoutSize int64
+	// IntervalJitterPercentage spreads requeues over spec.interval ± this
+	// percentage; zero means DefaultIntervalJitterPercentage, negative
+	// disables the jitter.
+	IntervalJitterPercentage int
+	// DependencyRequeueInterval is how soon a GitRepository waiting for an
+	// included one is retried; zero means DefaultDependencyRequeueInterval.
+	DependencyRequeueInterval time.Duration
 }
 
 // Options tunes the controller SetupWithManager registers.
@@ -54,16 +66,22 @@ type Options struct {
 
 // SetupWithManager registers the reconciler with mgr. It reconciles when
 // the spec changes (generation), when a reconcile is requested through the
-// reconcile.fluxcd.io/requestedAt annotation, on deletion, and every
-// spec.interval.
+// reconcile.fluxcd.io/requestedAt annotation, on deletion, when an included
+// GitRepository gets a new artifact, and every spec.interval (with jitter).
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if r.Storage == nil {
 		return errors.New("gitrepository controller: artifact storage is required")
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &sourcev1.GitRepository{}, includeIndexKey, indexIncludes); err != nil {
+		return fmt.Errorf("gitrepository controller: indexing includes: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.GitRepository{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, ReconcileRequestedPredicate{}, deletingPredicate{}),
 		)).
+		// A new artifact of an included GitRepository rebuilds its includers.
+		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.requestsForIncluders),
+			builder.WithPredicates(artifactChangedPredicate{})).
 		Named("gitrepository").
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)

@@ -45,6 +45,13 @@ var (
 // machine is shared.
 const deadline = 2 * time.Minute
 
+// The size limits of the suite's reconciler, small enough for the limits
+// tests to pass them with a few megabytes.
+const (
+	testMaxArtifactSize int64 = 1 << 20
+	testMaxCheckoutSize int64 = 4 << 20
+)
+
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
@@ -118,10 +125,13 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	storage.MaxSize = testMaxArtifactSize
 	r := &gitrepository.Reconciler{
-		Client:        mgr.GetClient(),
-		EventRecorder: mgr.GetEventRecorderFor(gitrepository.ControllerName),
-		Storage:       storage,
+		Client:                    mgr.GetClient(),
+		EventRecorder:             mgr.GetEventRecorderFor(gitrepository.ControllerName),
+		Storage:                   storage,
+		MaxCheckoutSize:           testMaxCheckoutSize,
+		DependencyRequeueInterval: 2 * time.Second,
 	}
 	if err := r.SetupWithManager(ctx, mgr, gitrepository.Options{MaxConcurrentReconciles: 2}); err != nil {
 		fmt.Fprintln(os.Stderr, err)
