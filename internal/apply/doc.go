@@ -11,5 +11,7 @@
 // drift is detected with a server-side dry run and reverted by the next
 // apply. Pruning deletes only objects that are in the previous inventory,
 // are absent from the new one, and still carry this owner's labels; objects
-// annotated kustomize.toolkit.fluxcd.io/prune: disabled are kept.
+// annotated kustomize.toolkit.fluxcd.io/prune: disabled are kept. Wait
+// waits until a set of objects is ready per kstatus, failing fast when one
+// of them reports failure.
 package apply

@@ -2,10 +2,12 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/normalize"
 	corev1 "k8s.io/api/core/v1"
@@ -155,4 +157,52 @@ func (m *Manager) Prune(ctx context.Context, objs []*unstructured.Unstructured) 
 // WaitForTermination waits until the objects the change set deleted are gone.
 func (m *Manager) WaitForTermination(cs *ssa.ChangeSet, timeout time.Duration) error {
 	return m.rm.WaitForSetTermination(cs, ssa.WaitOptions{Interval: 2 * time.Second, Timeout: timeout})
+}
+
+// WaitOptions tunes Wait.
+type WaitOptions struct {
+	// Timeout bounds the wait; the error then names every object that is
+	// not ready.
+	Timeout time.Duration
+
+	// Interval is how often the objects are polled (default five seconds,
+	// kustomize-controller's).
+	Interval time.Duration
+}
+
+// Wait waits until every object of set is ready per kstatus (Current). It
+// fails as soon as every object has settled and one of them reports failure
+// (kstatus Failed: a Deployment past its progress deadline, a failed Job),
+// instead of waiting out the timeout. The error names the objects that are
+// not ready with their status; an object that does not exist is reported as
+// NotFound. Cancelling ctx stops the wait with ctx's error.
+func (m *Manager) Wait(ctx context.Context, set object.ObjMetadataSet, opts WaitOptions) error {
+	if opts.Interval <= 0 {
+		opts.Interval = 5 * time.Second
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = time.Minute
+	}
+	err := m.rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: opts.Interval, Timeout: opts.Timeout, FailFast: true})
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		return ctx.Err()
+	}
+	return err
+}
+
+// WaitSet returns the objects of a change set a health check of every
+// applied object waits for: all but those skipped (annotated
+// kustomize.toolkit.fluxcd.io/reconcile: disabled or ssa: Ignore).
+func WaitSet(cs *ssa.ChangeSet) object.ObjMetadataSet {
+	var set object.ObjMetadataSet
+	if cs == nil {
+		return set
+	}
+	for _, e := range cs.Entries {
+		if e.Action == ssa.SkippedAction {
+			continue
+		}
+		set = append(set, e.ObjMetadata)
+	}
+	return set
 }

@@ -8,4 +8,13 @@
 // A new artifact of a GitRepository triggers every Kustomization that uses it
 // at once; otherwise each is re-applied every spec.interval, which reverts
 // drift. Deleting a Kustomization with prune enabled deletes what it applied.
+//
+// spec.dependsOn holds a Kustomization back (DependencyNotReady) until the
+// Kustomizations it names are Ready; a dependency becoming Ready enqueues its
+// dependents at once. spec.wait and spec.healthChecks wait, after the apply,
+// for objects to be ready per kstatus and report the Healthy condition; a
+// failed object fails the check at once, and a new source revision cancels a
+// check still waiting on the old one. Beyond Flux, a build that yields no
+// objects while the inventory holds some is refused unless the Kustomization
+// is annotated AllowEmptyAnnotation: "true".
 package kustomization

@@ -69,6 +69,18 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		return ctrl.Result{RequeueAfter: r.dependencyRequeue()}, nil
 	}
 	revision := art.Revision
+
+	// Wait for the dependencies; a dependency that becomes Ready enqueues this one.
+	if len(obj.Spec.DependsOn) > 0 {
+		if err := r.checkDependencies(ctx, obj, src); err != nil {
+			status.MarkFalse(obj, meta.ReadyCondition, meta.DependencyNotReadyReason, "%s", err)
+			msg := fmt.Sprintf("dependencies do not meet ready condition (%s), retrying in %s", err, r.dependencyRequeue())
+			logger.Info(msg)
+			r.event(obj, revision, "Normal", meta.DependencyNotReadyReason, msg)
+			return ctrl.Result{RequeueAfter: r.dependencyRequeue()}, nil
+		}
+	}
+
 	wasReady, lastApplied := status.IsReady(obj), obj.Status.LastAppliedRevision
 	if failed := r.reconcileRevision(ctx, obj, art, patcher); failed != nil {
 		if failed.stalled {
@@ -154,6 +166,11 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 		return fail(obj, meta.BuildFailedReason, fmt.Errorf("build of revision %s failed: %w", revision, err))
 	}
 
+	// A path that suddenly builds nothing must not wipe what it applied before.
+	if pe := refuseEmptyBuild(obj, objects, revision); pe != nil {
+		return pe
+	}
+
 	// Apply in stages; drift is corrected here, since every object is compared with the cluster.
 	status.MarkReconciling(obj, meta.ProgressingReason, "Detecting drift for revision %s with a timeout of %s", revision, timeout)
 	r.patchProgress(ctx, obj, patcher)
@@ -182,6 +199,11 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 		if err != nil {
 			return fail(obj, meta.PruneFailedReason, fmt.Errorf("prune failed: %w", err))
 		}
+	}
+
+	// Wait for the applied objects (spec.wait) or spec.healthChecks to become ready.
+	if pe := r.checkHealth(ctx, obj, m, cs, revision, patcher); pe != nil {
+		return pe
 	}
 
 	obj.Status.LastAppliedRevision = revision

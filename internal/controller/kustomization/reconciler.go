@@ -41,8 +41,14 @@ type Reconciler struct {
 	TempDir string
 
 	// DependencyRequeueInterval is how long to wait for a source that has no
-	// artifact yet; zero means 30 seconds.
+	// artifact yet, or for a dependency (spec.dependsOn) that is not Ready,
+	// before trying again; zero means 30 seconds. A dependency that becomes
+	// Ready starts its dependents at once, whatever this interval.
 	DependencyRequeueInterval time.Duration
+
+	// HealthCheckInterval is how often a health check (spec.wait,
+	// spec.healthChecks) polls the objects it waits for; zero means 500ms.
+	HealthCheckInterval time.Duration
 }
 
 // Reconcile brings one Kustomization in line with its source.

@@ -35,7 +35,8 @@ type Options struct {
 // SetupWithManager registers the controller with mgr. A Kustomization is
 // reconciled when its generation or its reconcile.fluxcd.io/requestedAt
 // annotation changes, when the GitRepository it uses gets an artifact of a
-// new revision, and every spec.interval.
+// new revision, when a Kustomization it depends on becomes Ready, and every
+// spec.interval.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if r.Fetcher == nil {
 		return fmt.Errorf("the kustomization controller needs an artifact fetcher")
@@ -43,6 +44,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, GitRepositoryIndexKey,
 		indexBySource(sourcev1.GitRepositoryKind)); err != nil {
 		return fmt.Errorf("indexing Kustomizations by GitRepository: %w", err)
+	}
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, DependsOnIndexKey,
+		indexByDependency); err != nil {
+		return fmt.Errorf("indexing Kustomizations by dependency: %w", err)
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("kustomization").
@@ -52,6 +57,10 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 		Watches(&sourcev1.GitRepository{},
 			handler.EnqueueRequestsFromMapFunc(r.requestsForRevisionChangeOf(GitRepositoryIndexKey)),
 			builder.WithPredicates(sourceRevisionChangePredicate{}),
+		).
+		Watches(&kustomizev1.Kustomization{},
+			handler.EnqueueRequestsFromMapFunc(r.requestsForDependents),
+			builder.WithPredicates(dependencyReadyPredicate{}),
 		).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)
