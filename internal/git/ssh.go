@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
@@ -37,7 +38,11 @@ func (a *Auth) sshMethod(u *url.URL) (transport.AuthMethod, error) {
 	}
 	pk, err := gitssh.NewPublicKeys(user, a.Identity, a.Password)
 	if err != nil {
-		return nil, sanitize(err, fmt.Sprintf("invalid '%s'", IdentityKey), a.secrets()...)
+		prefix := fmt.Sprintf("invalid '%s'", IdentityKey)
+		if a.Password == "" {
+			prefix = fmt.Sprintf("invalid '%s' (if it is passphrase protected, set '%s')", IdentityKey, PasswordKey)
+		}
+		return nil, &scrubbedError{msg: scrub(prefix+": "+tidy(err.Error()), a.secrets()...), cause: ErrInvalidAuth}
 	}
 	port := u.Port()
 	if port == "" {
@@ -71,7 +76,8 @@ func knownHostsCallback(knownHosts []byte, hostport string) (ssh.HostKeyCallback
 	}
 	cb, err := knownhosts.New(f.Name())
 	if err != nil {
-		return nil, nil, &scrubbedError{msg: fmt.Sprintf("unable to parse '%s': %s", KnownHostsKey, err), cause: ErrInvalidAuth}
+		msg := strings.ReplaceAll(err.Error(), "knownhosts: "+f.Name(), "line")
+		return nil, nil, &scrubbedError{msg: fmt.Sprintf("unable to parse '%s': %s", KnownHostsKey, msg), cause: ErrInvalidAuth}
 	}
 
 	// Ask the database which keys it knows for the host with a key it

@@ -8,6 +8,11 @@
 // Optional basic or bearer authentication and TLS make it usable for auth and
 // transport tests.
 //
+// SSHServer serves the same repositories over ssh (golang.org/x/crypto/ssh
+// running the system `git upload-pack`), authenticating public keys; with
+// GenerateSSHKey and KnownHostsLine tests build identities and known_hosts
+// files for it.
+//
 // The Repo helpers create repositories and commits with the system git and a
 // fixed author, so tests can drive a remote the way a user would.
 package gitserver
