@@ -61,6 +61,9 @@ const (
 	IncludeChangeReason = "IncludeChange"
 	// CheckoutTooLargeReason: the checkout passed the size limit.
 	CheckoutTooLargeReason = "CheckoutTooLarge"
+	// NewRevisionReason: the remote has a revision the stored artifact
+	// is not of yet (ArtifactOutdated).
+	NewRevisionReason = "NewRevision"
 )
 
 // checkoutPollInterval is how often the size of a checkout in progress is

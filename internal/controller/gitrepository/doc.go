@@ -6,6 +6,15 @@
 //
 // A reconcile asks the remote for the head of the reference first and skips
 // the clone when it matches the stored artifact of an already observed
-// generation. Deleting the object removes its artifacts (finalizer
+// generation, unless spec.ignore, spec.include or an included artifact
+// changed. Deleting the object removes its artifacts (finalizer
 // finalizers.fluxcd.io).
+//
+// Content selection is Flux's: spec.ignore, .sourceignore files and the
+// default exclusions (artifact.IgnoreFilter); spec.include copies other
+// GitRepositories' artifacts in, and a watch through a field index on the
+// included names rebuilds an includer when an included artifact changes.
+// A checkout past MaxCheckoutSize or an artifact past the storage's
+// MaxSize fails without storing anything. Requeues carry Flux's interval
+// jitter.
 package gitrepository

@@ -77,6 +77,9 @@ func TestSizeLimits(t *testing.T) {
 			if c := cond(gr, "ArtifactInStorage"); c == nil || c.Status != metav1.ConditionTrue {
 				t.Errorf("ArtifactInStorage = %+v", c)
 			}
+			if c := cond(gr, "ArtifactOutdated"); c == nil || c.Status != metav1.ConditionTrue || c.Reason != "NewRevision" {
+				t.Errorf("ArtifactOutdated = %+v, want True NewRevision", c)
+			}
 			if files := storedFiles(t, ns, "app"); len(files) != 1 || files[0] != filepath.Base(good.Path) {
 				t.Errorf("storage holds %v, want only the last good artifact", files)
 			}

@@ -89,7 +89,12 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 		return ctrl.Result{RequeueAfter: r.requeueAfter(obj)}, nil
 	}
 
-	// Fetch: clone the reference into a temporary directory.
+	// Fetch: clone the reference into a temporary directory. As Flux, a
+	// stored artifact of another revision is marked outdated until the
+	// new one is stored.
+	if a := obj.Status.Artifact; a != nil && !a.HasRevision(revision) {
+		status.MarkTrue(obj, meta.ArtifactOutdatedCondition, NewRevisionReason, "new upstream revision '%s'", revision)
+	}
 	status.MarkReconciling(obj, meta.ProgressingReason, "building artifact: new upstream revision '%s'", revision)
 	if err := patcher.Patch(ctx, obj); err != nil {
 		return ctrl.Result{}, err
