@@ -12,6 +12,8 @@ import (
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
 	kustypes "sigs.k8s.io/kustomize/api/types"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 )
 
 // ErrPathNotFound is wrapped by the error Build returns when Options.Path
@@ -36,6 +38,79 @@ type Options struct {
 	// namespace (spec.targetNamespace), overriding any namespace set by the
 	// kustomization itself.
 	TargetNamespace string
+
+	// Patches are added to the patches of the kustomization (spec.patches):
+	// strategic merge or JSON 6902 patches with an optional target selector.
+	Patches []kustomizev1.Patch
+
+	// Images replace the kustomization's entries of the same name, or are
+	// added to them (spec.images).
+	Images []kustomizev1.Image
+
+	// NamePrefix and NameSuffix, when set, become the kustomization's
+	// namePrefix and nameSuffix (spec.namePrefix, spec.nameSuffix).
+	NamePrefix, NameSuffix string
+
+	// Components are added to the components of the kustomization
+	// (spec.components), relative to Path. With IgnoreMissingComponents,
+	// those that do not exist are dropped instead of failing the build.
+	Components              []string
+	IgnoreMissingComponents bool
+
+	// CommonMetadata labels and annotations are set on every object built
+	// (spec.commonMetadata), overriding existing keys; selectors and
+	// templates are left alone.
+	CommonMetadata *kustomizev1.CommonMetadata
+
+	// Substitution, when not nil, turns postBuild variable substitution on
+	// (spec.postBuild). When nil, the build warns about ${VAR} references
+	// left in the output.
+	Substitution *Substitution
+
+	// Warn, when set, receives the warnings of the build: deprecated
+	// kustomize fields, variables left unsubstituted. A warning never fails
+	// the build.
+	Warn func(Warning)
+}
+
+// Warning is a problem found by a build that does not stop it.
+type Warning struct {
+	// Reason is a short CamelCase reason, for an event.
+	Reason string
+	// Message says what was found, where, and what to do instead.
+	Message string
+}
+
+// Reasons of warnings.
+const (
+	// DeprecatedFieldReason: a kustomization uses a deprecated kustomize field.
+	DeprecatedFieldReason = "DeprecatedField"
+	// UnsubstitutedVariableReason: the output holds ${VAR} references and
+	// the Kustomization has no spec.postBuild.
+	UnsubstitutedVariableReason = "UnsubstitutedVariable"
+)
+
+// FromSpec returns the options that build a Flux Kustomization's spec in root,
+// without substitution (see LoadSubstitution) or a warning handler.
+func FromSpec(root string, spec *kustomizev1.KustomizationSpec) Options {
+	return Options{
+		Root:                    root,
+		Path:                    spec.Path,
+		TargetNamespace:         spec.TargetNamespace,
+		Patches:                 spec.Patches,
+		Images:                  spec.Images,
+		NamePrefix:              spec.NamePrefix,
+		NameSuffix:              spec.NameSuffix,
+		Components:              spec.Components,
+		IgnoreMissingComponents: spec.IgnoreMissingComponents,
+		CommonMetadata:          spec.CommonMetadata,
+	}
+}
+
+func (o *Options) warn(reason, format string, args ...any) {
+	if o.Warn != nil {
+		o.Warn(Warning{Reason: reason, Message: fmt.Sprintf(format, args...)})
+	}
 }
 
 // kustomizeMu serialises krusty runs: kustomize has known data races between
@@ -70,25 +145,29 @@ func Build(ctx context.Context, opts Options) ([]*unstructured.Unstructured, err
 		}
 		c.setOverlay(file, data)
 	}
-	if opts.TargetNamespace != "" {
-		if data == nil {
-			if data, err = c.ReadFile(file); err != nil {
-				return nil, c.clean(err)
-			}
-		}
-		if data, err = applySpec(c.rel(file), data, opts); err != nil {
+	if data == nil {
+		if data, err = c.ReadFile(file); err != nil {
 			return nil, c.clean(err)
 		}
-		c.setOverlay(file, data)
 	}
+	// Origin annotations let messages name the file an object came from;
+	// they are removed again unless the kustomization asked for them.
+	data, keepOrigin, err := applySpec(c, file, data, opts)
+	if err != nil {
+		return nil, c.clean(err)
+	}
+	c.setOverlay(file, data)
 
 	// Refuse remote references and explain Flux fields before kustomize sees them.
-	if err := checkKustomizations(c, dir, map[string]bool{}); err != nil {
+	if err := checkKustomizations(c, dir, map[string]bool{}, &opts); err != nil {
 		return nil, c.clean(err)
 	}
 
 	objs, err := run(c, dir)
 	if err != nil {
+		return nil, c.clean(err)
+	}
+	if objs, err = postBuild(objs, c.rel(dir), keepOrigin, &opts); err != nil {
 		return nil, c.clean(err)
 	}
 	return objs, nil

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // confinementFixture makes a root holding links that stay inside, links that
@@ -96,6 +98,31 @@ func FuzzBuildPath(f *testing.F) {
 			if o.GetName() == "stolen" {
 				t.Fatalf("Build(%q) read a manifest from outside the root", path)
 			}
+		}
+	})
+}
+
+// FuzzSubstitute checks that substitution never panics, that a reported
+// unset variable really has no value, and that an error never shows a
+// sensitive value.
+func FuzzSubstitute(f *testing.F) {
+	for _, s := range []string{"${A}", "${B:=x}", "$${A}", "${A", "${}", "${A:=${B}}", "${A/x/y}", "${#A}", "$A $$", "${A^^} ${A,,}",
+		"plain", "${SECRET}: {", "key: ${SECRET}", "${A:0:1}", "${A:?}", "\"${A}\""} {
+		f.Add(s, "value")
+	}
+	f.Fuzz(func(t *testing.T, data, value string) {
+		vars := map[string]string{"A": value, "SECRET": "hunter2-" + value}
+		obj := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]any{"name": "x"}, "data": map[string]any{"k": data}}}
+		s := &Substitution{Vars: vars, Sensitive: []string{vars["SECRET"]}}
+		_, missing, err := substitute(obj, s)
+		for _, m := range missing {
+			if _, ok := vars[m]; ok {
+				t.Fatalf("%q reported unset, but it has a value", m)
+			}
+		}
+		if err != nil && strings.Contains(s.mask(err.Error()), vars["SECRET"]) {
+			t.Fatalf("error shows the secret: %v", err)
 		}
 	})
 }

@@ -2,6 +2,7 @@ package build
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
 	"path/filepath"
 	"reflect"
@@ -38,6 +39,17 @@ var fluxOnlyFields = map[string]string{
 	"wait":               "",
 }
 
+// deprecatedFields are kustomization fields kustomize deprecated, which still
+// work, with what replaces them.
+var deprecatedFields = map[string]string{
+	"bases":                 "resources",
+	"commonLabels":          "labels (with includeSelectors: true to keep adding them to selectors)",
+	"imageTags":             "images",
+	"patchesJson6902":       "patches (with a target)",
+	"patchesStrategicMerge": "patches",
+	"vars":                  "replacements",
+}
+
 // scpLike matches scp-style git addresses such as git@github.com:org/repo.
 var scpLike = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]*@[^/:]+:`)
 
@@ -69,11 +81,16 @@ func redact(ref string) string {
 // of the local directories it references, before kustomize runs: it refuses
 // remote references (which kustomize would fetch before any file system check)
 // and explains Flux Kustomization fields written into a kustomization.yaml.
-func checkKustomizations(c *confinedFS, dir string, visited map[string]bool) error {
-	if visited[dir] {
+// It refuses kustomizations that reference each other in a cycle, naming the
+// cycle, and reports deprecated fields to opts.Warn. visited holds false for
+// the directories being checked (the current chain) and true for those done.
+func checkKustomizations(c *confinedFS, dir string, visited map[string]bool, opts *Options, chain ...string) error {
+	if _, seen := visited[dir]; seen {
 		return nil
 	}
-	visited[dir] = true
+	visited[dir] = false
+	defer func() { visited[dir] = true }()
+	chain = append(chain, c.rel(dir))
 	file := findKustomization(c, dir)
 	if file == "" {
 		return nil
@@ -100,6 +117,11 @@ func checkKustomizations(c *confinedFS, dir string, visited map[string]bool) err
 	}
 	if _, ok := k["helmCharts"]; ok {
 		return fmt.Errorf("%s: helmCharts needs Helm inside kustomize, which is not enabled; deploy the chart with a HelmRelease instead", name)
+	}
+	for _, f := range slices.Sorted(maps.Keys(k)) {
+		if replacement, ok := deprecatedFields[f]; ok {
+			opts.warn(DeprecatedFieldReason, "%s: %s is deprecated in kustomize (it still works): use %s instead; `kustomize edit fix` rewrites it", name, f, replacement)
+		}
 	}
 
 	// Refuse remote references, and collect the local directories to descend into.
@@ -157,7 +179,11 @@ func checkKustomizations(c *confinedFS, dir string, visited map[string]bool) err
 		if err != nil {
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		if err := checkKustomizations(c, real, visited); err != nil {
+		if done, seen := visited[real]; seen && !done {
+			return fmt.Errorf("%s: the kustomizations form a cycle: %s; a kustomization must not include itself, directly or through others",
+				name, strings.Join(append(chain, c.rel(real)), " -> "))
+		}
+		if err := checkKustomizations(c, real, visited, opts, chain...); err != nil {
 			return err
 		}
 	}
