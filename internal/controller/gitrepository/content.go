@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,6 +62,8 @@ const (
 	IncludeChangeReason = "IncludeChange"
 	// CheckoutTooLargeReason: the checkout passed the size limit.
 	CheckoutTooLargeReason = "CheckoutTooLarge"
+	// IncludeCycleReason: spec.include leads back to the GitRepository.
+	IncludeCycleReason = "IncludeCycle"
 	// NewRevisionReason: the remote has a revision the stored artifact
 	// is not of yet (ArtifactOutdated).
 	NewRevisionReason = "NewRevision"
@@ -113,6 +116,10 @@ func (r *Reconciler) resolveIncludes(ctx context.Context, obj *sourcev1.GitRepos
 		status.Delete(obj, meta.IncludeUnavailableCondition)
 		return nil, nil
 	}
+	if cycle := r.includeCycle(ctx, obj); cycle != "" {
+		return nil, &failure{condType: meta.IncludeUnavailableCondition, reason: IncludeCycleReason, stalled: true,
+			err: fmt.Errorf("include cycle: %s: an artifact cannot include itself", cycle)}
+	}
 	artifacts := make([]*meta.Artifact, 0, len(obj.Spec.Include))
 	for _, incl := range obj.Spec.Include {
 		name := incl.GitRepositoryRef.Name
@@ -145,6 +152,42 @@ func (r *Reconciler) resolveIncludes(ctx context.Context, obj *sourcev1.GitRepos
 		status.MarkReconciling(obj, IncludeChangeReason, "included artifacts differ from last observed includes")
 	}
 	return artifacts, nil
+}
+
+// maxIncludeDepth bounds the search for include cycles.
+const maxIncludeDepth = 32
+
+// includeCycle returns the path of GitRepository names by which obj
+// includes itself, directly or through others ("a -> b -> a"), or "".
+// It reads the cache only; GitRepositories that do not exist yet end the
+// path.
+func (r *Reconciler) includeCycle(ctx context.Context, obj *sourcev1.GitRepository) string {
+	var visit func(name string, path []string) string
+	seen := map[string]bool{}
+	visit = func(name string, path []string) string {
+		path = append(path, name)
+		if name == obj.Name && len(path) > 1 {
+			return strings.Join(path, " -> ")
+		}
+		if seen[name] || len(path) > maxIncludeDepth {
+			return ""
+		}
+		seen[name] = true
+		dep := obj
+		if name != obj.Name {
+			dep = &sourcev1.GitRepository{}
+			if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, dep); err != nil {
+				return ""
+			}
+		}
+		for _, incl := range dep.Spec.Include {
+			if c := visit(incl.GitRepositoryRef.Name, path); c != "" {
+				return c
+			}
+		}
+		return ""
+	}
+	return visit(obj.Name, nil)
 }
 
 // includesChanged reports whether the included artifacts differ from the
@@ -187,7 +230,7 @@ func equalStringPtr(a, b *string) bool {
 // included artifacts in, checks the size limit, and returns the archive
 // options applying spec.ignore and the .sourceignore files.
 func (r *Reconciler) prepareContent(ctx context.Context, obj *sourcev1.GitRepository, includes []*meta.Artifact, dir string) ([]artifact.ArchiveOption, *failure) {
-	fetcher := &artifact.Fetcher{Storage: r.Storage}
+	fetcher := &artifact.Fetcher{Storage: r.Storage, MaxSize: r.maxArtifactSize()}
 	for i, incl := range obj.Spec.Include {
 		if err := fetcher.CopyToPath(ctx, includes[i], incl.GetFromPath(), dir, incl.GetToPath()); err != nil {
 			return nil, &failure{condType: meta.IncludeUnavailableCondition, reason: CopyFailureReason,

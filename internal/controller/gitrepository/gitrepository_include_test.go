@@ -122,3 +122,28 @@ func TestIncludeTraversalRefused(t *testing.T) {
 		_ = k8sClient.Delete(context.Background(), gr)
 	}
 }
+
+// TestIncludeCycleRefused checks that a GitRepository including itself,
+// directly or through another, stalls instead of rebuilding forever.
+func TestIncludeCycleRefused(t *testing.T) {
+	ns := newNamespace(t)
+	git, _, _ := newGitServer(t)
+	includes := func(name string) func(*sourcev1.GitRepository) {
+		return func(gr *sourcev1.GitRepository) {
+			gr.Spec.Include = []sourcev1.GitRepositoryInclude{{GitRepositoryRef: meta.LocalObjectReference{Name: name}}}
+		}
+	}
+	create(t, newGitRepository(ns, "self", git.RepoURL("org/app"), includes("self")))
+	create(t, newGitRepository(ns, "a", git.RepoURL("org/app"), includes("b")))
+	create(t, newGitRepository(ns, "b", git.RepoURL("org/app"), includes("a")))
+	for name, path := range map[string]string{"self": "self -> self", "a": "a -> b -> a", "b": "b -> a -> b"} {
+		gr := waitFor(t, client.ObjectKey{Namespace: ns, Name: name}, "Stalled", func(gr *sourcev1.GitRepository) bool {
+			c := cond(gr, "Stalled")
+			return c != nil && c.Status == metav1.ConditionTrue
+		})
+		ready := cond(gr, "Ready")
+		if ready == nil || ready.Reason != "IncludeCycle" || !strings.Contains(ready.Message, path) {
+			t.Errorf("%s: Ready = %+v, want IncludeCycle naming %q", name, ready, path)
+		}
+	}
+}
