@@ -80,6 +80,10 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newDevCommand(g),
 		newGetCommand(g),
 		newReconcileCommand(g),
+		newCreateCommand(g),
+		newSuspendCommand(g),
+		newResumeCommand(g),
+		newExportCommand(g),
 	)
 	return root
 }

@@ -1,0 +1,142 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/ferrycd/ferry/api/meta"
+)
+
+// createFlags are the flags of every `create` command.
+type createFlags struct {
+	export  bool
+	timeout time.Duration
+}
+
+func newCreateCommand(g *globals) *cobra.Command {
+	cf := &createFlags{}
+	cmd := &cobra.Command{
+		Use:   "create",
+		Short: "Create or update sources, secrets and Kustomizations",
+	}
+	cmd.PersistentFlags().BoolVar(&cf.export, "export", false, "print the object as YAML on stdout instead of applying it")
+	cmd.PersistentFlags().DurationVar(&cf.timeout, "timeout", 5*time.Minute, "how long to wait for the reconciliation")
+	source := &cobra.Command{
+		Use:   "source",
+		Short: "Create or update sources",
+	}
+	source.AddCommand(newCreateSourceGitCommand(g, cf))
+	secret := &cobra.Command{
+		Use:   "secret",
+		Short: "Create or update Secrets used by sources",
+	}
+	secret.AddCommand(newCreateSecretGitCommand(g, cf))
+	cmd.AddCommand(source, secret)
+	return cmd
+}
+
+// printYAML writes obj as one YAML document preceded by "---", without the
+// empty status and the null creationTimestamp, as Flux's CLI exports.
+func printYAML(g *globals, obj any) error {
+	data, err := yaml.Marshal(obj)
+	if err != nil {
+		return fmt.Errorf("encoding YAML: %w", err)
+	}
+	var clean map[string]any
+	if err := yaml.Unmarshal(data, &clean); err != nil {
+		return fmt.Errorf("encoding YAML: %w", err)
+	}
+	if s, ok := clean["status"].(map[string]any); ok && len(s) == 0 {
+		delete(clean, "status")
+	}
+	if m, ok := clean["metadata"].(map[string]any); ok {
+		delete(m, "creationTimestamp")
+	}
+	data, err = yaml.Marshal(clean)
+	if err != nil {
+		return fmt.Errorf("encoding YAML: %w", err)
+	}
+	fmt.Fprintf(g.out, "---\n%s", data)
+	return nil
+}
+
+// upsert creates obj, or replaces the spec (via mutate on the live object)
+// when it exists, and stamps reconcile.fluxcd.io/requestedAt so the caller
+// can wait for this very request. It returns the token and whether the
+// object was created.
+func upsert(ctx context.Context, c client.Client, obj client.Object, live client.Object, mutate func()) (token string, created bool, err error) {
+	token = time.Now().Format(time.RFC3339Nano)
+	setAnnotation(obj, meta.ReconcileRequestAnnotation, token)
+	err = c.Get(ctx, client.ObjectKeyFromObject(obj), live)
+	switch {
+	case apierrors.IsNotFound(err):
+		if err := c.Create(ctx, obj); err != nil {
+			return "", false, err
+		}
+		return token, true, nil
+	case err != nil:
+		return "", false, err
+	}
+	mutate()
+	setAnnotation(live, meta.ReconcileRequestAnnotation, token)
+	if err := c.Update(ctx, live); err != nil {
+		return "", false, err
+	}
+	return token, false, nil
+}
+
+func setAnnotation(obj client.Object, key, value string) {
+	a := obj.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[key] = value
+	obj.SetAnnotations(a)
+}
+
+// waitReconciled waits until the controller has handled the request token
+// at the object's current generation and Ready is True or False; it
+// reports False as an exitError with the condition's message.
+func (g *globals) waitReconciled(ctx context.Context, c client.Client, t reconcileTarget, token string, timeout time.Duration) error {
+	g.printf("◎ waiting for %s reconciliation", t.kind)
+	var ready *metav1.Condition
+	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+		if err := c.Get(ctx, t.key, t.object); err != nil {
+			if apierrors.IsNotFound(err) {
+				return false, fmt.Errorf("%s '%s' was deleted while waiting", t.kind, t.key)
+			}
+			return false, nil
+		}
+		if t.lastHandled() != token {
+			return false, nil
+		}
+		ready = apimeta.FindStatusCondition(t.object.GetConditions(), meta.ReadyCondition)
+		return ready != nil && ready.Status != metav1.ConditionUnknown && ready.ObservedGeneration == t.object.GetGeneration(), nil
+	})
+	if err != nil {
+		if wait.Interrupted(err) || errors.Is(err, context.DeadlineExceeded) {
+			msg := "no status yet"
+			if c := apimeta.FindStatusCondition(t.object.GetConditions(), meta.ReadyCondition); c != nil {
+				msg = c.Message
+			}
+			return &exitError{code: 1, err: fmt.Errorf("timed out after %s waiting for %s '%s' to reconcile: %s", timeout, t.kind, t.key, msg)}
+		}
+		return err
+	}
+	if ready.Status != metav1.ConditionTrue {
+		return &exitError{code: 1, err: fmt.Errorf("%s reconciliation failed: %s", t.kind, ready.Message)}
+	}
+	g.printf("✔ %s reconciliation completed", t.kind)
+	g.printf("✔ %s", t.outcome())
+	return nil
+}
