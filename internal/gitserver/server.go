@@ -34,6 +34,7 @@ type Server struct {
 	bearerToken        string
 	tlsCert            *tls.Certificate
 	certPEM            []byte
+	clientCAs          *x509.CertPool
 
 	mu       sync.Mutex
 	srv      *http.Server
@@ -167,7 +168,11 @@ func (s *Server) start(useTLS bool) (string, error) {
 			return "", fmt.Errorf("gitserver certificate: %w", err)
 		}
 		s.tlsCert, s.certPEM = cert, certPEM
-		l = tls.NewListener(l, &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12})
+		cfg := &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
+		if s.clientCAs != nil {
+			cfg.ClientAuth, cfg.ClientCAs = tls.RequireAndVerifyClientCert, s.clientCAs
+		}
+		l = tls.NewListener(l, cfg)
 		scheme = "https"
 	}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 30 * time.Second}

@@ -255,6 +255,9 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 		// commit > name > semver > tag > branch.
 		opts.Branch, opts.Tag, opts.SemVer, opts.RefName, opts.Commit = ref.Branch, ref.Tag, ref.SemVer, ref.Name, ref.Commit
 	}
+	if f := providerFailure(obj); f != nil {
+		return opts, f
+	}
 	if obj.Spec.SecretRef != nil {
 		secret := &corev1.Secret{}
 		key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.SecretRef.Name}
@@ -269,6 +272,11 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 		}
 		opts.Auth = auth
 	}
+	proxy, f := r.proxy(ctx, obj)
+	if f != nil {
+		return opts, f
+	}
+	opts.Proxy = proxy
 	return opts, nil
 }
 

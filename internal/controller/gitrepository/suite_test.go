@@ -148,7 +148,7 @@ func run(m *testing.M) int {
 	}()
 	code := m.Run()
 	stopMgr()
-	for _, secret := range []string{gitPassword, bearerToken, sshPassphrase} {
+	for _, secret := range []string{gitPassword, bearerToken, sshPassphrase, proxyPassword} {
 		if strings.Contains(controllerLogs.String(), secret) {
 			fmt.Fprintf(os.Stderr, "FAIL: the controller logged a secret (%q):\n%s\n", secret, controllerLogs.String())
 			code = 1
