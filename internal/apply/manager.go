@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/normalize"
@@ -58,6 +59,7 @@ type Options struct {
 
 // Manager applies and prunes the objects of one owner.
 type Manager struct {
+	c     client.Client
 	rm    *ssa.ResourceManager
 	owner Owner
 }
@@ -69,7 +71,7 @@ func NewManager(c client.Client, owner Owner) *Manager {
 	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
 	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: FieldManager, Group: OwnerGroup})
 	rm.SetConcurrency(4)
-	return &Manager{rm: rm, owner: owner}
+	return &Manager{c: c, rm: rm, owner: owner}
 }
 
 // Owner returns the owner the manager labels objects with.
@@ -168,6 +170,10 @@ type WaitOptions struct {
 	// Interval is how often the objects are polled (default five seconds,
 	// kustomize-controller's).
 	Interval time.Duration
+
+	// StatusReaders compute the status of the kinds they support instead
+	// of kstatus (see StatusReaders, for spec.healthCheckExprs).
+	StatusReaders []engine.StatusReader
 }
 
 // Wait waits until every object of set is ready per kstatus (Current). It
@@ -183,7 +189,12 @@ func (m *Manager) Wait(ctx context.Context, set object.ObjMetadataSet, opts Wait
 	if opts.Timeout <= 0 {
 		opts.Timeout = time.Minute
 	}
-	err := m.rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: opts.Interval, Timeout: opts.Timeout, FailFast: true})
+	rm := m.rm
+	if len(opts.StatusReaders) > 0 {
+		poller := polling.NewStatusPoller(m.c, m.c.RESTMapper(), polling.Options{CustomStatusReaders: opts.StatusReaders})
+		rm = ssa.NewResourceManager(m.c, poller, ssa.Owner{Field: FieldManager, Group: OwnerGroup})
+	}
+	err := rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: opts.Interval, Timeout: opts.Timeout, FailFast: true})
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return ctx.Err()
 	}

@@ -6,6 +6,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/event"
@@ -15,6 +16,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
+	"github.com/ferrycd/ferry/internal/apply"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
@@ -54,7 +56,7 @@ func indexByDependency(o client.Object) []string {
 // built from the same source must also have applied the source's current
 // revision, so that dependents never run ahead of what they depend on.
 func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kustomization, src sourceWithArtifact) error {
-	for _, key := range dependencyKeys(obj) {
+	for i, key := range dependencyKeys(obj) {
 		if key.Namespace == obj.Namespace && key.Name == obj.Name {
 			return fmt.Errorf("dependency '%s' is the Kustomization itself", key)
 		}
@@ -65,6 +67,16 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kus
 			}
 			return fmt.Errorf("dependency '%s': %w", key, err)
 		}
+		if expr := obj.Spec.DependsOn[i].ReadyExpr; expr != "" {
+			ok, err := evalReadyExpr(ctx, expr, obj, dep)
+			if err != nil {
+				return fmt.Errorf("dependency '%s': readyExpr: %w", key, err)
+			}
+			if !ok {
+				return fmt.Errorf("dependency '%s' is not ready according to its readyExpr", key)
+			}
+			continue
+		}
 		if !readyAtGeneration(dep) {
 			return fmt.Errorf("dependency '%s' is not ready", key)
 		}
@@ -73,6 +85,35 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kus
 		}
 	}
 	return nil
+}
+
+// evalReadyExpr evaluates a dependsOn readyExpr, as Flux does, with self
+// bound to the dependent Kustomization and dep to the dependency.
+func evalReadyExpr(ctx context.Context, src string, self, dep *kustomizev1.Kustomization) (bool, error) {
+	expr, err := apply.NewExpression(src, "self", "dep")
+	if err != nil {
+		return false, err
+	}
+	selfMap, err := toMap(self)
+	if err != nil {
+		return false, err
+	}
+	depMap, err := toMap(dep)
+	if err != nil {
+		return false, err
+	}
+	return expr.Bool(ctx, map[string]any{"self": selfMap, "dep": depMap})
+}
+
+// toMap converts a Kustomization to its JSON form, with apiVersion and kind.
+func toMap(k *kustomizev1.Kustomization) (map[string]any, error) {
+	m, err := runtime.DefaultUnstructuredConverter.ToUnstructured(k)
+	if err != nil {
+		return nil, fmt.Errorf("converting %s/%s: %w", k.Namespace, k.Name, err)
+	}
+	m["apiVersion"] = kustomizev1.GroupVersion.String()
+	m["kind"] = kustomizev1.KustomizationKind
+	return m, nil
 }
 
 // readyAtGeneration reports Ready=True observed at the object's generation.

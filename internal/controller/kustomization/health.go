@@ -39,7 +39,8 @@ func (r *Reconciler) healthCheckInterval() time.Duration {
 
 // checkHealth runs the health assessment of spec.wait (every applied object)
 // or spec.healthChecks (the listed objects), as kustomize-controller does:
-// it waits until the objects are ready per kstatus, within what is left of
+// it waits until the objects are ready per kstatus (or, for the kinds of
+// spec.healthCheckExprs, per their CEL expressions), within what is left of
 // spec.timeout, and reports the Healthy condition. It fails fast when an
 // object reports failure, and gives up early when the source gets a new
 // revision, so that the new revision is applied without waiting out the
@@ -57,6 +58,14 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		set = healthCheckSet(obj.Spec.HealthChecks)
 	}
 	set = withoutSelf(set, obj)
+	readers, err := apply.StatusReaders(ctx, r.RESTMapper(), obj.Spec.HealthCheckExprs)
+	if err != nil {
+		pe := fail(obj, meta.HealthCheckFailedReason, fmt.Errorf("spec.%w", err))
+		status.MarkFalse(obj, meta.HealthyCondition, meta.HealthCheckFailedReason, "%s", pe.err)
+		status.MarkStalled(obj, meta.HealthCheckFailedReason, "%s", pe.err)
+		pe.stalled = true
+		return pe
+	}
 	start := time.Now()
 	if len(set) > 0 {
 		timeout := obj.GetTimeout()
@@ -72,7 +81,9 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		waitCtx, cancel := context.WithCancelCause(ctx)
 		defer cancel(nil)
 		stop := r.cancelOnNewRevision(waitCtx, obj, revision, cancel)
-		err := m.Wait(waitCtx, set, apply.WaitOptions{Timeout: timeout, Interval: r.healthCheckInterval()})
+		err := m.Wait(waitCtx, set, apply.WaitOptions{
+			Timeout: timeout, Interval: r.healthCheckInterval(), StatusReaders: readers,
+		})
 		stop()
 		if err != nil {
 			if cause := context.Cause(waitCtx); errors.Is(cause, errNewRevision) {
