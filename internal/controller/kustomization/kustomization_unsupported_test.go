@@ -36,15 +36,14 @@ spec:
   prune: true
   targetNamespace: {{ns}}
   serviceAccountName: tenant
-  postBuild:
-    substitute:
-      CLUSTER: production
+  decryption:
+    provider: sops
   sourceRef:
     kind: GitRepository
     name: app`)
 	ks := f.waitFor("UnsupportedField", failed("UnsupportedField", ""))
 	msg := readyCondition(ks).Message
-	for _, want := range []string{"spec.serviceAccountName", "spec.postBuild", "not supported"} {
+	for _, want := range []string{"spec.serviceAccountName", "spec.decryption", "not supported"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
@@ -59,7 +58,7 @@ spec:
 	// Removing the fields lets it sync.
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.ServiceAccountName = ""
-	ks.Spec.PostBuild = nil
+	ks.Spec.Decryption = nil
 	if err := k8sClient.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	obj.Status.LastAttemptedRevision = revision
 	status.MarkReconciling(obj, meta.ProgressingReason, "Building manifests for revision %s with a timeout of %s", revision, timeout)
 	r.patchProgress(ctx, obj, patcher)
-	objects, err := build.Build(ctx, build.Options{Root: dir, Path: obj.Spec.Path, TargetNamespace: obj.Spec.TargetNamespace})
+	objects, err := r.build(ctx, obj, dir, revision)
 	switch {
 	case errors.Is(err, build.ErrPathOutsideRoot):
 		pe := fail(obj, meta.InvalidPathReason, fmt.Errorf("spec.path: %w", err))

@@ -13,9 +13,9 @@ const UnsupportedFieldReason = "UnsupportedField"
 
 // unsupportedFields lists the spec fields that change what is applied, where,
 // or with whose rights, and that ferry does not act on yet. Ignoring one would
-// apply something other than what the Kustomization declares (unsubstituted
-// variables, unpatched objects, ciphertext, the wrong cluster, ferry's own
-// rights instead of a tenant's), so such a Kustomization stalls instead.
+// apply something other than what the Kustomization declares (ciphertext,
+// the wrong cluster, ferry's own rights instead of a tenant's), so such a
+// Kustomization stalls instead.
 func unsupportedFields(spec *kustomizev1.KustomizationSpec) []string {
 	var fields []string
 	add := func(set bool, name string) {
@@ -26,13 +26,6 @@ func unsupportedFields(spec *kustomizev1.KustomizationSpec) []string {
 	add(spec.ServiceAccountName != "", "serviceAccountName")
 	add(spec.KubeConfig != nil, "kubeConfig")
 	add(spec.Decryption != nil, "decryption")
-	add(spec.PostBuild != nil, "postBuild")
-	add(len(spec.Patches) > 0, "patches")
-	add(len(spec.Images) > 0, "images")
-	add(spec.NamePrefix != "", "namePrefix")
-	add(spec.NameSuffix != "", "nameSuffix")
-	add(len(spec.Components) > 0, "components")
-	add(spec.CommonMetadata != nil, "commonMetadata")
 	return fields
 }
 

@@ -1,0 +1,51 @@
+package kustomization
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/build"
+)
+
+// warned remembers, per Kustomization UID, the build warnings last reported
+// as events, so that a routine re-apply does not repeat them.
+var warned sync.Map
+
+// build builds the Kustomization's path in dir with the spec fields, and
+// the postBuild variables read from its ConfigMaps and Secrets. Warnings
+// (deprecated kustomize fields, variables left unsubstituted) become
+// Warning events, once per revision, generation and content. No error or
+// event shows a value read from a Secret.
+func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, dir, revision string) ([]*unstructured.Unstructured, error) {
+	sub, err := build.LoadSubstitution(ctx, r.Client, obj)
+	if err != nil {
+		return nil, err
+	}
+	opts := build.FromSpec(dir, &obj.Spec)
+	opts.Substitution = sub
+	var warnings []build.Warning
+	opts.Warn = func(w build.Warning) { warnings = append(warnings, w) }
+	objects, err := build.Build(ctx, opts)
+
+	var key strings.Builder
+	key.WriteString(revision + "\x00" + strconv.FormatInt(obj.Generation, 10))
+	for _, w := range warnings {
+		key.WriteString("\x00" + w.Reason + "\x00" + w.Message)
+	}
+	if len(warnings) == 0 {
+		warned.Delete(obj.UID)
+	} else if last, ok := warned.Load(obj.UID); !ok || last != key.String() {
+		warned.Store(obj.UID, key.String())
+		for _, w := range warnings {
+			log.FromContext(ctx).Info("build warning", "reason", w.Reason, "message", w.Message)
+			r.event(obj, revision, "Warning", w.Reason, w.Message)
+		}
+	}
+	return objects, err
+}

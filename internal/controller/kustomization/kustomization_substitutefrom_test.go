@@ -1,0 +1,97 @@
+package kustomization_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+)
+
+// TestSubstituteFrom checks postBuild.substituteFrom: ConfigMaps and Secrets
+// in order (later entries override earlier ones), substitute over them, an
+// optional reference to a missing object, a required one failing until it
+// exists, and that no Secret value shows in a condition or event.
+func TestSubstituteFrom(t *testing.T) {
+	const secretValue = "s3cr3t-t0ken"
+	f := newFixture(t, map[string]string{
+		"app/settings.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+data:
+  cluster: ${CLUSTER}
+  region: ${REGION}
+  level: ${LEVEL}
+  token: ${TOKEN}
+`,
+	})
+	ctx := context.Background()
+	if err := k8sClient.Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "vars", Namespace: f.ns},
+		Data:       map[string]string{"CLUSTER": "staging", "REGION": "from-configmap", "LEVEL": "from-configmap"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.syncSpec("app", `  postBuild:
+    substitute:
+      REGION: inline
+    substituteFrom:
+      - kind: ConfigMap
+        name: vars
+      - kind: ConfigMap
+        name: absent
+        optional: true
+      - kind: Secret
+        name: secret-vars`)
+
+	// The required Secret does not exist yet.
+	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
+	msg := readyCondition(ks).Message
+	for _, want := range []string{"Secret " + f.ns + "/secret-vars not found", "optional: true"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Ready message %q does not contain %q", msg, want)
+		}
+	}
+	if err := k8sClient.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "secret-vars", Namespace: f.ns},
+		Data:       map[string][]byte{"TOKEN": []byte(secretValue), "LEVEL": []byte("from-secret")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	f.waitFor("ready", ready(f.head()))
+	cm := f.get("v1", "ConfigMap", "settings")
+	for k, want := range map[string]string{"cluster": "staging", "region": "inline", "level": "from-secret", "token": secretValue} {
+		if got := nested(cm, "data", k); got != want {
+			t.Errorf("data.%s = %s, want %s", k, got, want)
+		}
+	}
+
+	// A build failing after substitution does not show the Secret's value.
+	rev := f.commit("break", map[string]string{"app/broken.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: broken
+data:
+  token: ${TOKEN}
+  missing: ${MISSING}
+`})
+	f.requestReconcile(&sourcev1.GitRepository{}, "app")
+	ks = f.waitFor("failed", failed("BuildFailed", rev))
+	if msg := readyCondition(ks).Message; !strings.Contains(msg, "${MISSING}") || !strings.Contains(msg, "app/broken.yaml") {
+		t.Errorf("Ready message %q does not name ${MISSING} in app/broken.yaml", msg)
+	}
+	for _, c := range ks.Status.Conditions {
+		if strings.Contains(c.Message, secretValue) {
+			t.Errorf("condition %s shows the Secret value: %q", c.Type, c.Message)
+		}
+	}
+	for _, e := range f.events() {
+		if strings.Contains(e.Message, secretValue) {
+			t.Errorf("event %s shows the Secret value: %q", e.Reason, e.Message)
+		}
+	}
+}
