@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"path"
 	"strings"
 
 	gogit "github.com/go-git/go-git/v5"
@@ -253,7 +254,11 @@ func Clone(ctx context.Context, dir string, opts CloneOptions) (*Commit, error) 
 	if err != nil {
 		return nil, fail(err, "")
 	}
-	if err := w.Checkout(&gogit.CheckoutOptions{Hash: c.Hash, Force: true, SparseCheckoutDirectories: opts.SparseCheckout}); err != nil {
+	sparse, err := sparseDirectories(opts.SparseCheckout, c)
+	if err != nil {
+		return nil, prefixed(err, prefix)
+	}
+	if err := w.Checkout(&gogit.CheckoutOptions{Hash: c.Hash, Force: true, SparseCheckoutDirectories: sparse}); err != nil {
 		return nil, fail(err, fmt.Sprintf(": cannot check out %s", c.Hash))
 	}
 	if opts.RecurseSubmodules {
@@ -275,6 +280,32 @@ func Clone(ctx context.Context, dir string, opts CloneOptions) (*Commit, error) 
 	result.Message = c.Message
 	result.Author = fmt.Sprintf("%s <%s>", c.Author.Name, c.Author.Email)
 	return &result, nil
+}
+
+// sparseDirectories cleans the directories of a sparse checkout ("./deploy/"
+// becomes "deploy") and checks that each is a directory of commit c.
+func sparseDirectories(dirs []string, c *object.Commit) ([]string, error) {
+	if len(dirs) == 0 {
+		return nil, nil
+	}
+	tree, err := c.Tree()
+	if err != nil {
+		return nil, sanitize(err, fmt.Sprintf("cannot read the tree of %s", c.Hash))
+	}
+	out := make([]string, 0, len(dirs))
+	for _, d := range dirs {
+		clean := strings.Trim(path.Clean("/"+strings.TrimSpace(d)), "/")
+		if clean == "" {
+			// The root: the whole tree, as without a sparse checkout.
+			return nil, nil
+		}
+		if _, err := tree.Tree(clean); err != nil {
+			return nil, &scrubbedError{msg: fmt.Sprintf("sparse checkout directory '%s' does not exist in commit %s", d, c.Hash),
+				cause: plumbing.ErrObjectNotFound}
+		}
+		out = append(out, clean)
+	}
+	return out, nil
 }
 
 // commitObject returns the commit hash names, peeling an annotated tag.

@@ -83,7 +83,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	if err != nil {
 		return r.fail(obj, opts.Auth, gitFailure(err, obj))
 	}
-	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration && !contentChanged(obj, includes) {
+	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration && !contentChanged(obj, includes) && !checkoutChanged(obj) {
 		log.V(1).Info("artifact up-to-date with remote revision", "revision", revision)
 		r.succeed(obj, old, wasFailing, "")
 		return ctrl.Result{RequeueAfter: r.requeueAfter(obj)}, nil
@@ -141,6 +141,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	// Store: record the artifact and collect older ones.
 	obj.Status.Artifact = a
 	recordContent(obj, includes)
+	recordCheckout(obj)
 	if err := r.Storage.GC(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name, r.retention()); err != nil {
 		log.Error(err, "garbage collection of artifacts failed")
 	}
@@ -255,6 +256,7 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 		// commit > name > semver > tag > branch.
 		opts.Branch, opts.Tag, opts.SemVer, opts.RefName, opts.Commit = ref.Branch, ref.Tag, ref.SemVer, ref.Name, ref.Commit
 	}
+	opts.SparseCheckout, opts.RecurseSubmodules = obj.Spec.SparseCheckout, obj.Spec.RecurseSubmodules
 	if f := providerFailure(obj); f != nil {
 		return opts, f
 	}
