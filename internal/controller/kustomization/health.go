@@ -9,6 +9,7 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
@@ -29,6 +30,10 @@ const sourcePollInterval = time.Second
 // errNewRevision is the cause of a health check cancelled because the source
 // moved on to another revision.
 var errNewRevision = errors.New("the source has a new revision")
+
+// errChanged is the cause of a health check cancelled because the
+// Kustomization itself changed (new generation) or is being deleted.
+var errChanged = errors.New("the Kustomization changed")
 
 func (r *Reconciler) healthCheckInterval() time.Duration {
 	if r.HealthCheckInterval > 0 {
@@ -86,7 +91,7 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		})
 		stop()
 		if err != nil {
-			if cause := context.Cause(waitCtx); errors.Is(cause, errNewRevision) {
+			if cause := context.Cause(waitCtx); errors.Is(cause, errNewRevision) || errors.Is(cause, errChanged) {
 				msg := fmt.Sprintf("health check of revision %s cancelled: %s", revision, cause)
 				status.MarkUnknown(obj, meta.HealthyCondition, meta.ProgressingReason, "%s", msg)
 				status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "%s", msg)
@@ -106,9 +111,11 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 	return nil
 }
 
-// cancelOnNewRevision watches the source (in the cache) while a health check
-// runs, and cancels it with errNewRevision when the source's artifact has
-// another revision. The returned function stops the watch.
+// cancelOnNewRevision watches the source and the Kustomization (in the
+// cache) while a health check runs, and cancels it with errNewRevision when
+// the source's artifact has another revision, or with errChanged when the
+// Kustomization has a new generation or is being deleted, so that the change
+// is acted on at once. The returned function stops the watch.
 func (r *Reconciler) cancelOnNewRevision(ctx context.Context, obj *kustomizev1.Kustomization, revision string,
 	cancel context.CancelCauseFunc) func() {
 	done := make(chan struct{})
@@ -122,6 +129,13 @@ func (r *Reconciler) cancelOnNewRevision(ctx context.Context, obj *kustomizev1.K
 			case <-ctx.Done():
 				return
 			case <-t.C:
+			}
+			current := &kustomizev1.Kustomization{}
+			if err := r.Get(ctx, client.ObjectKeyFromObject(obj), current); err == nil &&
+				(current.Generation != obj.Generation || !current.DeletionTimestamp.IsZero()) {
+				log.FromContext(ctx).Info("cancelling the health check of a changed Kustomization", "revision", revision)
+				cancel(fmt.Errorf("%w (generation %d)", errChanged, current.Generation))
+				return
 			}
 			src, err := r.getSource(ctx, obj)
 			if err != nil {
