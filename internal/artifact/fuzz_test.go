@@ -3,6 +3,7 @@ package artifact_test
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -133,6 +134,43 @@ func FuzzIgnoreFilter(f *testing.F) {
 		}
 		if strings.Contains(clean, "\\") || strings.Contains(clean, "\x00") {
 			t.Fatalf("ConfinedPath(%q) = %q", p, clean)
+		}
+	})
+}
+
+// FuzzCopyToPath copies an artifact with arbitrary fromPath and toPath and
+// checks nothing is ever written outside the destination directory.
+func FuzzCopyToPath(f *testing.F) {
+	for _, seed := range [][2]string{{"", "lib"}, {"a", "x/y"}, {"../a", "b"}, {"a", "../../x"}, {"a/b.txt", "/abs"}, {".", "."}, {"a/../..", "esc/../.."}} {
+		f.Add(seed[0], seed[1])
+	}
+	s := newStorage(f)
+	src := f.TempDir()
+	writeTree(f, src, map[string]string{"a/b.txt": "b", "c.txt": "c"})
+	a, err := s.Archive("GitRepository", "ns", "lib", "rev", src)
+	if err != nil {
+		f.Fatal(err)
+	}
+	fetcher := &artifact.Fetcher{Storage: s}
+	f.Fuzz(func(t *testing.T, from, to string) {
+		parent := t.TempDir()
+		dir := filepath.Join(parent, "dir")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		// A symlink in the destination pointing out of it.
+		if err := os.Symlink(parent, filepath.Join(dir, "up")); err != nil {
+			t.Fatal(err)
+		}
+		_ = fetcher.CopyToPath(context.Background(), a, from, dir, to)
+		entries, err := os.ReadDir(parent)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range entries {
+			if e.Name() != "dir" {
+				t.Fatalf("CopyToPath(%q, %q) wrote %s outside the directory", from, to, e.Name())
+			}
 		}
 	})
 }
