@@ -122,29 +122,28 @@ func postBuild(objs []*unstructured.Unstructured, dir string, keepOrigin bool, o
 	out := make([]*unstructured.Unstructured, 0, len(objs))
 	for _, obj := range objs {
 		file := takeOrigin(obj, dir, keepOrigin)
-		if cm := opts.CommonMetadata; cm != nil {
-			setMetadata(obj, cm)
-		}
-		if substitutionDisabled(obj) {
-			out = append(out, obj)
-			continue
-		}
-		p := objectProblem{id: objectID(obj), file: file}
-		if s == nil {
-			if p.vars = references(obj); len(p.vars) > 0 {
-				unsubstituted = append(unsubstituted, p)
+		res := obj
+		if !substitutionDisabled(obj) && hasReference(obj.Object) {
+			p := objectProblem{id: objectID(obj), file: file}
+			if s == nil {
+				if p.vars = references(obj); len(p.vars) > 0 {
+					unsubstituted = append(unsubstituted, p)
+				}
+			} else {
+				var err error
+				res, p.vars, err = substitute(obj, s)
+				if err != nil {
+					return nil, fmt.Errorf("%w: %s: %s", ErrSubstitution, p.where(), s.mask(err.Error()))
+				}
+				if len(p.vars) > 0 {
+					missing = append(missing, p)
+					continue
+				}
 			}
-			out = append(out, obj)
-			continue
 		}
-		res, vars, err := substitute(obj, s)
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s: %s", ErrSubstitution, p.where(), s.mask(err.Error()))
-		}
-		if len(vars) > 0 {
-			p.vars = vars
-			missing = append(missing, p)
-			continue
+		// After substitution, as kustomize-controller sets it at apply time.
+		if cm := opts.CommonMetadata; cm != nil {
+			setMetadata(res, cm)
 		}
 		out = append(out, res)
 	}
@@ -226,6 +225,29 @@ func unset(n parse.Node, vars map[string]string, found map[string]bool) {
 			unset(a, vars, found)
 		}
 	}
+}
+
+// hasReference reports whether a string (key or value) in v holds a "$"; an
+// object without one is the same after substitution ("$$" escapes become "$"
+// as in Flux, so any "$" counts).
+func hasReference(v any) bool {
+	switch v := v.(type) {
+	case string:
+		return strings.Contains(v, "$")
+	case map[string]any:
+		for k, e := range v {
+			if strings.Contains(k, "$") || hasReference(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range v {
+			if hasReference(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // references returns the variables obj references as ${VAR}, sorted.

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 )
 
 // TestBuildSubstitution checks postBuild substitution: values, bash-style
@@ -164,7 +166,6 @@ func TestSubstituteUnset(t *testing.T) {
 		"a ${A} b ${B:=x} ${C} ": "A,C",
 	}
 	for in, want := range tests {
-		found := map[string]bool{}
 		objs := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "ConfigMap",
 			"metadata": map[string]any{"name": "x"}, "data": map[string]any{"v": in}}}
 		_, missing, err := substitute(objs, &Substitution{Vars: vars})
@@ -172,7 +173,6 @@ func TestSubstituteUnset(t *testing.T) {
 			t.Errorf("%q: %v", in, err)
 			continue
 		}
-		_ = found
 		if got := strings.Join(missing, ","); got != want {
 			t.Errorf("%q: unset %q, want %q", in, got, want)
 		}
@@ -256,5 +256,26 @@ func TestBuildCycles(t *testing.T) {
 	writeFile(t, root+"/all/kustomization.yaml", "resources: [../one, ../two]\n")
 	if _, err := Build(context.Background(), Options{Root: root, Path: "all"}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestBuildSubstitutionOrder checks, as in kustomize-controller, that
+// commonMetadata is set after substitution (its values are not substituted),
+// and that "$$" becomes "$" in every substituted object.
+func TestBuildSubstitutionOrder(t *testing.T) {
+	root := t.TempDir()
+	writeFile(t, root+"/cm.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: sh\ndata:\n  run.sh: echo $$HOME\n")
+	objs, err := Build(context.Background(), Options{Root: root,
+		Substitution:   &Substitution{Vars: map[string]string{"A": "a"}},
+		CommonMetadata: &kustomizev1.CommonMetadata{Annotations: map[string]string{"note": "${A} ${UNSET}"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := find(objs, "ConfigMap", "sh")
+	if got := cm.GetAnnotations()["note"]; got != "${A} ${UNSET}" {
+		t.Errorf("annotation = %q, want commonMetadata as written", got)
+	}
+	if got, _, _ := unstructured.NestedString(cm.Object, "data", "run.sh"); got != "echo $HOME" {
+		t.Errorf("run.sh = %q, want the $$ escape resolved", got)
 	}
 }
