@@ -1,11 +1,17 @@
 package git_test
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/ferrycd/ferry/internal/git"
 	"github.com/ferrycd/ferry/internal/gitserver"
@@ -56,9 +62,9 @@ func newSSHFixture(t *testing.T) *sshFixture {
 func TestCloneSSH(t *testing.T) {
 	f := newSSHFixture(t)
 	for name, auth := range map[string]*git.Auth{
-		"identity":               {Identity: f.identity, KnownHosts: f.knownHosts},
-		"encrypted identity":     {Identity: f.encrypted, Password: sshPassphrase, KnownHosts: f.knownHosts},
-		"hashed known_hosts too": {Identity: f.identity, KnownHosts: append([]byte("# comment\n"), f.knownHosts...)},
+		"identity":                {Identity: f.identity, KnownHosts: f.knownHosts},
+		"encrypted identity":      {Identity: f.encrypted, Password: sshPassphrase, KnownHosts: f.knownHosts},
+		"comments in known_hosts": {Identity: f.identity, KnownHosts: append([]byte("# comment\n"), f.knownHosts...)},
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "checkout")
@@ -167,5 +173,51 @@ func TestAuthRedactsKeys(t *testing.T) {
 	assertNoKeyMaterial(t, got, a)
 	if strings.Contains(got, "MHcCAQEEIKeyMaterialThatMustNotLeak") {
 		t.Errorf("Redact leaves the TLS key: %s", got)
+	}
+}
+
+// TestCloneSSHHostKeyAlgorithms serves ECDSA and ed25519 host keys, as
+// real servers offer several, with known_hosts vouching only for the
+// ed25519 one (hashed or plain): the client must ask for the ed25519 key
+// rather than fail on the ECDSA key it would prefer.
+func TestCloneSSHHostKeyAlgorithms(t *testing.T) {
+	f := newFixture(t, nil, false)
+	edHost, _, err := gitserver.GenerateSSHKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ecHost, err := ssh.NewSignerFromKey(ecKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client, identity, err := gitserver.GenerateSSHKey("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := gitserver.NewSSH(f.srv.Root(), ecHost, client.PublicKey())
+	srv.AddHostKey(edHost)
+	if _, err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	hashed := knownhosts.HashHostname(knownhosts.Normalize(srv.Addr())) + " " + string(ssh.MarshalAuthorizedKey(edHost.PublicKey()))
+	for name, knownHosts := range map[string]string{
+		"plain":  gitserver.KnownHostsLine(srv.Addr(), edHost.PublicKey()) + "\n",
+		"hashed": hashed,
+	} {
+		t.Run(name, func(t *testing.T) {
+			rev, err := git.RemoteRevision(ctx(t), git.CloneOptions{URL: srv.RepoURL("org/app"), Branch: "main",
+				Auth: &git.Auth{Identity: identity, KnownHosts: []byte(knownHosts)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "main@sha1:" + f.head; rev != want {
+				t.Errorf("RemoteRevision = %s, want %s", rev, want)
+			}
+		})
 	}
 }

@@ -24,8 +24,8 @@ import (
 // the public keys it was given and runs the system `git-upload-pack` for
 // exec requests, so clients can fetch (not push).
 type SSHServer struct {
-	root       string
-	hostSigner ssh.Signer
+	root        string
+	hostSigners []ssh.Signer
 
 	mu         sync.Mutex
 	authorized []ssh.PublicKey
@@ -42,7 +42,15 @@ type SSHServer struct {
 // by hostKey and accepting the authorized public keys. It is not listening
 // until Start.
 func NewSSH(root string, hostKey ssh.Signer, authorized ...ssh.PublicKey) *SSHServer {
-	return &SSHServer{root: root, hostSigner: hostKey, authorized: authorized}
+	return &SSHServer{root: root, hostSigners: []ssh.Signer{hostKey}, authorized: authorized}
+}
+
+// AddHostKey gives the server another host key (of another type), as real
+// servers offer several. Call it before Start.
+func (s *SSHServer) AddHostKey(key ssh.Signer) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.hostSigners = append(s.hostSigners, key)
 }
 
 // Authorize adds a public key the server accepts.
@@ -60,7 +68,9 @@ func (s *SSHServer) Start() (string, error) {
 		return "", errors.New("ssh gitserver already started")
 	}
 	cfg := &ssh.ServerConfig{PublicKeyCallback: s.checkKey}
-	cfg.AddHostKey(s.hostSigner)
+	for _, k := range s.hostSigners {
+		cfg.AddHostKey(k)
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return "", fmt.Errorf("ssh gitserver listen: %w", err)
@@ -97,10 +107,17 @@ func (s *SSHServer) RepoURL(path string) string {
 	return "ssh://git@" + s.Addr() + "/" + strings.TrimPrefix(path, "/")
 }
 
-// KnownHosts returns a known_hosts line for the server's host key at its
+// KnownHosts returns known_hosts lines for the server's host keys at its
 // address.
 func (s *SSHServer) KnownHosts() []byte {
-	return []byte(KnownHostsLine(s.Addr(), s.hostSigner.PublicKey()) + "\n")
+	addr := s.Addr()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	for _, k := range s.hostSigners {
+		b.WriteString(KnownHostsLine(addr, k.PublicKey()) + "\n")
+	}
+	return []byte(b.String())
 }
 
 // UploadPacks returns how many git-upload-pack commands (fetches and ref
