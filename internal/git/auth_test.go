@@ -33,6 +33,12 @@ func TestAuthFromSecret(t *testing.T) {
 		"legacy caFile":  {secret: secret(map[string]string{"caFile": "OLD"}), want: &git.Auth{CABundle: []byte("OLD")}},
 		"ca.crt wins":    {secret: secret(map[string]string{"caFile": "OLD", "ca.crt": "NEW"}), want: &git.Auth{CABundle: []byte("NEW")}},
 		"password alone": {secret: secret(map[string]string{"password": "p"}), wantErr: "invalid secret 'ns/creds': 'password' requires 'username' to be set"},
+		"ssh identity with passphrase": {secret: secret(map[string]string{"identity": "KEY", "password": "pass", "known_hosts": "KH"}),
+			want: &git.Auth{Identity: []byte("KEY"), Password: "pass", KnownHosts: []byte("KH")}},
+		"client certificate": {secret: secret(map[string]string{"tls.crt": "CRT", "tls.key": "KEY", "ca.crt": "CA"}),
+			want: &git.Auth{ClientCert: []byte("CRT"), ClientKey: []byte("KEY"), CABundle: []byte("CA")}},
+		"tls.crt alone": {secret: secret(map[string]string{"tls.crt": "CRT"}), wantErr: "invalid secret 'ns/creds': 'tls.crt' requires 'tls.key' to be set"},
+		"tls.key alone": {secret: secret(map[string]string{"tls.key": "KEY"}), wantErr: "invalid secret 'ns/creds': 'tls.key' requires 'tls.crt' to be set"},
 		"bearer and user": {secret: secret(map[string]string{"username": "u", "bearerToken": "t"}),
 			wantErr: "invalid secret 'ns/creds': 'bearerToken' and 'username' cannot both be set"},
 	}
@@ -55,7 +61,9 @@ func TestAuthFromSecret(t *testing.T) {
 				return
 			}
 			if got.Username != tt.want.Username || got.Password != tt.want.Password ||
-				got.BearerToken != tt.want.BearerToken || string(got.CABundle) != string(tt.want.CABundle) {
+				got.BearerToken != tt.want.BearerToken || string(got.CABundle) != string(tt.want.CABundle) ||
+				string(got.ClientCert) != string(tt.want.ClientCert) || string(got.ClientKey) != string(tt.want.ClientKey) ||
+				string(got.Identity) != string(tt.want.Identity) || string(got.KnownHosts) != string(tt.want.KnownHosts) {
 				t.Errorf("got %+v, want %+v", *got, *tt.want)
 			}
 		})
@@ -66,6 +74,8 @@ func TestAuthStringHidesSecrets(t *testing.T) {
 	for _, a := range []*git.Auth{
 		{Username: "user", Password: "hunter22"},
 		{BearerToken: "hunter22"},
+		{Identity: []byte("-----BEGIN OPENSSH PRIVATE KEY-----\nhunter22\n"), Password: "hunter22", KnownHosts: []byte("h k")},
+		{ClientCert: []byte("CRT"), ClientKey: []byte("hunter22")},
 	} {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
 			for _, v := range []any{a, *a} {
