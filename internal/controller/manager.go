@@ -51,6 +51,22 @@ type Options struct {
 	StorageAdvAddr string
 	// Concurrent is how many objects of one kind reconcile at once.
 	Concurrent int
+	// ArtifactMaxSize bounds one compressed artifact; zero means the
+	// storage default.
+	ArtifactMaxSize int64
+	// CheckoutMaxSize bounds a Git checkout; zero means the reconciler's
+	// default.
+	CheckoutMaxSize int64
+	// ArtifactRetention is how many artifacts of one source are kept; zero
+	// means the reconciler's default.
+	ArtifactRetention int
+	// IntervalJitterPercentage spreads source requeues by up to ± this
+	// percentage of their interval; zero means the reconciler's default.
+	IntervalJitterPercentage int
+	// DependencyRequeue is how soon an object waiting for another (a
+	// source without an artifact, a dependency not ready) looks again; zero
+	// means the reconcilers' default.
+	DependencyRequeue time.Duration
 }
 
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
@@ -149,6 +165,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Ma
 		listener.Close()
 		return nil, fmt.Errorf("opening the artifact storage: %w", err)
 	}
+	storage.MaxSize = opts.ArtifactMaxSize
 	if err := mgr.Add(&artifactServer{listener: listener, handler: storage.Handler()}); err != nil {
 		listener.Close()
 		return nil, err
@@ -169,6 +186,11 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Ma
 				Client:        mgr.GetClient(),
 				EventRecorder: mgr.GetEventRecorderFor("source-controller"),
 				Storage:       storage,
+
+				ArtifactRetention:         opts.ArtifactRetention,
+				MaxCheckoutSize:           opts.CheckoutMaxSize,
+				IntervalJitterPercentage:  opts.IntervalJitterPercentage,
+				DependencyRequeueInterval: opts.DependencyRequeue,
 			}
 			setupErr = r.SetupWithManager(ctx, mgr, gitrepository.Options{MaxConcurrentReconciles: opts.Concurrent})
 		case "kustomization":
@@ -176,6 +198,8 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Ma
 				Client:        mgr.GetClient(),
 				EventRecorder: mgr.GetEventRecorderFor("kustomize-controller"),
 				Fetcher:       &artifact.Fetcher{Storage: storage},
+
+				DependencyRequeueInterval: opts.DependencyRequeue,
 			}
 			setupErr = r.SetupWithManager(ctx, mgr, kustomization.Options{MaxConcurrentReconciles: opts.Concurrent})
 		}
