@@ -67,6 +67,7 @@ const proxyPassword = "pr0xy-password-that-must-not-leak"
 type forwardProxy struct {
 	user, password string
 	forwarded      atomic.Int64
+	tunnels        atomic.Int64
 	transport      *http.Transport
 }
 
@@ -77,7 +78,11 @@ func (p *forwardProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "proxy authentication required", http.StatusProxyAuthRequired)
 		return
 	}
-	if r.Method == http.MethodConnect || !r.URL.IsAbs() {
+	if r.Method == http.MethodConnect {
+		p.tunnel(w, r)
+		return
+	}
+	if !r.URL.IsAbs() {
 		http.Error(w, "only absolute-form http requests are forwarded", http.StatusNotImplemented)
 		return
 	}
@@ -96,6 +101,34 @@ func (p *forwardProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(resp.StatusCode)
 	_, _ = io.Copy(w, resp.Body)
+}
+
+// tunnel serves CONNECT: it pipes bytes between the client and r.Host.
+func (p *forwardProxy) tunnel(w http.ResponseWriter, r *http.Request) {
+	upstream, err := net.Dial("tcp", r.Host)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		_ = upstream.Close()
+		http.Error(w, "cannot hijack", http.StatusInternalServerError)
+		return
+	}
+	conn, buf, err := hj.Hijack()
+	if err != nil {
+		_ = upstream.Close()
+		return
+	}
+	p.tunnels.Add(1)
+	_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
+	done := make(chan struct{}, 2)
+	go func() { _, _ = io.Copy(upstream, buf); done <- struct{}{} }()
+	go func() { _, _ = io.Copy(conn, upstream); done <- struct{}{} }()
+	<-done
+	_ = conn.Close()
+	_ = upstream.Close()
 }
 
 func startProxy(t *testing.T, user, password string) (*forwardProxy, string) {
@@ -147,3 +180,20 @@ func TestCloneThroughProxy(t *testing.T) {
 }
 
 func fmtSprintf(verb string, v any) string { return fmt.Sprintf(verb, v) }
+
+func TestCloneHTTPSThroughProxy(t *testing.T) {
+	f := newFixture(t, nil, true)
+	p, addr := startProxy(t, "proxy-user", proxyPassword)
+	proxy := &git.Proxy{Address: addr, Username: "proxy-user", Password: proxyPassword}
+	c, err := git.Clone(ctx(t), filepath.Join(t.TempDir(), "checkout"), git.CloneOptions{URL: f.url, Branch: "main", Proxy: proxy,
+		Auth: &git.Auth{CABundle: f.srv.CertPEM()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "main@sha1:" + f.head; c.Revision() != want {
+		t.Errorf("Revision() = %s, want %s", c.Revision(), want)
+	}
+	if p.tunnels.Load() == 0 {
+		t.Error("the https clone did not tunnel through the proxy")
+	}
+}
