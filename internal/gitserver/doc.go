@@ -5,8 +5,9 @@
 // talk to the same implementation they meet in production. It serves every
 // repository below a root directory, bare or not: a working checkout is served
 // at the URL path of its directory and http-backend finds its `.git`.
-// Optional basic or bearer authentication and TLS make it usable for auth and
-// transport tests.
+// Optional basic or bearer authentication and TLS (with client certificates
+// required through WithClientCAs and GenerateClientCert) make it usable for
+// auth and transport tests.
 //
 // SSHServer serves the same repositories over ssh (golang.org/x/crypto/ssh
 // running the system `git upload-pack`), authenticating public keys; with

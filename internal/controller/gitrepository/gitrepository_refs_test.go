@@ -35,6 +35,7 @@ func TestReferences(t *testing.T) {
 		wantRev string
 	}{
 		"semver":             {ref: sourcev1.GitRepositoryRef{SemVer: "1.x"}, wantRev: "v1.1.0@sha1:" + second},
+		"tag":                {ref: sourcev1.GitRepositoryRef{Tag: "v1.1.0"}, wantRev: "v1.1.0@sha1:" + second},
 		"name":               {ref: sourcev1.GitRepositoryRef{Name: "refs/pull/1/head"}, wantRev: "refs/pull/1/head@sha1:" + first},
 		"commit":             {ref: sourcev1.GitRepositoryRef{Commit: first}, wantRev: "sha1:" + first},
 		"commit with branch": {ref: sourcev1.GitRepositoryRef{Branch: "main", Commit: first}, wantRev: "main@sha1:" + first},
@@ -43,7 +44,7 @@ func TestReferences(t *testing.T) {
 	keys := map[string]client.ObjectKey{}
 	for name, tt := range tests {
 		gr := newGitRepository(ns, "ref-"+map[string]string{
-			"semver": "semver", "name": "name", "commit": "commit", "commit with branch": "commit-branch", "name over branch": "name-branch",
+			"semver": "semver", "tag": "tag", "name": "name", "commit": "commit", "commit with branch": "commit-branch", "name over branch": "name-branch",
 		}[name], git.RepoURL("org/app"), func(gr *sourcev1.GitRepository) {
 			ref := tt.ref
 			gr.Spec.Reference = &ref
