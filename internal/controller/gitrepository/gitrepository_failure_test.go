@@ -130,6 +130,14 @@ func TestFailures(t *testing.T) {
 			reason:   meta.GitOperationFailedReason,
 			contains: []string{"refs/pull/7/head"},
 		},
+		"commit not on the branch": {
+			secret: good,
+			mutate: []func(*sourcev1.GitRepository){withSecret("creds"), func(gr *sourcev1.GitRepository) {
+				gr.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: "main", Commit: strings.Repeat("ab", 20)}
+			}},
+			reason:   meta.GitOperationFailedReason,
+			contains: []string{"unable to resolve commit object for '" + strings.Repeat("ab", 20) + "' on 'main'"},
+		},
 		"unknown tag": {
 			secret: good,
 			mutate: []func(*sourcev1.GitRepository){withSecret("creds"), func(gr *sourcev1.GitRepository) {
