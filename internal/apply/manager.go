@@ -174,6 +174,10 @@ type WaitOptions struct {
 	// StatusReaders compute the status of the kinds they support instead
 	// of kstatus (see StatusReaders, for spec.healthCheckExprs).
 	StatusReaders []engine.StatusReader
+
+	// JobsWithTTL are Jobs deleted once finished (see JobsWithTTL): their
+	// absence counts as success.
+	JobsWithTTL object.ObjMetadataSet
 }
 
 // Wait waits until every object of set is ready per kstatus (Current). It
@@ -194,11 +198,29 @@ func (m *Manager) Wait(ctx context.Context, set object.ObjMetadataSet, opts Wait
 		poller := polling.NewStatusPoller(m.c, m.c.RESTMapper(), polling.Options{CustomStatusReaders: opts.StatusReaders})
 		rm = ssa.NewResourceManager(m.c, poller, ssa.Owner{Field: FieldManager, Group: OwnerGroup})
 	}
-	err := rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{Interval: opts.Interval, Timeout: opts.Timeout, FailFast: true})
+	err := rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{
+		Interval: opts.Interval, Timeout: opts.Timeout, FailFast: true, JobsWithTTL: opts.JobsWithTTL,
+	})
 	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 		return ctx.Err()
 	}
 	return err
+}
+
+// JobsWithTTL returns the Jobs among objs that set
+// spec.ttlSecondsAfterFinished: the TTL controller deletes them once they
+// finish, so a wait must not take their absence for a failure.
+func JobsWithTTL(objs []*unstructured.Unstructured) object.ObjMetadataSet {
+	var set object.ObjMetadataSet
+	for _, o := range objs {
+		if o.GetKind() != "Job" || o.GroupVersionKind().Group != "batch" {
+			continue
+		}
+		if _, ok, _ := unstructured.NestedFieldNoCopy(o.Object, "spec", "ttlSecondsAfterFinished"); ok {
+			set = append(set, object.UnstructuredToObjMetadata(o))
+		}
+	}
+	return set
 }
 
 // WaitSet returns the objects of a change set a health check of every

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -51,7 +52,7 @@ func (r *Reconciler) healthCheckInterval() time.Duration {
 // revision, so that the new revision is applied without waiting out the
 // timeout of the old one.
 func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomization, m *apply.Manager,
-	cs *ssa.ChangeSet, revision string, patcher *status.Patcher) *phaseError {
+	objects []*unstructured.Unstructured, cs *ssa.ChangeSet, revision string, patcher *status.Patcher) *phaseError {
 	if !obj.Spec.Wait && len(obj.Spec.HealthChecks) == 0 {
 		status.Delete(obj, meta.HealthyCondition)
 		return nil
@@ -88,6 +89,7 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		stop := r.cancelOnNewRevision(waitCtx, obj, revision, cancel)
 		err := m.Wait(waitCtx, set, apply.WaitOptions{
 			Timeout: timeout, Interval: r.healthCheckInterval(), StatusReaders: readers,
+			JobsWithTTL: apply.JobsWithTTL(objects),
 		})
 		stop()
 		if err != nil {
