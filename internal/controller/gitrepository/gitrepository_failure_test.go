@@ -159,7 +159,12 @@ func TestFailures(t *testing.T) {
 			key := client.ObjectKeyFromObject(gr)
 			gr = waitFor(t, key, "failed", func(gr *sourcev1.GitRepository) bool {
 				c := cond(gr, meta.ReadyCondition)
-				return c != nil && c.Status == metav1.ConditionFalse && c.Reason == tt.reason
+				// A retry that got past ls-remote (a commit is not listed)
+				// shows Reconciling=Progressing while it fetches: wait for
+				// the failure it ends in.
+				r := cond(gr, meta.ReconcilingCondition)
+				settled := tt.stalled || (r != nil && r.Reason == meta.ProgressingWithRetryReason)
+				return c != nil && c.Status == metav1.ConditionFalse && c.Reason == tt.reason && settled
 			})
 			ready := cond(gr, meta.ReadyCondition)
 			t.Logf("Ready=False %s: %s", ready.Reason, ready.Message)
