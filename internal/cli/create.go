@@ -41,7 +41,7 @@ func newCreateCommand(g *globals) *cobra.Command {
 		Short: "Create or update Secrets used by sources",
 	}
 	secret.AddCommand(newCreateSecretGitCommand(g, cf))
-	cmd.AddCommand(source, secret)
+	cmd.AddCommand(source, secret, newCreateKustomizationCommand(g, cf))
 	return cmd
 }
 
