@@ -121,7 +121,7 @@ func FuzzSubstitute(f *testing.F) {
 				t.Fatalf("%q reported unset, but it has a value", m)
 			}
 		}
-		if err != nil && strings.Contains(s.mask(err.Error()), vars["SECRET"]) {
+		if err != nil && strings.Contains(s.Mask(err.Error()), vars["SECRET"]) {
 			t.Fatalf("error shows the secret: %v", err)
 		}
 	})

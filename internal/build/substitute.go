@@ -46,8 +46,14 @@ type Substitution struct {
 	Sensitive []string
 }
 
-// mask replaces sensitive values in msg.
-func (s *Substitution) mask(msg string) string {
+// minMasked is the length from which sensitive values are masked: shorter
+// ones ("1", "yes") would mask unrelated text, such as the digits of a
+// revision, and reveal next to nothing.
+const minMasked = 4
+
+// Mask returns msg with every sensitive value of at least four characters
+// replaced by "***"; s may be nil.
+func (s *Substitution) Mask(msg string) string {
 	if s == nil {
 		return msg
 	}
@@ -55,7 +61,7 @@ func (s *Substitution) mask(msg string) string {
 	// Longest first, so that a value containing another is masked whole.
 	slices.SortFunc(values, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
 	for _, v := range values {
-		if v != "" {
+		if len(v) >= minMasked {
 			msg = strings.ReplaceAll(msg, v, "***")
 		}
 	}
@@ -133,7 +139,7 @@ func postBuild(objs []*unstructured.Unstructured, dir string, keepOrigin bool, o
 				var err error
 				res, p.vars, err = substitute(obj, s)
 				if err != nil {
-					return nil, fmt.Errorf("%w: %s: %s", ErrSubstitution, p.where(), s.mask(err.Error()))
+					return nil, fmt.Errorf("%w: %s: %s", ErrSubstitution, p.where(), s.Mask(err.Error()))
 				}
 				if len(p.vars) > 0 {
 					missing = append(missing, p)

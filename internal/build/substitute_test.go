@@ -279,3 +279,14 @@ func TestBuildSubstitutionOrder(t *testing.T) {
 		t.Errorf("run.sh = %q, want the $$ escape resolved", got)
 	}
 }
+
+func TestMask(t *testing.T) {
+	s := &Substitution{Sensitive: []string{"abc", "s3cr3t", "s3cr3t-longer", ""}}
+	got := s.Mask("value s3cr3t-longer and s3cr3t, abc kept")
+	if want := "value *** and ***, abc kept"; got != want {
+		t.Errorf("Mask = %q, want %q", got, want)
+	}
+	if got := (*Substitution)(nil).Mask("x"); got != "x" {
+		t.Errorf("nil Mask = %q", got)
+	}
+}

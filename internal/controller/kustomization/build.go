@@ -13,6 +13,33 @@ import (
 	"github.com/ferrycd/ferry/internal/build"
 )
 
+// sensitive holds, per Kustomization UID, the substitution of its last build
+// when it read values from Secrets, so that failure messages can mask them.
+var sensitive sync.Map
+
+// redact returns err with the Secret values of obj's last substitution
+// masked in its message; errors.Is and errors.As still see err.
+func redact(obj *kustomizev1.Kustomization, err error) error {
+	v, ok := sensitive.Load(obj.UID)
+	if !ok || err == nil {
+		return err
+	}
+	msg := v.(*build.Substitution).Mask(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// redactedError is an error whose message has secret values masked.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
 // warned remembers, per Kustomization UID, the build warnings last reported
 // as events, so that a routine re-apply does not repeat them.
 var warned sync.Map
@@ -26,6 +53,11 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 	sub, err := build.LoadSubstitution(ctx, r.Client, obj)
 	if err != nil {
 		return nil, err
+	}
+	if sub != nil && len(sub.Sensitive) > 0 {
+		sensitive.Store(obj.UID, sub)
+	} else {
+		sensitive.Delete(obj.UID)
 	}
 	opts := build.FromSpec(dir, &obj.Spec)
 	opts.Substitution = sub

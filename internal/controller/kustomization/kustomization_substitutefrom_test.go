@@ -58,7 +58,8 @@ data:
 	}
 	if err := k8sClient.Create(ctx, &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "secret-vars", Namespace: f.ns},
-		Data:       map[string][]byte{"TOKEN": []byte(secretValue), "LEVEL": []byte("from-secret")},
+		Data: map[string][]byte{"TOKEN": []byte(secretValue), "LEVEL": []byte("from-secret"),
+			"BAD_LABEL": []byte("not a label " + secretValue)},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -84,14 +85,33 @@ data:
 	if msg := readyCondition(ks).Message; !strings.Contains(msg, "${MISSING}") || !strings.Contains(msg, "app/broken.yaml") {
 		t.Errorf("Ready message %q does not name ${MISSING} in app/broken.yaml", msg)
 	}
-	for _, c := range ks.Status.Conditions {
-		if strings.Contains(c.Message, secretValue) {
-			t.Errorf("condition %s shows the Secret value: %q", c.Type, c.Message)
+	noSecret := func() {
+		t.Helper()
+		for _, c := range ks.Status.Conditions {
+			if strings.Contains(c.Message, secretValue) {
+				t.Errorf("condition %s shows the Secret value: %q", c.Type, c.Message)
+			}
+		}
+		for _, e := range f.events() {
+			if strings.Contains(e.Message, secretValue) {
+				t.Errorf("event %s shows the Secret value: %q", e.Reason, e.Message)
+			}
 		}
 	}
-	for _, e := range f.events() {
-		if strings.Contains(e.Message, secretValue) {
-			t.Errorf("event %s shows the Secret value: %q", e.Reason, e.Message)
-		}
+	noSecret()
+
+	// The API server quotes invalid values in its errors: the Secret's value is masked.
+	rev = f.commit("bad label", map[string]string{"app/broken.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: broken
+  labels:
+    bad: ${BAD_LABEL}
+`})
+	f.requestReconcile(&sourcev1.GitRepository{}, "app")
+	ks = f.waitFor("failed", failed("ReconciliationFailed", rev))
+	if msg := readyCondition(ks).Message; !strings.Contains(msg, "***") {
+		t.Errorf("Ready message %q does not show the masked value", msg)
 	}
+	noSecret()
 }

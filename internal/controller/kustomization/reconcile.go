@@ -124,6 +124,7 @@ func (e *phaseError) Unwrap() error { return e.err }
 
 // fail marks Ready=False with the phase's reason and returns the phase error.
 func fail(obj *kustomizev1.Kustomization, reason string, err error) *phaseError {
+	err = redact(obj, err) // no value substituted from a Secret in a message
 	status.MarkFalse(obj, meta.ReadyCondition, reason, "%s", err)
 	return &phaseError{reason: reason, err: err}
 }
