@@ -8,6 +8,7 @@ import (
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -64,6 +65,11 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		set = healthCheckSet(obj.Spec.HealthChecks)
 	}
 	set = withoutSelf(set, obj)
+	if len(set) == 0 {
+		// Nothing to check (as in Flux): no Healthy condition.
+		status.Delete(obj, meta.HealthyCondition)
+		return nil
+	}
 	readers, err := apply.StatusReaders(ctx, r.RESTMapper(), obj.Spec.HealthCheckExprs)
 	if err != nil {
 		pe := fail(obj, meta.HealthCheckFailedReason, fmt.Errorf("spec.%w", err))
@@ -73,40 +79,40 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		return pe
 	}
 	start := time.Now()
-	if len(set) > 0 {
-		timeout := obj.GetTimeout()
-		if d, ok := ctx.Deadline(); ok {
-			timeout = time.Until(d)
-		}
-		status.MarkUnknown(obj, meta.HealthyCondition, meta.ProgressingReason,
-			"Running health checks for revision %s with a timeout of %s", revision, obj.GetTimeout())
-		status.MarkReconciling(obj, meta.ProgressingReason,
-			"Running health checks for revision %s with a timeout of %s", revision, obj.GetTimeout())
-		r.patchProgress(ctx, obj, patcher)
+	wasHealthy := status.Get(obj, meta.HealthyCondition) != nil && status.Get(obj, meta.HealthyCondition).Status == metav1.ConditionTrue
+	timeout := obj.GetTimeout()
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	status.MarkUnknown(obj, meta.HealthyCondition, meta.ProgressingReason,
+		"Running health checks for revision %s with a timeout of %s", revision, obj.GetTimeout())
+	status.MarkReconciling(obj, meta.ProgressingReason,
+		"Running health checks for revision %s with a timeout of %s", revision, obj.GetTimeout())
+	r.patchProgress(ctx, obj, patcher)
 
-		waitCtx, cancel := context.WithCancelCause(ctx)
-		defer cancel(nil)
-		stop := r.cancelOnNewRevision(waitCtx, obj, revision, cancel)
-		err := m.Wait(waitCtx, set, apply.WaitOptions{
-			Timeout: timeout, Interval: r.healthCheckInterval(), StatusReaders: readers,
-			JobsWithTTL: apply.JobsWithTTL(objects),
-		})
-		stop()
-		if err != nil {
-			if cause := context.Cause(waitCtx); errors.Is(cause, errNewRevision) || errors.Is(cause, errChanged) {
-				msg := fmt.Sprintf("health check of revision %s cancelled: %s", revision, cause)
-				status.MarkUnknown(obj, meta.HealthyCondition, meta.ProgressingReason, "%s", msg)
-				status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "%s", msg)
-				status.MarkReconciling(obj, meta.ProgressingReason, "%s", msg)
-				return &phaseError{reason: meta.ProgressingReason, err: errors.New(msg), retrySooner: true}
-			}
-			err = fmt.Errorf("health check of revision %s failed: %w", revision, err)
-			status.MarkFalse(obj, meta.HealthyCondition, meta.HealthCheckFailedReason, "%s", err)
-			return fail(obj, meta.HealthCheckFailedReason, err)
+	waitCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := r.cancelOnNewRevision(waitCtx, obj, revision, cancel)
+	err = m.Wait(waitCtx, set, apply.WaitOptions{
+		Timeout: timeout, Interval: r.healthCheckInterval(), StatusReaders: readers,
+		JobsWithTTL: apply.JobsWithTTL(objects),
+	})
+	stop()
+	if err != nil {
+		if cause := context.Cause(waitCtx); errors.Is(cause, errNewRevision) || errors.Is(cause, errChanged) {
+			msg := fmt.Sprintf("health check of revision %s cancelled: %s", revision, cause)
+			status.MarkUnknown(obj, meta.HealthyCondition, meta.ProgressingReason, "%s", msg)
+			status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "%s", msg)
+			status.MarkReconciling(obj, meta.ProgressingReason, "%s", msg)
+			return &phaseError{reason: meta.ProgressingReason, err: errors.New(msg), retrySooner: true}
 		}
+		err = fmt.Errorf("health check of revision %s failed: %w", revision, err)
+		status.MarkFalse(obj, meta.HealthyCondition, meta.HealthCheckFailedReason, "%s", err)
+		return fail(obj, meta.HealthCheckFailedReason, err)
 	}
 	msg := fmt.Sprintf("Health check passed in %s", time.Since(start).Round(time.Millisecond))
-	if h := status.Get(obj, meta.HealthyCondition); h == nil || h.Status != "True" || obj.Status.LastAppliedRevision != revision {
+	// Announce a first pass, a recovery or a new revision, as Flux does.
+	if !wasHealthy || obj.Status.LastAppliedRevision != revision {
 		r.event(obj, revision, "Normal", meta.SucceededReason, msg)
 	}
 	status.MarkTrue(obj, meta.HealthyCondition, meta.SucceededReason, "%s", msg)
