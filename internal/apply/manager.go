@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/clusterreader"
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
@@ -68,10 +69,21 @@ type Manager struct {
 // must read unstructured objects from the API server (controller-runtime's
 // default client does; it does not cache unstructured objects).
 func NewManager(c client.Client, owner Owner) *Manager {
-	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
-	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: FieldManager, Group: OwnerGroup})
+	rm := ssa.NewResourceManager(c, newPoller(c, nil), ssa.Owner{Field: FieldManager, Group: OwnerGroup})
 	rm.SetConcurrency(4)
 	return &Manager{c: c, rm: rm, owner: owner}
+}
+
+// newPoller returns a kstatus poller that reads each object it waits for
+// directly (a GET per object and poll) rather than through kstatus's
+// caching reader, which lists every object of each kind in the namespaces
+// involved at every poll: with many Kustomizations applying into shared
+// namespaces, that is most of the load of their health checks.
+func newPoller(c client.Client, readers []engine.StatusReader) *polling.StatusPoller {
+	return polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{
+		CustomStatusReaders:  readers,
+		ClusterReaderFactory: engine.ClusterReaderFactoryFunc(clusterreader.NewDirectClusterReader),
+	})
 }
 
 // Owner returns the owner the manager labels objects with.
@@ -195,8 +207,7 @@ func (m *Manager) Wait(ctx context.Context, set object.ObjMetadataSet, opts Wait
 	}
 	rm := m.rm
 	if len(opts.StatusReaders) > 0 {
-		poller := polling.NewStatusPoller(m.c, m.c.RESTMapper(), polling.Options{CustomStatusReaders: opts.StatusReaders})
-		rm = ssa.NewResourceManager(m.c, poller, ssa.Owner{Field: FieldManager, Group: OwnerGroup})
+		rm = ssa.NewResourceManager(m.c, newPoller(m.c, opts.StatusReaders), ssa.Owner{Field: FieldManager, Group: OwnerGroup})
 	}
 	err := rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{
 		Interval: opts.Interval, Timeout: opts.Timeout, FailFast: true, JobsWithTTL: opts.JobsWithTTL,
