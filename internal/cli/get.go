@@ -17,8 +17,9 @@ import (
 
 // getFlags are the flags of every `get` command.
 type getFlags struct {
-	allNamespaces bool
-	noHeader      bool
+	allNamespaces  bool
+	noHeader       bool
+	statusSelector string
 }
 
 func newGetCommand(g *globals) *cobra.Command {
@@ -29,6 +30,7 @@ func newGetCommand(g *globals) *cobra.Command {
 	}
 	cmd.PersistentFlags().BoolVarP(&gf.allNamespaces, "all-namespaces", "A", false, "list objects across all namespaces")
 	cmd.PersistentFlags().BoolVar(&gf.noHeader, "no-header", false, "skip the header row")
+	cmd.PersistentFlags().StringVar(&gf.statusSelector, "status-selector", "", "list only objects whose condition has this status, '<type>=<status>', e.g. ready=false")
 	sources := &cobra.Command{
 		Use:   "sources",
 		Short: "Get the status of sources",
@@ -90,6 +92,28 @@ func printStatusTable(w io.Writer, rows []statusRow, allNamespaces, noHeader boo
 		fmt.Fprintln(tw, strings.Join(cells, "\t"))
 	}
 	return tw.Flush()
+}
+
+// statusFilter returns whether an object with these conditions is listed
+// under --status-selector: its condition of that type (compared without
+// case) has that status. Without the flag every object is listed.
+func (gf *getFlags) statusFilter() (func([]metav1.Condition) bool, error) {
+	if gf.statusSelector == "" {
+		return func([]metav1.Condition) bool { return true }, nil
+	}
+	condType, status, ok := strings.Cut(gf.statusSelector, "=")
+	condType, status = strings.TrimSpace(condType), strings.TrimSpace(status)
+	if !ok || condType == "" || status == "" || strings.Contains(status, "=") {
+		return nil, fmt.Errorf("--status-selector %q must be '<type>=<status>', e.g. ready=false", gf.statusSelector)
+	}
+	return func(conds []metav1.Condition) bool {
+		for _, c := range conds {
+			if strings.EqualFold(c.Type, condType) {
+				return strings.EqualFold(string(c.Status), status)
+			}
+		}
+		return false
+	}, nil
 }
 
 // listOptions scopes a list to the namespace flag unless -A was given.

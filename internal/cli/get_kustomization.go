@@ -20,6 +20,10 @@ func newGetKustomizationCommand(g *globals, gf *getFlags) *cobra.Command {
   ferry get ks -A`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			matches, err := gf.statusFilter()
+			if err != nil {
+				return err
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -31,7 +35,7 @@ func newGetKustomizationCommand(g *globals, gf *getFlags) *cobra.Command {
 			var rows []statusRow
 			for i := range list.Items {
 				ks := &list.Items[i]
-				if len(args) == 1 && ks.Name != args[0] {
+				if (len(args) == 1 && ks.Name != args[0]) || !matches(ks.Status.Conditions) {
 					continue
 				}
 				rows = append(rows, rowFor(ks, ks.Status.Conditions, ks.Status.LastAppliedRevision, ks.Spec.Suspend))

@@ -19,6 +19,10 @@ func newGetSourceGitCommand(g *globals, gf *getFlags) *cobra.Command {
   ferry get sources git -A`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			matches, err := gf.statusFilter()
+			if err != nil {
+				return err
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -30,7 +34,7 @@ func newGetSourceGitCommand(g *globals, gf *getFlags) *cobra.Command {
 			var rows []statusRow
 			for i := range list.Items {
 				gr := &list.Items[i]
-				if len(args) == 1 && gr.Name != args[0] {
+				if (len(args) == 1 && gr.Name != args[0]) || !matches(gr.Status.Conditions) {
 					continue
 				}
 				rev := ""

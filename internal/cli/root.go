@@ -84,6 +84,10 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newSuspendCommand(g),
 		newResumeCommand(g),
 		newExportCommand(g),
+		newBuildCommand(g),
+		newDiffCommand(g),
+		newTreeCommand(g),
+		newEventsCommand(g),
 	)
 	return root
 }

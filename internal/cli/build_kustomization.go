@@ -1,0 +1,282 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/yaml"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/build"
+)
+
+// localBuildFlags are the flags `build` and `diff` share.
+type localBuildFlags struct {
+	path              string
+	kustomizationFile string
+	dryRun            bool
+}
+
+func (f *localBuildFlags) register(cmd *cobra.Command, dryRun bool) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.path, "path", "", "local directory to build, the counterpart of the Kustomization's spec.path (required)")
+	fl.StringVar(&f.kustomizationFile, "kustomization-file", "", "read the Flux Kustomization from this YAML file instead of the cluster")
+	if dryRun {
+		fl.BoolVar(&f.dryRun, "dry-run", false, "do not contact the cluster: needs --kustomization-file; spec.postBuild.substituteFrom is skipped")
+	}
+}
+
+// secretMask replaces the values of Secrets in build and diff output.
+const secretMask = "***"
+
+func newBuildCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "build",
+		Short: "Build Kustomizations locally, as the controller would",
+	}
+	cmd.AddCommand(newBuildKustomizationCommand(g))
+	return cmd
+}
+
+func newBuildKustomizationCommand(g *globals) *cobra.Command {
+	f := &localBuildFlags{}
+	cmd := &cobra.Command{
+		Use:     "kustomization NAME",
+		Aliases: []string{"ks"},
+		Short:   "Build a local directory with a Kustomization's spec and print the objects as YAML",
+		Long: `Build a local directory with the spec of the Kustomization NAME (from the
+cluster, or from --kustomization-file): targetNamespace, namePrefix/nameSuffix,
+patches, images, components, commonMetadata and postBuild substitution with
+the values of its ConfigMaps and Secrets. The objects carry the owner labels
+the controller sets. The values of Secrets, and values read from Secrets
+wherever they were substituted, are printed as ***.`,
+		Example: `  # Preview what the Kustomization apps would apply from a checkout
+  ferry build kustomization apps --path ./apps/staging
+
+  # Without a cluster, from a Kustomization written in YAML
+  ferry build ks apps --path ./apps/staging --kustomization-file ./clusters/staging/apps.yaml --dry-run`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lb, err := g.localBuild(cmd.Context(), args[0], f)
+			if err != nil {
+				return err
+			}
+			for _, obj := range lb.objects {
+				data, err := yaml.Marshal(lb.masked(obj).Object)
+				if err != nil {
+					return fmt.Errorf("encoding %s: %w", objectRef(obj), err)
+				}
+				fmt.Fprintf(g.out, "---\n%s", data)
+			}
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	return cmd
+}
+
+// localBuildResult is a local build of a Kustomization.
+type localBuildResult struct {
+	ks      *kustomizev1.Kustomization
+	objects []*unstructured.Unstructured
+	sub     *build.Substitution
+}
+
+// localBuild builds f.path with the spec of the Kustomization name, as the
+// controller would build spec.path of its artifact, and sets the owner
+// labels on the objects.
+func (g *globals) localBuild(ctx context.Context, name string, f *localBuildFlags) (*localBuildResult, error) {
+	if f.path == "" {
+		return nil, errors.New("--path is required")
+	}
+	if f.dryRun && f.kustomizationFile == "" {
+		return nil, errors.New("--dry-run needs --kustomization-file: without the cluster the Kustomization must come from a file")
+	}
+	info, err := os.Stat(f.path)
+	if err != nil {
+		return nil, fmt.Errorf("--path: %w", err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("--path %q is not a directory", f.path)
+	}
+	var ks *kustomizev1.Kustomization
+	if f.kustomizationFile != "" {
+		if ks, err = readKustomizationFile(f.kustomizationFile, name); err != nil {
+			return nil, err
+		}
+		if ks.Namespace == "" {
+			ks.Namespace = g.namespace
+		}
+	}
+	var sub *build.Substitution
+	if f.dryRun {
+		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.Substitute) > 0 {
+			sub = &build.Substitution{Vars: ks.Spec.PostBuild.Substitute}
+		}
+		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.SubstituteFrom) > 0 {
+			g.printf("⚠ --dry-run: spec.postBuild.substituteFrom is not read")
+		}
+	} else {
+		c, err := g.client()
+		if err != nil {
+			return nil, err
+		}
+		if ks == nil {
+			key := types.NamespacedName{Namespace: g.namespace, Name: name}
+			ks = &kustomizev1.Kustomization{}
+			if err := c.Get(ctx, key, ks); err != nil {
+				if apierrors.IsNotFound(err) {
+					return nil, fmt.Errorf("Kustomization '%s' not found", key)
+				}
+				return nil, fmt.Errorf("getting Kustomization '%s': %w", key, err)
+			}
+		}
+		if sub, err = build.LoadSubstitution(ctx, c, ks); err != nil {
+			return nil, fmt.Errorf("Kustomization '%s/%s': %w", ks.Namespace, ks.Name, err)
+		}
+	}
+	root, rel, err := buildRoot(f.path)
+	if err != nil {
+		return nil, err
+	}
+	opts := build.FromSpec(root, &ks.Spec)
+	opts.Path = rel
+	opts.Substitution = sub
+	opts.Warn = func(w build.Warning) { g.printf("⚠ %s", sub.Mask(w.Message)) }
+	objs, err := build.Build(ctx, opts)
+	if err != nil {
+		return nil, fmt.Errorf("building %s: %s", f.path, sub.Mask(err.Error()))
+	}
+	for _, obj := range objs {
+		labels := obj.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[kustomizev1.NameLabel] = ks.Name
+		labels[kustomizev1.NamespaceLabel] = ks.Namespace
+		obj.SetLabels(labels)
+	}
+	return &localBuildResult{ks: ks, objects: objs, sub: sub}, nil
+}
+
+// buildRoot returns the directory the build is confined to and dir
+// relative to it: the top of the Git checkout dir is in, so that bases and
+// components elsewhere in the repository resolve as in the artifact, or dir
+// itself outside a checkout.
+func buildRoot(dir string) (root, rel string, err error) {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", "", fmt.Errorf("--path: %w", err)
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		abs = resolved
+	}
+	for d := abs; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, ".git")); err == nil {
+			rel, err := filepath.Rel(d, abs)
+			if err != nil {
+				return "", "", fmt.Errorf("--path: %w", err)
+			}
+			return d, filepath.ToSlash(rel), nil
+		}
+		if filepath.Dir(d) == d {
+			return abs, ".", nil
+		}
+	}
+}
+
+// readKustomizationFile reads the Flux Kustomization named name from a YAML
+// file of one or more documents.
+func readKustomizationFile(path, name string) (*kustomizev1.Kustomization, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--kustomization-file: %w", err)
+	}
+	var found []string
+	for _, doc := range bytes.Split(append([]byte("\n"), data...), []byte("\n---")) {
+		if len(bytes.TrimSpace(doc)) == 0 {
+			continue
+		}
+		var ks kustomizev1.Kustomization
+		if err := yaml.Unmarshal(doc, &ks); err != nil {
+			return nil, fmt.Errorf("--kustomization-file %s: %w", path, err)
+		}
+		if ks.Kind != kustomizev1.KustomizationKind || !strings.HasPrefix(ks.APIVersion, kustomizev1.GroupVersion.Group+"/") {
+			continue
+		}
+		if ks.Name == name {
+			return &ks, nil
+		}
+		found = append(found, ks.Name)
+	}
+	if len(found) > 0 {
+		return nil, fmt.Errorf("--kustomization-file %s has no Kustomization named %q (found %s)", path, name, strings.Join(found, ", "))
+	}
+	return nil, fmt.Errorf("--kustomization-file %s has no Flux Kustomization (kind Kustomization, apiVersion %s/...)", path, kustomizev1.GroupVersion.Group)
+}
+
+// masked returns a copy of obj safe to print: the values of a Secret's data
+// and stringData are replaced by ***, and values read from Secrets during
+// substitution are masked wherever they appear.
+func (lb *localBuildResult) masked(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	out := obj.DeepCopy()
+	maskSecretData(out)
+	if lb.sub != nil && len(lb.sub.Sensitive) > 0 {
+		out.Object = maskStrings(out.Object, lb.sub).(map[string]any)
+	}
+	return out
+}
+
+// maskSecretData replaces the values of a Secret's data and stringData.
+func maskSecretData(obj *unstructured.Unstructured) {
+	if obj == nil || obj.GetKind() != "Secret" || obj.GroupVersionKind().Group != "" {
+		return
+	}
+	for _, field := range []string{"data", "stringData"} {
+		m, ok := obj.Object[field].(map[string]any)
+		if !ok {
+			continue
+		}
+		for k := range m {
+			m[k] = secretMask
+		}
+	}
+}
+
+// maskStrings masks the sensitive values in every string of v.
+func maskStrings(v any, sub *build.Substitution) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = maskStrings(e, sub)
+		}
+		return t
+	case []any:
+		for i, e := range t {
+			t[i] = maskStrings(e, sub)
+		}
+		return t
+	case string:
+		return sub.Mask(t)
+	default:
+		return v
+	}
+}
+
+// objectRef formats an object as Flux's CLI does: Kind/namespace/name, or
+// Kind/name when it is cluster-scoped.
+func objectRef(obj *unstructured.Unstructured) string {
+	if obj.GetNamespace() == "" {
+		return obj.GetKind() + "/" + obj.GetName()
+	}
+	return obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
+}

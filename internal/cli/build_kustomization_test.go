@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+)
+
+// TestBuildKustomization builds testdata/build/app with the spec of a
+// Kustomization in the cluster: prefix, target namespace, commonMetadata,
+// and postBuild variables from substitute and from a Secret, whose value
+// is masked in the output like the Secret's own data.
+func TestBuildKustomization(t *testing.T) {
+	ns := newNamespace(t, "build")
+	ctx := context.Background()
+	vars := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "vars", Namespace: ns},
+		StringData: map[string]string{"TOKEN": "s3cr3t-token"},
+	}
+	if err := env.client.Create(ctx, vars); err != nil {
+		t.Fatal(err)
+	}
+	ks := &kustomizev1.Kustomization{
+		ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: ns},
+		Spec: kustomizev1.KustomizationSpec{
+			Interval:        metav1.Duration{Duration: 600e9},
+			Path:            "./app",
+			SourceRef:       kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "fleet"},
+			Suspend:         true,
+			TargetNamespace: ns,
+			NamePrefix:      "staging-",
+			CommonMetadata:  &kustomizev1.CommonMetadata{Labels: map[string]string{"env": "staging"}},
+			PostBuild: &kustomizev1.PostBuild{
+				Substitute:     map[string]string{"GREETING": "hello"},
+				SubstituteFrom: []kustomizev1.SubstituteReference{{Kind: "Secret", Name: "vars"}},
+			},
+		},
+	}
+	if err := env.client.Create(ctx, ks); err != nil {
+		t.Fatal(err)
+	}
+
+	stdout, stderr, code := ferry(t, "-n", ns, "build", "kustomization", "app", "--path", "testdata/build/app")
+	if code != 0 {
+		t.Fatalf("build exited %d: %s", code, stderr)
+	}
+	for _, secret := range []string{"s3cr3t-token", "c3VwZXItc2VjcmV0", "super-secret", "admin"} {
+		if strings.Contains(stdout+stderr, secret) {
+			t.Errorf("build output reveals %q:\n%s", secret, stdout)
+		}
+	}
+	golden(t, "build_kustomization.golden", []byte(strings.ReplaceAll(stdout, ns, "NAMESPACE")))
+
+	// A missing variable is an error naming it.
+	patch := client.MergeFrom(ks.DeepCopy())
+	ks.Spec.PostBuild.Substitute = nil
+	if err := env.client.Patch(ctx, ks, patch); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = ferry(t, "-n", ns, "build", "ks", "app", "--path", "testdata/build/app")
+	if code != 1 {
+		t.Fatalf("build without GREETING exited %d, want 1: %s", code, stderr)
+	}
+	mustContain(t, "stderr", stderr, "GREETING")
+	if strings.Contains(stderr, "s3cr3t-token") {
+		t.Errorf("the error reveals a Secret value: %s", stderr)
+	}
+}
+
+// TestBuildKustomizationDryRun builds with a Kustomization read from a
+// file, without a cluster: suffix, patches and substitute.
+func TestBuildKustomizationDryRun(t *testing.T) {
+	stdout, stderr, code := ferry(t, "--kubeconfig", "/nonexistent", "build", "kustomization", "app",
+		"--path", "testdata/build/app", "--kustomization-file", "testdata/build/flux-kustomization.yaml", "--dry-run")
+	if code != 0 {
+		t.Fatalf("build --dry-run exited %d: %s", code, stderr)
+	}
+	golden(t, "build_kustomization_dry_run.golden", []byte(stdout))
+}
+
+func TestBuildKustomizationRefusals(t *testing.T) {
+	ns := newNamespace(t, "buildno")
+	file := "--kustomization-file=testdata/build/flux-kustomization.yaml"
+	tests := map[string]struct {
+		args []string
+		want string
+	}{
+		"no path":           {[]string{"app"}, "--path is required"},
+		"missing path":      {[]string{"app", "--path=testdata/nope"}, "--path"},
+		"file as path":      {[]string{"app", "--path=testdata/build/flux-kustomization.yaml"}, "is not a directory"},
+		"dry run, no file":  {[]string{"app", "--path=testdata/build/app", "--dry-run"}, "--dry-run needs --kustomization-file"},
+		"name not in file":  {[]string{"web", "--path=testdata/build/app", file, "--dry-run"}, `has no Kustomization named "web" (found other, app)`},
+		"not in cluster":    {[]string{"app", "--path=testdata/build/app"}, "Kustomization '" + ns + "/app' not found"},
+		"no kustomizations": {[]string{"app", "--path=testdata/build/app", "--kustomization-file=testdata/build/app/service.yaml", "--dry-run"}, "has no Flux Kustomization"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, stderr, code := ferry(t, append([]string{"-n", ns, "build", "kustomization"}, tt.args...)...)
+			if code == 0 {
+				t.Fatal("exit code 0, want failure")
+			}
+			mustContain(t, "stderr", stderr, tt.want)
+		})
+	}
+}

@@ -1,0 +1,250 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
+	"github.com/fluxcd/pkg/ssa"
+	"github.com/fluxcd/pkg/ssa/jsondiff"
+	"github.com/fluxcd/pkg/ssa/normalize"
+	"github.com/pmezard/go-difflib/difflib"
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/apply"
+)
+
+func newDiffCommand(g *globals) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "diff",
+		Short: "Compare local builds with the cluster",
+	}
+	cmd.AddCommand(newDiffKustomizationCommand(g))
+	return cmd
+}
+
+func newDiffKustomizationCommand(g *globals) *cobra.Command {
+	f := &localBuildFlags{}
+	cmd := &cobra.Command{
+		Use:     "kustomization NAME",
+		Aliases: []string{"ks"},
+		Short:   "Diff a local build of a Kustomization against the cluster with a server-side dry run",
+		Long: `Build a local directory as 'ferry build kustomization' does, dry-run every
+object against the cluster with server-side apply (field manager
+kustomize-controller, as the controller applies), and print one line per
+change: '► Kind/namespace/name created', '... drifted' followed by a unified
+diff of the cluster object and the dry-run result, and, when spec.prune is
+true, '... deleted' for inventory objects the build no longer has. Secret
+values are shown as ***. Nothing is changed in the cluster.
+
+Exit code: 0 when there are no changes, 1 when there are, 2 on error.`,
+		Example: `  # What would the Kustomization apps change if ./apps/staging were pushed?
+  ferry diff kustomization apps --path ./apps/staging`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			lb, err := g.localBuild(cmd.Context(), args[0], f)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			c, err := g.client()
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			changed, err := diffKustomization(cmd.Context(), c, lb, g.out)
+			if err != nil {
+				return &exitError{code: 2, err: err}
+			}
+			if changed {
+				return &exitError{code: 1, err: errors.New("")}
+			}
+			g.printf("✔ no changes")
+			return nil
+		},
+	}
+	f.register(cmd, false)
+	return cmd
+}
+
+// diffKustomization dry-runs the objects of lb against the cluster, writes
+// the changes to w and reports whether there are any.
+func diffKustomization(ctx context.Context, c client.Client, lb *localBuildResult, w io.Writer) (bool, error) {
+	objs := lb.objects
+	if err := normalize.UnstructuredList(objs); err != nil {
+		return false, fmt.Errorf("normalizing objects: %w", err)
+	}
+	sort.Sort(ssa.SortableUnstructureds(objs))
+	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
+	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: apply.FieldManager, Group: apply.OwnerGroup})
+	opts := ssa.DiffOptions{
+		Force: lb.ks.Spec.Force,
+		Exclusions: map[string]string{
+			kustomizev1.ReconcileAnnotation: kustomizev1.DisabledValue,
+			kustomizev1.SSAAnnotation:       kustomizev1.IgnoreValue,
+		},
+		IfNotPresentSelector: map[string]string{kustomizev1.SSAAnnotation: kustomizev1.IfNotPresentValue},
+		ForceSelector:        map[string]string{kustomizev1.ForceAnnotation: kustomizev1.EnabledValue},
+	}
+	for _, r := range lb.ks.Spec.DriftIgnoreRules {
+		rule := jsondiff.IgnoreRule{Paths: r.Paths}
+		if r.Target != nil {
+			rule.Selector = &jsondiff.Selector{
+				Group: r.Target.Group, Version: r.Target.Version, Kind: r.Target.Kind,
+				Name: r.Target.Name, Namespace: r.Target.Namespace,
+				AnnotationSelector: r.Target.AnnotationSelector, LabelSelector: r.Target.LabelSelector,
+			}
+		}
+		opts.DriftIgnoreRules = append(opts.DriftIgnoreRules, rule)
+	}
+
+	newNamespaces := map[string]bool{}
+	newKinds := map[string]bool{}
+	built := map[string]bool{}
+	changed := false
+	var errs []error
+	for _, obj := range objs {
+		built[apply.ID(obj)] = true
+		entry, live, merged, err := rm.Diff(ctx, obj, opts)
+		if err != nil {
+			// An object in a Namespace, or of a CRD, that this very build
+			// creates cannot be dry-run yet: it will be created.
+			if (apierrors.IsNotFound(err) && newNamespaces[obj.GetNamespace()]) ||
+				(apimeta.IsNoMatchError(err) && newKinds[obj.GroupVersionKind().GroupKind().String()]) {
+				fmt.Fprintf(w, "► %s created\n", objectRef(obj))
+				changed = true
+				continue
+			}
+			errs = append(errs, lb.maskErr(fmt.Errorf("%s: %w", objectRef(obj), err)))
+			continue
+		}
+		switch entry.Action {
+		case ssa.CreatedAction:
+			fmt.Fprintf(w, "► %s created\n", entry.Subject)
+			changed = true
+			if obj.GetKind() == "Namespace" && obj.GroupVersionKind().Group == "" {
+				newNamespaces[obj.GetName()] = true
+			}
+			if obj.GetKind() == "CustomResourceDefinition" {
+				group, _, _ := unstructured.NestedString(obj.Object, "spec", "group")
+				kind, _, _ := unstructured.NestedString(obj.Object, "spec", "names", "kind")
+				newKinds[kind+"."+group] = true
+			}
+		case ssa.ConfiguredAction:
+			fmt.Fprintf(w, "► %s drifted\n", entry.Subject)
+			changed = true
+			text, err := unifiedDiff(entry.Subject, lb.maskedDiff(live), lb.maskedDiff(merged))
+			if err != nil {
+				return changed, err
+			}
+			fmt.Fprintln(w, text)
+		}
+	}
+	if len(errs) > 0 {
+		return changed, errors.Join(errs...)
+	}
+	if lb.ks.Spec.Prune && lb.ks.Status.Inventory != nil {
+		stale, err := apply.Objects(lb.ks.Status.Inventory)
+		if err != nil {
+			return changed, fmt.Errorf("reading the inventory of Kustomization '%s/%s': %w", lb.ks.Namespace, lb.ks.Name, err)
+		}
+		for _, obj := range stale {
+			if built[apply.ID(obj)] || !prunable(ctx, c, obj, lb.ks) {
+				continue
+			}
+			fmt.Fprintf(w, "► %s deleted\n", objectRef(obj))
+			changed = true
+		}
+	}
+	return changed, nil
+}
+
+// prunable reports whether the controller would delete the inventory object
+// obj: it still exists, carries the Kustomization's owner labels and is not
+// annotated to be kept.
+func prunable(ctx context.Context, c client.Client, obj *unstructured.Unstructured, ks *kustomizev1.Kustomization) bool {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(obj.GroupVersionKind())
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+		return false
+	}
+	labels, annotations := live.GetLabels(), live.GetAnnotations()
+	return labels[kustomizev1.NameLabel] == ks.Name && labels[kustomizev1.NamespaceLabel] == ks.Namespace &&
+		annotations[kustomizev1.PruneAnnotation] != kustomizev1.DisabledValue &&
+		annotations[kustomizev1.ReconcileAnnotation] != kustomizev1.DisabledValue
+}
+
+// maskedDiff returns a copy of an object of a drift safe to print: ssa has
+// already replaced the values of a Secret's data with "***", "*** (before)"
+// or "*** (after)", which shows which keys changed; stringData, should it
+// appear, and values read from Secrets during substitution are masked here.
+func (lb *localBuildResult) maskedDiff(obj *unstructured.Unstructured) *unstructured.Unstructured {
+	out := obj.DeepCopy()
+	if out.GetKind() == "Secret" && out.GroupVersionKind().Group == "" {
+		if m, ok := out.Object["stringData"].(map[string]any); ok {
+			for k := range m {
+				m[k] = secretMask
+			}
+		}
+	}
+	if lb.sub != nil && len(lb.sub.Sensitive) > 0 {
+		out.Object = maskStrings(out.Object, lb.sub).(map[string]any)
+	}
+	return out
+}
+
+// maskErr masks values read from Secrets in err's message.
+func (lb *localBuildResult) maskErr(err error) error {
+	if lb.sub == nil {
+		return err
+	}
+	if msg := lb.sub.Mask(err.Error()); msg != err.Error() {
+		return errors.New(msg)
+	}
+	return err
+}
+
+// unifiedDiff returns the unified diff of the YAML of the live object and
+// the dry-run result, without the fields the server maintains.
+func unifiedDiff(subject string, live, merged *unstructured.Unstructured) (string, error) {
+	a, err := diffYAML(live)
+	if err != nil {
+		return "", fmt.Errorf("encoding %s: %w", subject, err)
+	}
+	b, err := diffYAML(merged)
+	if err != nil {
+		return "", fmt.Errorf("encoding %s: %w", subject, err)
+	}
+	text, err := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+		A: difflib.SplitLines(a), B: difflib.SplitLines(b),
+		FromFile: subject + " (cluster)", ToFile: subject + " (after apply)",
+		Context: 3,
+	})
+	if err != nil {
+		return "", fmt.Errorf("diffing %s: %w", subject, err)
+	}
+	return strings.TrimRight(text, "\n"), nil
+}
+
+// diffYAML encodes obj for a diff, leaving out status and the metadata the
+// API server maintains.
+func diffYAML(obj *unstructured.Unstructured) (string, error) {
+	if obj == nil {
+		return "", nil
+	}
+	o := obj.DeepCopy()
+	delete(o.Object, "status")
+	for _, f := range []string{"managedFields", "resourceVersion", "generation", "uid", "creationTimestamp"} {
+		unstructured.RemoveNestedField(o.Object, "metadata", f)
+	}
+	data, err := yaml.Marshal(o.Object)
+	return string(data), err
+}

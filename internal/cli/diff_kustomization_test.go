@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const secretYAML = `apiVersion: v1
+kind: Secret
+metadata:
+  name: credentials
+stringData:
+  password: %s
+`
+
+// writeTree writes files (relative path to content) under dir.
+func writeTree(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestDiffKustomization applies a repository, then diffs local changes
+// against the cluster: a changed ConfigMap and Secret drift, a new
+// ConfigMap is created, a removed one is deleted (prune is on); the Secret's
+// values never show. An unchanged checkout has no changes and exits 0.
+func TestDiffKustomization(t *testing.T) {
+	applied := map[string]string{
+		"deploy/settings.yaml": configMapYAML("settings", "one"),
+		"deploy/old.yaml":      configMapYAML("old", "gone soon"),
+		"deploy/secret.yaml":   strings.ReplaceAll(secretYAML, "%s", "first-password"),
+	}
+	ns, _ := setupSync(t, "drift", "./deploy", applied)
+	if _, stderr, code := ferry(t, "-n", ns, "reconcile", "kustomization", "drift", "--with-source"); code != 0 {
+		t.Fatalf("reconcile exited %d: %s", code, stderr)
+	}
+
+	same := t.TempDir()
+	writeTree(t, same, applied)
+	stdout, stderr, code := ferry(t, "-n", ns, "diff", "kustomization", "drift", "--path", filepath.Join(same, "deploy"))
+	if code != 0 || stdout != "" {
+		t.Fatalf("diff of the applied files exited %d, want 0:\n%s%s", code, stdout, stderr)
+	}
+	mustContain(t, "stderr", stderr, "✔ no changes")
+
+	changed := t.TempDir()
+	writeTree(t, changed, map[string]string{
+		"deploy/settings.yaml": configMapYAML("settings", "two"),
+		"deploy/new.yaml":      configMapYAML("new", "fresh"),
+		"deploy/secret.yaml":   strings.ReplaceAll(secretYAML, "%s", "second-password"),
+	})
+	stdout, stderr, code = ferry(t, "-n", ns, "diff", "ks", "drift", "--path", filepath.Join(changed, "deploy"))
+	if code != 1 {
+		t.Fatalf("diff of changed files exited %d, want 1:\n%s%s", code, stdout, stderr)
+	}
+	if stderr != "" {
+		t.Errorf("stderr = %q, want nothing", stderr)
+	}
+	for _, secret := range []string{"first-password", "second-password", "Zmlyc3Qtc", "c2Vjb25kLX"} {
+		if strings.Contains(stdout, secret) {
+			t.Errorf("diff reveals %q:\n%s", secret, stdout)
+		}
+	}
+	golden(t, "diff_kustomization.golden", []byte(strings.ReplaceAll(stdout, ns, "NAMESPACE")))
+
+	// An object the API server rejects is an error, exit code 2.
+	bad := t.TempDir()
+	writeTree(t, bad, map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_Valid\n"})
+	_, stderr, code = ferry(t, "-n", ns, "diff", "ks", "drift", "--path", bad)
+	if code != 2 {
+		t.Fatalf("diff of an invalid object exited %d, want 2: %s", code, stderr)
+	}
+	mustContain(t, "stderr", stderr, "ConfigMap/"+ns+"/Not_Valid")
+}

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func TestPrintEvents(t *testing.T) {
+	now := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	ev := func(ns, kind, name, typ, reason, msg string, ago time.Duration) corev1.Event {
+		return corev1.Event{
+			ObjectMeta:     metav1.ObjectMeta{Namespace: ns, Name: name + "." + reason},
+			InvolvedObject: corev1.ObjectReference{Kind: kind, Name: name, Namespace: ns},
+			Type:           typ, Reason: reason, Message: msg,
+			LastTimestamp: metav1.NewTime(now.Add(-ago)),
+		}
+	}
+	events := []corev1.Event{
+		ev("flux-system", "Kustomization", "apps", "Normal", "ReconciliationSucceeded", "Reconciliation finished in 1.2s, next run in 10m0s", 90*time.Second),
+		ev("flux-system", "GitRepository", "fleet", "Normal", "NewArtifact", "stored artifact for commit 'add apps'", 10*time.Minute),
+		ev("apps", "Kustomization", "web", "Warning", "BuildFailed", "kustomize build failed:\naccumulating resources", 5*time.Second),
+	}
+	for name, all := range map[string]bool{"events.golden": false, "events_all_namespaces.golden": true} {
+		t.Run(name, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := printEvents(&buf, append([]corev1.Event(nil), events...), all, now); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, name, buf.Bytes())
+		})
+	}
+}
+
+// TestEvents reconciles a source and a Kustomization and finds their
+// events, all of them or those of one object.
+func TestEvents(t *testing.T) {
+	ns, _ := setupSync(t, "events", "./deploy", map[string]string{"deploy/cm.yaml": configMapYAML("settings", "one")})
+	if _, stderr, code := ferry(t, "-n", ns, "reconcile", "kustomization", "events", "--with-source"); code != 0 {
+		t.Fatalf("reconcile exited %d: %s", code, stderr)
+	}
+	eventually(t, "events of both objects", func() (bool, string) {
+		stdout, stderr, code := ferry(t, "-n", ns, "events")
+		ok := code == 0 && strings.Contains(stdout, "GitRepository/events") && strings.Contains(stdout, "Kustomization/events") &&
+			strings.Contains(stdout, "ReconciliationSucceeded")
+		return ok, stdout + stderr
+	})
+	stdout, _, _ := ferry(t, "-n", ns, "events")
+	mustContain(t, "events", stdout, "LAST SEEN", "TYPE", "REASON", "OBJECT", "MESSAGE", "Normal")
+
+	stdout, stderr, code := ferry(t, "-n", ns, "events", "--for", "GitRepository/events")
+	if code != 0 {
+		t.Fatalf("events --for exited %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "GitRepository/events") || strings.Contains(stdout, "Kustomization/") {
+		t.Errorf("events --for GitRepository/events:\n%s", stdout)
+	}
+
+	stdout, _, _ = ferry(t, "events", "-A", "--types", "Normal")
+	mustContain(t, "events -A", stdout, "NAMESPACE", ns, "Kustomization/events")
+
+	stdout, stderr, code = ferry(t, "-n", ns, "events", "--types", "Warning")
+	if code != 0 || stdout != "" {
+		t.Errorf("events --types Warning: exit %d, stdout %q", code, stdout)
+	}
+	mustContain(t, "stderr", stderr, "no events found in "+ns+" namespace")
+
+	_, stderr, code = ferry(t, "-n", ns, "events", "--for", "Kustomization")
+	if code != 1 {
+		t.Fatalf("events with a bad --for exited %d, want 1", code)
+	}
+	mustContain(t, "stderr", stderr, "must be '<kind>/<name>'")
+}

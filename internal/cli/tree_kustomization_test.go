@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/api/meta"
+)
+
+// childYAML is a GitRepository and a Kustomization that a parent
+// Kustomization applies, as in a Flux fleet repository.
+const childYAML = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: child
+spec:
+  interval: 10m
+  url: %[1]s
+  ref:
+    branch: main
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: child
+spec:
+  interval: 10m
+  path: ./child
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: child
+  targetNamespace: %[2]s
+`
+
+// TestTreeKustomization applies a parent Kustomization that creates a
+// GitRepository and a child Kustomization, and prints the tree of both
+// inventories.
+func TestTreeKustomization(t *testing.T) {
+	ns := newNamespace(t, "tree")
+	url := env.git.RepoURL(ns + "/tree")
+	repoFiles := map[string]string{
+		"deploy/settings.yaml": configMapYAML("settings", "one"),
+		"deploy/child.yaml":    fmt.Sprintf(childYAML, url, ns),
+		"child/cm.yaml":        configMapYAML("child-settings", "two"),
+	}
+	repo, err := env.git.InitRepo(ns+"/tree", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := repo.CommitFiles("initial", repoFiles); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := decodeManifests([]byte(fmt.Sprintf(syncYAML, "tree", ns, url, "./deploy")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range objs {
+		if err := env.client.Create(context.Background(), obj); err != nil {
+			t.Fatalf("creating %s: %v", objectName(obj), err)
+		}
+	}
+	for _, name := range []string{"tree", "child"} {
+		eventually(t, "Kustomization "+name+" to be ready", func() (bool, string) {
+			ks := &kustomizev1.Kustomization{}
+			if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
+				return false, err.Error()
+			}
+			return apimeta.IsStatusConditionTrue(ks.Status.Conditions, meta.ReadyCondition) && ks.Status.Inventory != nil,
+				fmt.Sprintf("%+v", ks.Status.Conditions)
+		})
+	}
+
+	stdout, stderr, code := ferry(t, "-n", ns, "tree", "kustomization", "tree")
+	if code != 0 {
+		t.Fatalf("tree exited %d: %s", code, stderr)
+	}
+	golden(t, "tree_kustomization.golden", []byte(strings.ReplaceAll(stdout, ns, "NAMESPACE")))
+
+	stdout, stderr, code = ferry(t, "-n", ns, "tree", "ks", "tree", "--compact")
+	if code != 0 {
+		t.Fatalf("tree --compact exited %d: %s", code, stderr)
+	}
+	golden(t, "tree_kustomization_compact.golden", []byte(strings.ReplaceAll(stdout, ns, "NAMESPACE")))
+
+	_, stderr, code = ferry(t, "-n", ns, "tree", "ks", "nope")
+	if code != 1 {
+		t.Fatalf("tree of a missing Kustomization exited %d, want 1", code)
+	}
+	mustContain(t, "stderr", stderr, "Kustomization '"+ns+"/nope' not found")
+}
