@@ -13,6 +13,7 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/normalize"
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -88,6 +89,9 @@ func newPoller(c client.Client, readers []engine.StatusReader) *polling.StatusPo
 
 // Owner returns the owner the manager labels objects with.
 func (m *Manager) Owner() Owner { return m.owner }
+
+// RESTMapper returns the mapper of the cluster the manager talks to.
+func (m *Manager) RESTMapper() apimeta.RESTMapper { return m.c.RESTMapper() }
 
 // Apply server-side applies objs in stages, as kustomize-controller does:
 // cluster definitions (CRDs, Namespaces, ClusterRoles) first, waiting until

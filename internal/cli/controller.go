@@ -64,6 +64,8 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 	f.IntVar(&opts.ArtifactRetention, "artifact-retention-records", 0, "artifacts kept per source (default 2)")
 	f.IntVar(&opts.IntervalJitterPercentage, "interval-jitter-percentage", 0, "spread source requeues by up to ± this percentage of their interval (default 5; negative turns it off)")
 	f.DurationVar(&opts.DependencyRequeue, "requeue-dependency", 0, "how soon an object waiting for a source or a dependency looks again (default 30s)")
+	f.StringVar(&opts.DefaultServiceAccount, "default-service-account", "", "ServiceAccount (of each Kustomization's namespace) impersonated by Kustomizations without spec.serviceAccountName; empty means ferry's own rights")
+	f.BoolVar(&opts.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Kustomizations whose sourceRef or dependsOn names another namespace")
 	f.BoolVar(&devLogs, "log-dev", false, "human-readable logs instead of JSON")
 	return cmd
 }

@@ -67,6 +67,13 @@ type Options struct {
 	// source without an artifact, a dependency not ready) looks again; zero
 	// means the reconcilers' default.
 	DependencyRequeue time.Duration
+	// DefaultServiceAccount is the ServiceAccount impersonated for
+	// Kustomizations without spec.serviceAccountName; empty means ferry's
+	// own rights.
+	DefaultServiceAccount string
+	// NoCrossNamespaceRefs refuses Kustomizations whose sourceRef or
+	// dependsOn names another namespace.
+	NoCrossNamespaceRefs bool
 }
 
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
@@ -200,6 +207,8 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Ma
 				Fetcher:       &artifact.Fetcher{Storage: storage},
 
 				DependencyRequeueInterval: opts.DependencyRequeue,
+				DefaultServiceAccount:     opts.DefaultServiceAccount,
+				NoCrossNamespaceRefs:      opts.NoCrossNamespaceRefs,
 			}
 			setupErr = r.SetupWithManager(ctx, mgr, kustomization.Options{MaxConcurrentReconciles: opts.Concurrent})
 		}

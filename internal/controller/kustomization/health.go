@@ -70,7 +70,7 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		status.Delete(obj, meta.HealthyCondition)
 		return nil
 	}
-	readers, err := apply.StatusReaders(ctx, r.RESTMapper(), obj.Spec.HealthCheckExprs)
+	readers, err := apply.StatusReaders(ctx, m.RESTMapper(), obj.Spec.HealthCheckExprs)
 	if err != nil {
 		pe := fail(obj, meta.HealthCheckFailedReason, fmt.Errorf("spec.%w", err))
 		status.MarkFalse(obj, meta.HealthyCondition, meta.HealthCheckFailedReason, "%s", pe.err)

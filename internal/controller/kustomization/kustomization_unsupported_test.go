@@ -35,7 +35,6 @@ spec:
   path: apps/production
   prune: true
   targetNamespace: {{ns}}
-  serviceAccountName: tenant
   decryption:
     provider: sops
   sourceRef:
@@ -43,7 +42,7 @@ spec:
     name: app`)
 	ks := f.waitFor("UnsupportedField", failed("UnsupportedField", ""))
 	msg := readyCondition(ks).Message
-	for _, want := range []string{"spec.serviceAccountName", "spec.decryption", "not supported"} {
+	for _, want := range []string{"spec.decryption", "not supported"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
@@ -57,7 +56,6 @@ spec:
 
 	// Removing the fields lets it sync.
 	patch := client.MergeFrom(ks.DeepCopy())
-	ks.Spec.ServiceAccountName = ""
 	ks.Spec.Decryption = nil
 	if err := k8sClient.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)

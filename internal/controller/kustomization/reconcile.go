@@ -40,6 +40,15 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		return ctrl.Result{}, nil
 	}
 
+	// Refuse references to other namespaces under --no-cross-namespace-refs.
+	if msg := r.crossNamespaceRef(obj); msg != "" {
+		status.MarkFalse(obj, meta.ReadyCondition, AccessDeniedReason, "%s", msg)
+		status.MarkStalled(obj, AccessDeniedReason, "%s", msg)
+		logger.Info("reconciliation stalled", "error", msg)
+		r.event(obj, "", "Warning", AccessDeniedReason, msg)
+		return ctrl.Result{}, nil
+	}
+
 	// Get the source and its artifact; without one, wait for it.
 	src, err := r.getSource(ctx, obj)
 	if err != nil {
@@ -175,13 +184,17 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	// Apply in stages; drift is corrected here, since every object is compared with the cluster.
 	status.MarkReconciling(obj, meta.ProgressingReason, "Detecting drift for revision %s with a timeout of %s", revision, timeout)
 	r.patchProgress(ctx, obj, patcher)
-	m := apply.NewManager(r.Client, apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
+	kube, _, err := r.targetClient(ctx, obj) // spec.kubeConfig, spec.serviceAccountName
+	if err != nil {
+		return fail(obj, meta.ReconciliationFailedReason, err)
+	}
+	m := apply.NewManager(kube, apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
 	cs, err := m.Apply(ctx, objects, apply.Options{Force: obj.Spec.Force, WaitTimeout: timeout})
 	if msg := changeSetMessage(cs, false); msg != "" {
 		r.event(obj, revision, "Normal", "Progressing", msg)
 	}
 	if err != nil {
-		return fail(obj, meta.ReconciliationFailedReason, fmt.Errorf("apply of revision %s failed: %w", revision, err))
+		return fail(obj, meta.ReconciliationFailedReason, fmt.Errorf("apply of revision %s failed%s: %w", revision, r.actingAs(obj), err))
 	}
 
 	// Record the inventory, then prune what the revision no longer declares.
@@ -198,7 +211,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 			r.event(obj, revision, "Normal", "Progressing", msg)
 		}
 		if err != nil {
-			return fail(obj, meta.PruneFailedReason, fmt.Errorf("prune failed: %w", err))
+			return fail(obj, meta.PruneFailedReason, fmt.Errorf("prune failed%s: %w", r.actingAs(obj), err))
 		}
 	}
 

@@ -8,6 +8,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -49,6 +50,23 @@ type Reconciler struct {
 	// HealthCheckInterval is how often a health check (spec.wait,
 	// spec.healthChecks) polls the objects it waits for; zero means 500ms.
 	HealthCheckInterval time.Duration
+
+	// RESTConfig is ferry's own configuration, from which the clients that
+	// impersonate a ServiceAccount are made; nil means the manager's.
+	RESTConfig *rest.Config
+
+	// APIReader reads ServiceAccounts and kubeconfig Secrets straight from
+	// the API server (no cache of every Secret); nil means the manager's.
+	APIReader client.Reader
+
+	// DefaultServiceAccount is impersonated for Kustomizations without
+	// spec.serviceAccountName (--default-service-account); empty means
+	// ferry's own rights.
+	DefaultServiceAccount string
+
+	// NoCrossNamespaceRefs refuses Kustomizations whose sourceRef or
+	// dependsOn names another namespace (--no-cross-namespace-refs).
+	NoCrossNamespaceRefs bool
 }
 
 // Reconcile brings one Kustomization in line with its source.
@@ -131,12 +149,14 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 		if err != nil {
 			// A corrupt inventory cannot be pruned; do not block the deletion on it.
 			logger.Error(err, "skipping garbage collection of a corrupt inventory")
-		} else {
-			m := apply.NewManager(r.Client, apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
+		} else if kube, err := r.deletionClient(ctx, obj); err != nil {
+			return ctrl.Result{}, fmt.Errorf("garbage collection of the deleted Kustomization failed: %w", err)
+		} else if kube != nil {
+			m := apply.NewManager(kube, apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
 			cs, err := m.Prune(ctx, objs)
 			if err != nil {
 				r.event(obj, obj.Status.LastAppliedRevision, "Warning", meta.PruneFailedReason,
-					fmt.Sprintf("garbage collection of the deleted Kustomization failed: %v", err))
+					fmt.Sprintf("garbage collection of the deleted Kustomization failed%s: %v", r.actingAs(obj), err))
 				return ctrl.Result{}, fmt.Errorf("garbage collection of the deleted Kustomization failed: %w", err)
 			}
 			if msg := changeSetMessage(cs, true); msg != "" {

@@ -41,6 +41,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if r.Fetcher == nil {
 		return fmt.Errorf("the kustomization controller needs an artifact fetcher")
 	}
+	if r.RESTConfig == nil {
+		r.RESTConfig = mgr.GetConfig()
+	}
+	if r.APIReader == nil {
+		r.APIReader = mgr.GetAPIReader()
+	}
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, GitRepositoryIndexKey,
 		indexBySource(sourcev1.GitRepositoryKind)); err != nil {
 		return fmt.Errorf("indexing Kustomizations by GitRepository: %w", err)

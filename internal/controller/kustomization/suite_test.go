@@ -19,7 +19,9 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
@@ -39,8 +41,9 @@ import (
 // server, repository and namespace. Intervals are an hour, so whatever a test
 // sees happen was triggered, not scheduled.
 var (
-	k8sClient client.Client
-	gitServer *gitserver.Server
+	k8sClient  client.Client
+	gitServer  *gitserver.Server
+	restConfig *rest.Config // the plane's admin configuration
 )
 
 // deadline bounds every wait for the controllers; generous, because the
@@ -64,6 +67,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer cp.Stop()
+	restConfig = cp.Config
 
 	scheme := runtime.NewScheme()
 	for _, add := range []func(*runtime.Scheme) error{
@@ -121,6 +125,10 @@ func run(m *testing.M) int {
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		// Kustomizations of a test's own reconciler (startReconciler) are not the suite's.
+		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
+			&kustomizev1.Kustomization{}: {Label: notOwnReconciler()},
+		}},
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

@@ -23,8 +23,6 @@ func unsupportedFields(spec *kustomizev1.KustomizationSpec) []string {
 			fields = append(fields, "spec."+name)
 		}
 	}
-	add(spec.ServiceAccountName != "", "serviceAccountName")
-	add(spec.KubeConfig != nil, "kubeConfig")
 	add(spec.Decryption != nil, "decryption")
 	return fields
 }
