@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
@@ -50,7 +51,12 @@ var warned sync.Map
 // Warning events, once per revision, generation and content. No error or
 // event shows a value read from a Secret.
 func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, dir, revision string) ([]*unstructured.Unstructured, error) {
-	sub, err := build.LoadSubstitution(ctx, r.Client, obj)
+	// Read ConfigMaps and Secrets uncached: no informer over every Secret.
+	var reader client.Reader = r.Client
+	if r.APIReader != nil {
+		reader = r.APIReader
+	}
+	sub, err := build.LoadSubstitution(ctx, reader, obj)
 	if err != nil {
 		return nil, err
 	}
