@@ -88,6 +88,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newDiffCommand(g),
 		newTreeCommand(g),
 		newEventsCommand(g),
+		newBenchCommand(g),
 	)
 	return root
 }
