@@ -231,3 +231,47 @@ func TestBuildSpecErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildSeedOverlays builds the staging and production overlays of seed
+// 002 (deprecated bases, patchesStrategicMerge and commonLabels next to
+// namePrefix, namespace and images), then again with a Flux Kustomization's
+// images and commonMetadata on top.
+func TestBuildSeedOverlays(t *testing.T) {
+	for _, env := range []string{"staging", "production"} {
+		t.Run(env, func(t *testing.T) {
+			var warnings []string
+			objs, err := Build(context.Background(), Options{Root: "testdata/seed002", Path: "overlays/" + env,
+				Warn: func(w Warning) { warnings = append(warnings, w.Message) }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "seed002-"+env, render(t, objs))
+			if len(warnings) != 3 {
+				t.Errorf("warnings = %q, want bases, commonLabels and patchesStrategicMerge", warnings)
+			}
+			d := find(objs, "Deployment", env+"-my-application")
+			if d == nil {
+				t.Fatalf("no Deployment %s-my-application in %q", env, ids(objs))
+			}
+			if d.GetNamespace() != env || d.GetLabels()["environment"] != env {
+				t.Errorf("namespace %q labels %v", d.GetNamespace(), d.GetLabels())
+			}
+
+			objs, err = Build(context.Background(), Options{Root: "testdata/seed002", Path: "overlays/" + env,
+				Images:         []kustomizev1.Image{{Name: "my-application", NewName: "my-registry/my-application", NewTag: "v2.0.0"}},
+				CommonMetadata: &kustomizev1.CommonMetadata{Labels: map[string]string{"cluster": "eu-1"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			d = find(objs, "Deployment", env+"-my-application")
+			if got := images(t, d); got[0] != "my-registry/my-application:v2.0.0" {
+				t.Errorf("image = %q, want the Flux Kustomization's over the overlay's", got[0])
+			}
+			for _, o := range objs {
+				if o.GetLabels()["cluster"] != "eu-1" || o.GetLabels()["environment"] != env {
+					t.Errorf("%s labels = %v", objectID(o), o.GetLabels())
+				}
+			}
+		})
+	}
+}
