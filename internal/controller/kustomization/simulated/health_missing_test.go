@@ -13,7 +13,7 @@ func TestHealthCheckMissingObject(t *testing.T) {
 		"app/settings.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
 	})
 	f.source()
-	f.ks(f.ns, "app", "app", "  timeout: 5s\n  healthChecks:\n    - apiVersion: v1\n      kind: ConfigMap\n      name: settings\n      namespace: "+f.ns+
+	f.ks(f.ns, "app", "app", "  timeout: 15s\n  healthChecks:\n    - apiVersion: v1\n      kind: ConfigMap\n      name: settings\n      namespace: "+f.ns+
 		"\n    - apiVersion: apps/v1\n      kind: Deployment\n      name: never-created\n      namespace: "+f.ns+"\n")
 	ks := f.waitFor("failed with HealthCheckFailed", failed("HealthCheckFailed", f.head()))
 

@@ -35,12 +35,14 @@ func TestWaitReady(t *testing.T) {
 // Healthy condition.
 func TestHealthChecksReady(t *testing.T) {
 	f := newFixture(t, map[string]string{
-		"app/kustomization.yaml": kustomizationYAML("web.yaml"),
-		"app/web.yaml":           deployment("web", "", ""),
+		"app/kustomization.yaml":   kustomizationYAML("web.yaml"),
+		"app/web.yaml":             deployment("web", "", ""),
+		"plain/kustomization.yaml": kustomizationYAML("settings.yaml"),
+		"plain/settings.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
 	})
 	f.source()
 	f.ks(f.ns, "app", "app", "  timeout: 5m\n  healthChecks:\n    - apiVersion: apps/v1\n      kind: Deployment\n      name: web\n      namespace: "+f.ns+"\n")
-	f.ks(f.ns, "plain", "app", "")
+	f.ks(f.ns, "plain", "plain", "")
 	ks := f.waitFor("ready", ready(f.head()))
 	if c := apimeta.FindStatusCondition(ks.Status.Conditions, "Healthy"); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("Healthy condition = %+v, want True", c)
