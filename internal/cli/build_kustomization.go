@@ -236,7 +236,8 @@ func (lb *localBuildResult) masked(obj *unstructured.Unstructured) *unstructured
 	return out
 }
 
-// maskSecretData replaces the values of a Secret's data and stringData.
+// maskSecretData replaces the values of a Secret's data and stringData, and
+// the SOPS metadata (recipients, encrypted data keys) of an encrypted one.
 func maskSecretData(obj *unstructured.Unstructured) {
 	if obj == nil || obj.GetKind() != "Secret" || obj.GroupVersionKind().Group != "" {
 		return
@@ -249,6 +250,9 @@ func maskSecretData(obj *unstructured.Unstructured) {
 		for k := range m {
 			m[k] = secretMask
 		}
+	}
+	if _, ok := obj.Object["sops"]; ok {
+		obj.Object["sops"] = secretMask
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/apply"
+	"github.com/ferrycd/ferry/internal/decrypt"
 )
 
 func newDiffCommand(g *globals) *cobra.Command {
@@ -60,6 +61,14 @@ Exit code: 0 when there are no changes, 1 when there are, 2 on error.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			if f.kustomizationFile != "" {
+				// The inventory, for what a prune would delete, is the
+				// cluster's.
+				live := &kustomizev1.Kustomization{}
+				if err := c.Get(cmd.Context(), client.ObjectKeyFromObject(lb.ks), live); err == nil {
+					lb.ks.Status.Inventory = live.Status.Inventory
+				}
+			}
 			changed, err := diffKustomization(cmd.Context(), c, lb, g.out)
 			if err != nil {
 				return &exitError{code: 2, err: err}
@@ -79,6 +88,13 @@ Exit code: 0 when there are no changes, 1 when there are, 2 on error.`,
 // the changes to w and reports whether there are any.
 func diffKustomization(ctx context.Context, c client.Client, lb *localBuildResult, w io.Writer) (bool, error) {
 	objs := lb.objects
+	// Normalizing drops the sops field: find the encrypted Secrets first.
+	encrypted := map[string]*unstructured.Unstructured{}
+	for _, obj := range objs {
+		if decrypt.IsEncrypted(obj) {
+			encrypted[apply.ID(obj)] = obj.DeepCopy()
+		}
+	}
 	if err := normalize.UnstructuredList(objs); err != nil {
 		return false, fmt.Errorf("normalizing objects: %w", err)
 	}
@@ -113,6 +129,16 @@ func diffKustomization(ctx context.Context, c client.Client, lb *localBuildResul
 	var errs []error
 	for _, obj := range objs {
 		built[apply.ID(obj)] = true
+		if enc, ok := encrypted[apply.ID(obj)]; ok {
+			// The controller decrypts it before applying; ciphertext cannot
+			// be compared with the cluster, so compare the keys, as Flux.
+			drift, err := diffEncryptedSecret(ctx, c, enc, w)
+			if err != nil {
+				errs = append(errs, err)
+			}
+			changed = changed || drift
+			continue
+		}
 		entry, live, merged, err := rm.Diff(ctx, obj, opts)
 		if err != nil {
 			// An object in a Namespace, or of a CRD, that this very build
@@ -165,6 +191,49 @@ func diffKustomization(ctx context.Context, c client.Client, lb *localBuildResul
 		}
 	}
 	return changed, nil
+}
+
+// diffEncryptedSecret reports a SOPS-encrypted Secret of the build as
+// created when the cluster has none, and as drifted when the cluster's
+// Secret has other data keys; values are never compared or shown.
+func diffEncryptedSecret(ctx context.Context, c client.Client, obj *unstructured.Unstructured, w io.Writer) (bool, error) {
+	live := &unstructured.Unstructured{}
+	live.SetGroupVersionKind(obj.GroupVersionKind())
+	if err := c.Get(ctx, client.ObjectKeyFromObject(obj), live); err != nil {
+		if apierrors.IsNotFound(err) {
+			fmt.Fprintf(w, "► %s created\n", objectRef(obj))
+			return true, nil
+		}
+		return false, fmt.Errorf("%s: %w", objectRef(obj), err)
+	}
+	want, have := secretKeys(obj), secretKeys(live)
+	if strings.Join(want, ",") == strings.Join(have, ",") {
+		return false, nil
+	}
+	fmt.Fprintf(w, "► %s drifted\n", objectRef(obj))
+	fmt.Fprintf(w, "  data keys in the cluster: %s\n  data keys after apply:   %s\n  (SOPS-encrypted: values are not compared)\n",
+		strings.Join(have, ", "), strings.Join(want, ", "))
+	return true, nil
+}
+
+// secretKeys returns the sorted keys of a Secret's data and stringData,
+// without the sops_ metadata entries of an encrypted dotenv file.
+func secretKeys(obj *unstructured.Unstructured) []string {
+	seen := map[string]bool{}
+	for _, field := range []string{"data", "stringData"} {
+		m, _ := obj.Object[field].(map[string]any)
+		for k := range m {
+			if !strings.HasPrefix(k, "sops_") {
+				seen[k] = true
+			}
+		}
+	}
+	keys := make([]string, 0, len(seen))
+	for k := range seen {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // prunable reports whether the controller would delete the inventory object

@@ -72,6 +72,33 @@ func TestDiffKustomization(t *testing.T) {
 	}
 	golden(t, "diff_kustomization.golden", []byte(strings.ReplaceAll(stdout, ns, "NAMESPACE")))
 
+	// A SOPS-encrypted Secret is compared by its keys only: the same key
+	// is no change, another key is a drift; no value is shown.
+	encrypted := func(key string) string {
+		return "apiVersion: v1\nkind: Secret\nmetadata:\n  name: credentials\nstringData:\n  " + key +
+			": ENC[AES256_GCM,data:Y2lwaGVydGV4dA==,iv:aXY=,tag:dGFn,type:str]\nsops:\n  mac: ENC[AES256_GCM,data:bWFj,iv:aXY=,tag:dGFn,type:str]\n  version: 3.9.0\n"
+	}
+	sops := t.TempDir()
+	writeTree(t, sops, map[string]string{
+		"deploy/settings.yaml": applied["deploy/settings.yaml"],
+		"deploy/old.yaml":      applied["deploy/old.yaml"],
+		"deploy/secret.yaml":   encrypted("password"),
+	})
+	stdout, stderr, code = ferry(t, "-n", ns, "diff", "ks", "drift", "--path", filepath.Join(sops, "deploy"))
+	if code != 0 || stdout != "" {
+		t.Fatalf("diff with the same keys encrypted exited %d, want 0:\n%s%s", code, stdout, stderr)
+	}
+	writeTree(t, sops, map[string]string{"deploy/secret.yaml": encrypted("token")})
+	stdout, stderr, code = ferry(t, "-n", ns, "diff", "ks", "drift", "--path", filepath.Join(sops, "deploy"))
+	if code != 1 {
+		t.Fatalf("diff with another key encrypted exited %d, want 1:\n%s%s", code, stdout, stderr)
+	}
+	mustContain(t, "diff of an encrypted Secret", stdout, "► Secret/"+ns+"/credentials drifted",
+		"data keys in the cluster: password", "data keys after apply:   token")
+	if strings.Contains(stdout, "Y2lwaGVydGV4dA") || strings.Contains(stdout, "first-password") {
+		t.Errorf("diff shows a secret value:\n%s", stdout)
+	}
+
 	// An object the API server rejects is an error, exit code 2.
 	bad := t.TempDir()
 	writeTree(t, bad, map[string]string{"cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Not_Valid\n"})
