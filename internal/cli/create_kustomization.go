@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
@@ -29,6 +30,10 @@ type kustomizationFlags struct {
 	healthCheckTimeout time.Duration
 	wait               bool
 	serviceAccount     string
+	decryptionProvider string
+	decryptionSecret   string
+	kubeconfigSecret   string
+	labels             []string
 }
 
 // sourceKinds are the kinds --source accepts, as in Flux.
@@ -111,6 +116,10 @@ func newCreateKustomizationCommand(g *globals, cf *createFlags) *cobra.Command {
 	fl.DurationVar(&f.healthCheckTimeout, "health-check-timeout", 2*time.Minute, "how long the health checks (or --wait) may take (spec.timeout)")
 	fl.BoolVar(&f.wait, "wait", false, "wait for every applied object to become ready (replaces --health-check)")
 	fl.StringVar(&f.serviceAccount, "service-account", "", "service account to impersonate when applying")
+	fl.StringVar(&f.decryptionProvider, "decryption-provider", "", "decrypt SOPS-encrypted Secrets before applying; the only provider is 'sops'")
+	fl.StringVar(&f.decryptionSecret, "decryption-secret", "", "Secret holding the age (*.agekey) and PGP (*.asc) private keys, with --decryption-provider")
+	fl.StringVar(&f.kubeconfigSecret, "kubeconfig-secret-ref", "", "Secret whose 'value' key holds the kubeconfig of a remote cluster to apply to")
+	fl.StringSliceVar(&f.labels, "label", nil, "labels of the Kustomization, 'key=value'; comma separated or repeated")
 	return cmd
 }
 
@@ -154,6 +163,36 @@ func (f *kustomizationFlags) kustomization(name, namespace string) (*kustomizev1
 			TargetNamespace:    f.targetNamespace,
 			ServiceAccountName: f.serviceAccount,
 		},
+	}
+	for _, l := range f.labels {
+		k, v, ok := strings.Cut(l, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--label %q must be 'key=value'", l)
+		}
+		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+			return nil, fmt.Errorf("--label %q: %s", l, strings.Join(errs, "; "))
+		}
+		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
+			return nil, fmt.Errorf("--label %q: %s", l, strings.Join(errs, "; "))
+		}
+		if ks.Labels == nil {
+			ks.Labels = map[string]string{}
+		}
+		ks.Labels[k] = v
+	}
+	switch {
+	case f.decryptionProvider != "" && f.decryptionProvider != "sops":
+		return nil, fmt.Errorf("--decryption-provider %q: the only provider is 'sops'", f.decryptionProvider)
+	case f.decryptionProvider == "" && f.decryptionSecret != "":
+		return nil, errors.New("--decryption-secret needs --decryption-provider=sops")
+	case f.decryptionProvider != "":
+		ks.Spec.Decryption = &kustomizev1.Decryption{Provider: f.decryptionProvider}
+		if f.decryptionSecret != "" {
+			ks.Spec.Decryption.SecretRef = &meta.LocalObjectReference{Name: f.decryptionSecret}
+		}
+	}
+	if f.kubeconfigSecret != "" {
+		ks.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: meta.SecretKeyReference{Name: f.kubeconfigSecret}}
 	}
 	if f.retryInterval > 0 {
 		ks.Spec.RetryInterval = &metav1.Duration{Duration: f.retryInterval}

@@ -20,6 +20,8 @@ func TestCreateKustomizationExport(t *testing.T) {
 			"--retry-interval=1m", "--target-namespace=podinfo", "--depends-on=infra,other/crds",
 			"--health-check=Deployment/podinfo.podinfo", "--health-check=HelmRelease/redis.podinfo",
 			"--health-check-timeout=3m", "--service-account=deployer",
+			"--decryption-provider=sops", "--decryption-secret=sops-age", "--kubeconfig-secret-ref=staging-kubeconfig",
+			"--label=team=web,toolkit.fluxcd.io/tenant=apps",
 		},
 		"create_kustomization_wait.golden": {"--source=podinfo", "--path=./kustomize", "--wait", "--health-check=Deployment/ignored.default"},
 	}
@@ -48,6 +50,10 @@ func TestCreateKustomizationRefusals(t *testing.T) {
 		"bad depends-on":      {[]string{"--source=podinfo", "--depends-on=a/b/c"}, "--depends-on \"a/b/c\""},
 		"no health namespace": {[]string{"--source=podinfo", "--health-check=Deployment/podinfo"}, "'<kind>/<name>.<namespace>'"},
 		"unknown health kind": {[]string{"--source=podinfo", "--health-check=Widget/w.default"}, `kind "Widget" is not one of`},
+		"bad provider":        {[]string{"--source=podinfo", "--decryption-provider=vault"}, "the only provider is 'sops'"},
+		"secret, no provider": {[]string{"--source=podinfo", "--decryption-secret=keys"}, "--decryption-secret needs --decryption-provider=sops"},
+		"bad label":           {[]string{"--source=podinfo", "--label=team"}, "--label \"team\" must be 'key=value'"},
+		"bad label value":     {[]string{"--source=podinfo", "--label=team=a b"}, "--label \"team=a b\""},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
