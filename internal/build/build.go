@@ -67,6 +67,12 @@ type Options struct {
 	// left in the output.
 	Substitution *Substitution
 
+	// Decrypt, when set, is called on every object built, before
+	// substitution (as kustomize-controller decrypts before substituting);
+	// it decrypts SOPS-encrypted Secrets in place. Its error fails the build
+	// and is reported with the object and the file it came from.
+	Decrypt func(*unstructured.Unstructured) error
+
 	// Warn, when set, receives the warnings of the build: deprecated
 	// kustomize fields, variables left unsubstituted. A warning never fails
 	// the build.

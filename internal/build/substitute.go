@@ -128,6 +128,11 @@ func postBuild(objs []*unstructured.Unstructured, dir string, keepOrigin bool, o
 	out := make([]*unstructured.Unstructured, 0, len(objs))
 	for _, obj := range objs {
 		file := takeOrigin(obj, dir, keepOrigin)
+		if opts.Decrypt != nil {
+			if err := opts.Decrypt(obj); err != nil {
+				return nil, fmt.Errorf("%s: %w", objectProblem{id: objectID(obj), file: file}.where(), err)
+			}
+		}
 		res := obj
 		if !substitutionDisabled(obj) && hasReference(obj.Object) {
 			p := objectProblem{id: objectID(obj), file: file}

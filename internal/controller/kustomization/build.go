@@ -48,7 +48,8 @@ var warned sync.Map
 // build builds the Kustomization's path in dir with the spec fields, and
 // the postBuild variables read from its ConfigMaps and Secrets. Warnings
 // (deprecated kustomize fields, variables left unsubstituted) become
-// Warning events, once per revision, generation and content. No error or
+// Warning events, once per revision, generation and content. SOPS-encrypted
+// Secrets are decrypted in memory (spec.decryption). No error or
 // event shows a value read from a Secret.
 func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, dir, revision string) ([]*unstructured.Unstructured, error) {
 	// Read ConfigMaps and Secrets uncached: no informer over every Secret.
@@ -69,6 +70,7 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 	opts.Substitution = sub
 	var warnings []build.Warning
 	opts.Warn = func(w build.Warning) { warnings = append(warnings, w) }
+	opts.Decrypt = r.decryptor(ctx, obj) // SOPS-encrypted Secrets, in memory
 	objects, err := build.Build(ctx, opts)
 
 	var key strings.Builder

@@ -37,12 +37,13 @@ spec:
   targetNamespace: {{ns}}
   decryption:
     provider: sops
+    serviceAccountName: kms
   sourceRef:
     kind: GitRepository
     name: app`)
 	ks := f.waitFor("UnsupportedField", failed("UnsupportedField", ""))
 	msg := readyCondition(ks).Message
-	for _, want := range []string{"spec.decryption", "not supported"} {
+	for _, want := range []string{"spec.decryption.serviceAccountName", "not supported"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}

@@ -13,9 +13,9 @@ const UnsupportedFieldReason = "UnsupportedField"
 
 // unsupportedFields lists the spec fields that change what is applied, where,
 // or with whose rights, and that ferry does not act on yet. Ignoring one would
-// apply something other than what the Kustomization declares (ciphertext,
-// the wrong cluster, ferry's own rights instead of a tenant's), so such a
-// Kustomization stalls instead.
+// apply something other than what the Kustomization declares, or fail later
+// with a less clear message (a SOPS file encrypted for a cloud KMS that ferry
+// cannot reach), so such a Kustomization stalls instead.
 func unsupportedFields(spec *kustomizev1.KustomizationSpec) []string {
 	var fields []string
 	add := func(set bool, name string) {
@@ -23,7 +23,8 @@ func unsupportedFields(spec *kustomizev1.KustomizationSpec) []string {
 			fields = append(fields, "spec."+name)
 		}
 	}
-	add(spec.Decryption != nil, "decryption")
+	// ferry decrypts with age and PGP keys only (no cloud KMS to authenticate to).
+	add(spec.Decryption != nil && spec.Decryption.ServiceAccountName != "", "decryption.serviceAccountName")
 	return fields
 }
 

@@ -1,0 +1,34 @@
+package kustomization_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ferrycd/ferry/internal/decrypt/sopstest"
+)
+
+// TestDecryptMissingSecret checks that a missing decryption Secret is named
+// in the failure, and that the Kustomization syncs once it exists.
+func TestDecryptMissingSecret(t *testing.T) {
+	key := sopstest.NewAgeKey(t)
+	f := newFixture(t, sopsFiles(t, key, nil))
+	f.syncSpec("app", decryptionSpec)
+
+	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
+	msg := readyCondition(ks).Message
+	for _, want := range []string{"decryption Secret " + f.ns + "/sops-keys", "not found", "*.agekey"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("Ready message %q does not contain %q", msg, want)
+		}
+	}
+	if f.get("v1", "Secret", "db") != nil {
+		t.Error("Secret db was applied without its key")
+	}
+
+	f.createKeys(map[string]string{"identity.agekey": key.Identity})
+	f.waitFor("ready", ready(f.head()))
+	if got := secretValue(t, nested(f.get("v1", "Secret", "db"), "data", "password")); got != sopsPassword {
+		t.Errorf("Secret db password = %q, want the plaintext", got)
+	}
+	f.assertNoLeak(key.Identity)
+}
