@@ -67,6 +67,12 @@ func (r *Reconciler) targetClient(ctx context.Context, obj *kustomizev1.Kustomiz
 			return nil, nil, err
 		}
 		cfg = remote
+		if r.RESTConfig != nil {
+			// The controller's client-side rate limits, not client-go's
+			// defaults (5 per second), which would stall every apply.
+			cfg.QPS, cfg.Burst = r.RESTConfig.QPS, r.RESTConfig.Burst
+			cfg.UserAgent = r.RESTConfig.UserAgent
+		}
 	case sa != "":
 		if r.RESTConfig == nil {
 			return nil, nil, errors.New("impersonating a ServiceAccount: the controller has no REST configuration")
