@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -60,6 +61,15 @@ func TestEvents(t *testing.T) {
 		t.Errorf("events --for GitRepository/events:\n%s", stdout)
 	}
 
+	// A Kustomization's events come with its source's; a kind alone
+	// selects every object of that kind.
+	stdout, _, _ = ferry(t, "-n", ns, "events", "--for", "Kustomization/events")
+	mustContain(t, "events --for Kustomization/events", stdout, "Kustomization/events", "GitRepository/events")
+	stdout, _, _ = ferry(t, "-n", ns, "events", "--for", "Kustomization")
+	if !strings.Contains(stdout, "Kustomization/events") || strings.Contains(stdout, "GitRepository/") {
+		t.Errorf("events --for Kustomization:\n%s", stdout)
+	}
+
 	stdout, _, _ = ferry(t, "events", "-A", "--types", "Normal")
 	mustContain(t, "events -A", stdout, "NAMESPACE", ns, "Kustomization/events")
 
@@ -69,9 +79,56 @@ func TestEvents(t *testing.T) {
 	}
 	mustContain(t, "stderr", stderr, "no events found in "+ns+" namespace")
 
-	_, stderr, code = ferry(t, "-n", ns, "events", "--for", "Kustomization")
-	if code != 1 {
-		t.Fatalf("events with a bad --for exited %d, want 1", code)
+	for args, want := range map[string]string{
+		"--for=Kustomization/": "must be '<kind>/<name>' or '<kind>'",
+		"--types=Info":         "the types are Normal and Warning",
+	} {
+		_, stderr, code = ferry(t, "-n", ns, "events", args)
+		if code != 1 {
+			t.Fatalf("events %s exited %d, want 1", args, code)
+		}
+		mustContain(t, "stderr", stderr, want)
 	}
-	mustContain(t, "stderr", stderr, "must be '<kind>/<name>'")
+}
+
+// TestEventsWatch prints the events so far, then an event recorded while
+// it watches, until its context ends.
+func TestEventsWatch(t *testing.T) {
+	ns := newNamespace(t, "watch")
+	var out, errOut syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	go func() {
+		done <- Main(ctx, []string{"--kubeconfig", env.kubeconfig, "-n", ns, "events", "--watch"}, &out, &errOut)
+	}()
+	// An empty namespace: the header alone is printed once the list is
+	// done; the watch starts from that list, so a later event is watched.
+	eventually(t, "the header", func() (bool, string) {
+		return strings.Contains(out.String(), "LAST SEEN"), out.String() + errOut.String()
+	})
+	if strings.Contains(out.String(), "Kustomization/") {
+		t.Fatalf("events listed in a new namespace:\n%s", out.String())
+	}
+	now := metav1.Now()
+	ev := &corev1.Event{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "apps.watched"},
+		InvolvedObject: corev1.ObjectReference{
+			APIVersion: "kustomize.toolkit.fluxcd.io/v1", Kind: "Kustomization", Name: "apps", Namespace: ns,
+		},
+		Type: "Warning", Reason: "HealthCheckFailed", Message: "timeout waiting for Deployment/" + ns + "/web",
+		FirstTimestamp: now, LastTimestamp: now, Count: 1,
+		Source: corev1.EventSource{Component: "kustomize-controller"},
+	}
+	if err := env.client.Create(context.Background(), ev); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the watched event to be printed", func() (bool, string) {
+		return strings.Contains(out.String(), "HealthCheckFailed"), out.String() + errOut.String()
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("events --watch exited %d: %s", code, errOut.String())
+	}
+	mustContain(t, "events --watch", out.String(), "Kustomization/apps", "timeout waiting for Deployment/"+ns+"/web")
 }
