@@ -16,6 +16,8 @@ func newControllerCommand(g *globals) *cobra.Command {
 	opts := controller.Options{}
 	var controllers string
 	var devLogs bool
+	var qps float32
+	var burst int
 	cmd := &cobra.Command{
 		Use:   "controller",
 		Short: "Run ferry's controllers against a cluster",
@@ -37,6 +39,9 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 			if err != nil {
 				return err
 			}
+			// client-go's own default (5 per second) would make every
+			// reconcile wait on the client-side rate limiter.
+			cfg.QPS, cfg.Burst = qps, burst
 			mgr, err := controller.NewManager(cmd.Context(), cfg, opts)
 			if err != nil {
 				return err
@@ -66,6 +71,8 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 	f.DurationVar(&opts.DependencyRequeue, "requeue-dependency", 0, "how soon an object waiting for a source or a dependency looks again (default 30s)")
 	f.StringVar(&opts.DefaultServiceAccount, "default-service-account", "", "ServiceAccount (of each Kustomization's namespace) impersonated by Kustomizations without spec.serviceAccountName; empty means ferry's own rights")
 	f.BoolVar(&opts.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Kustomizations whose sourceRef or dependsOn names another namespace")
+	f.Float32Var(&qps, "kube-api-qps", 50, "the maximum queries-per-second of requests sent to the Kubernetes API")
+	f.IntVar(&burst, "kube-api-burst", 100, "the maximum burst of requests sent to the Kubernetes API")
 	f.BoolVar(&devLogs, "log-dev", false, "human-readable logs instead of JSON")
 	return cmd
 }
