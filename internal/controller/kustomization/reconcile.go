@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -142,22 +141,23 @@ func fail(obj *kustomizev1.Kustomization, reason string, err error) *phaseError 
 func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kustomization, art *meta.Artifact, patcher *status.Patcher) *phaseError {
 	revision := art.Revision
 	timeout := obj.GetTimeout()
+	// A routine re-apply reports no intermediate progress unless it finds drift (see quietProgress).
+	quiet := &quietProgress{quiet: status.IsReady(obj) && obj.Status.LastAppliedRevision == revision &&
+		obj.Status.ObservedGeneration == obj.Generation}
+	ctx = withQuietProgress(ctx, quiet)
 	status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "Reconciliation in progress")
 	status.MarkReconciling(obj, meta.ProgressingReason, "Fetching manifests for revision %s with a timeout of %s", revision, timeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	// Fetch the artifact into a directory of its own.
-	dir, err := os.MkdirTemp(r.TempDir, "kustomization-")
+	// Fetch the artifact, unpacked once per digest and shared read-only.
+	dir, release, err := r.artifactCache().Acquire(ctx, art)
 	if err != nil {
-		return fail(obj, meta.ArtifactFailedReason, fmt.Errorf("creating a directory for the artifact: %w", err))
-	}
-	defer os.RemoveAll(dir)
-	if err := r.Fetcher.Fetch(ctx, art, dir); err != nil {
 		pe := fail(obj, meta.ArtifactFailedReason, fmt.Errorf("revision %s: %w", revision, err))
 		pe.retrySooner = true
 		return pe
 	}
+	defer release()
 
 	// Build the path.
 	obj.Status.LastAttemptedRevision = revision
@@ -191,6 +191,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	m := apply.NewManager(kube, apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
 	cs, err := m.Apply(ctx, objects, apply.Options{Force: obj.Spec.Force, WaitTimeout: timeout})
 	if msg := changeSetMessage(cs, false); msg != "" {
+		quiet.quiet = false
 		r.event(obj, revision, "Normal", "Progressing", msg)
 	}
 	if err != nil {
@@ -228,6 +229,9 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 // patchProgress shows the current phase in the status; a failure to do so
 // is not worth failing the reconciliation for.
 func (r *Reconciler) patchProgress(ctx context.Context, obj *kustomizev1.Kustomization, patcher *status.Patcher) {
+	if progressIsQuiet(ctx) {
+		return
+	}
 	if err := patcher.Patch(ctx, obj); err != nil {
 		log.FromContext(ctx).V(1).Info("could not report progress", "error", err.Error())
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -50,6 +51,10 @@ type Reconciler struct {
 	// HealthCheckInterval is how often a health check (spec.wait,
 	// spec.healthChecks) polls the objects it waits for; zero means 500ms.
 	HealthCheckInterval time.Duration
+
+	// artifacts shares unpacked artifacts between reconciliations.
+	artifactsOnce sync.Once
+	artifacts     *artifactCache
 
 	// RESTConfig is ferry's own configuration, from which the clients that
 	// impersonate a ServiceAccount are made; nil means the manager's.

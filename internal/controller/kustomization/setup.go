@@ -41,6 +41,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if r.Fetcher == nil {
 		return fmt.Errorf("the kustomization controller needs an artifact fetcher")
 	}
+	if err := r.closeArtifactCacheOnStop(mgr); err != nil {
+		return err
+	}
 	if r.RESTConfig == nil {
 		r.RESTConfig = mgr.GetConfig()
 	}
