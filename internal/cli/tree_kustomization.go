@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -10,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/apply"
@@ -26,6 +28,7 @@ func newTreeCommand(g *globals) *cobra.Command {
 
 func newTreeKustomizationCommand(g *globals) *cobra.Command {
 	var compact bool
+	var output string
 	cmd := &cobra.Command{
 		Use:     "kustomization NAME",
 		Aliases: []string{"ks"},
@@ -37,6 +40,9 @@ func newTreeKustomizationCommand(g *globals) *cobra.Command {
   ferry tree ks flux-system --compact`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "" && output != "json" && output != "yaml" {
+				return fmt.Errorf("--output %q: the formats are json and yaml", output)
+			}
 			c, err := g.client()
 			if err != nil {
 				return err
@@ -53,25 +59,68 @@ func newTreeKustomizationCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			root.print(g.out)
-			return nil
+			switch output {
+			case "":
+				root.print(g.out)
+				return nil
+			case "json":
+				data, err := json.MarshalIndent(root, "", "  ")
+				if err != nil {
+					return fmt.Errorf("encoding the tree: %w", err)
+				}
+				fmt.Fprintf(g.out, "%s\n", data)
+				return nil
+			default:
+				data, err := yaml.Marshal(root)
+				if err != nil {
+					return fmt.Errorf("encoding the tree: %w", err)
+				}
+				fmt.Fprintf(g.out, "%s", data)
+				return nil
+			}
 		},
 	}
 	cmd.Flags().BoolVar(&compact, "compact", false, "list only the Flux objects (toolkit.fluxcd.io API groups)")
+	cmd.Flags().StringVarP(&output, "output", "o", "", "print the tree as 'json' or 'yaml' (Flux's resource/resources shape) instead of text")
 	return cmd
 }
 
-// treeNode is one object of a tree.
+// treeNode is one object of a tree. Its JSON is that of flux tree -o json.
 type treeNode struct {
 	label    string
-	children []*treeNode
+	Object   treeObject  `json:"resource"`
+	Children []*treeNode `json:"resources,omitempty"`
+}
+
+// treeObject identifies an object as cli-utils' ObjMetadata does.
+type treeObject struct {
+	Namespace string          `json:"Namespace"`
+	Name      string          `json:"Name"`
+	GroupKind treeObjectGroup `json:"GroupKind"`
+}
+
+type treeObjectGroup struct {
+	Group string `json:"Group"`
+	Kind  string `json:"Kind"`
+}
+
+func newTreeNode(obj *unstructured.Unstructured) *treeNode {
+	gvk := obj.GroupVersionKind()
+	return &treeNode{
+		label:  objectRef(obj),
+		Object: treeObject{Namespace: obj.GetNamespace(), Name: obj.GetName(), GroupKind: treeObjectGroup{Group: gvk.Group, Kind: gvk.Kind}},
+	}
 }
 
 // inventoryTree returns the tree of ks's inventory, in inventory order, with
 // each Kustomization in it expanded to its own inventory; seen stops a
 // Kustomization that (indirectly) applies itself from recursing forever.
 func inventoryTree(ctx context.Context, c client.Client, ks *kustomizev1.Kustomization, compact bool, seen map[types.NamespacedName]bool) (*treeNode, error) {
-	node := &treeNode{label: kustomizev1.KustomizationKind + "/" + ks.Namespace + "/" + ks.Name}
+	self := &unstructured.Unstructured{}
+	self.SetGroupVersionKind(kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind))
+	self.SetNamespace(ks.Namespace)
+	self.SetName(ks.Name)
+	node := newTreeNode(self)
 	if ks.Status.Inventory == nil {
 		return node, nil
 	}
@@ -85,7 +134,7 @@ func inventoryTree(ctx context.Context, c client.Client, ks *kustomizev1.Kustomi
 		}
 		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
 		if obj.GetKind() != kustomizev1.KustomizationKind || obj.GroupVersionKind().Group != kustomizev1.GroupVersion.Group || seen[key] {
-			node.children = append(node.children, &treeNode{label: objectRef(obj)})
+			node.Children = append(node.Children, newTreeNode(obj))
 			continue
 		}
 		child := &kustomizev1.Kustomization{}
@@ -93,7 +142,7 @@ func inventoryTree(ctx context.Context, c client.Client, ks *kustomizev1.Kustomi
 			if !apierrors.IsNotFound(err) {
 				return nil, fmt.Errorf("getting Kustomization '%s': %w", key, err)
 			}
-			node.children = append(node.children, &treeNode{label: objectRef(obj)})
+			node.Children = append(node.Children, newTreeNode(obj))
 			continue
 		}
 		seen[key] = true
@@ -101,7 +150,7 @@ func inventoryTree(ctx context.Context, c client.Client, ks *kustomizev1.Kustomi
 		if err != nil {
 			return nil, err
 		}
-		node.children = append(node.children, sub)
+		node.Children = append(node.Children, sub)
 	}
 	return node, nil
 }
@@ -120,9 +169,9 @@ func (n *treeNode) print(w io.Writer) {
 }
 
 func (n *treeNode) printChildren(w io.Writer, prefix string) {
-	for i, c := range n.children {
+	for i, c := range n.Children {
 		branch, indent := "├── ", "│   "
-		if i == len(n.children)-1 {
+		if i == len(n.Children)-1 {
 			branch, indent = "└── ", "    "
 		}
 		fmt.Fprintln(w, prefix+branch+c.label)

@@ -89,6 +89,20 @@ func TestTreeKustomization(t *testing.T) {
 	}
 	golden(t, "tree_kustomization_compact.golden", []byte(strings.ReplaceAll(stdout, ns, "NAMESPACE")))
 
+	stdout, stderr, code = ferry(t, "-n", ns, "tree", "ks", "tree", "--compact", "-o", "json")
+	if code != 0 {
+		t.Fatalf("tree -o json exited %d: %s", code, stderr)
+	}
+	golden(t, "tree_kustomization_compact.json.golden", []byte(strings.ReplaceAll(stdout, ns, "NAMESPACE")))
+	stdout, _, _ = ferry(t, "-n", ns, "tree", "ks", "tree", "-o", "yaml")
+	mustContain(t, "tree -o yaml", stdout, "resource:", "resources:", "Kind: ConfigMap", "Name: child-settings")
+
+	_, stderr, code = ferry(t, "-n", ns, "tree", "ks", "tree", "-o", "table")
+	if code != 1 {
+		t.Fatalf("tree -o table exited %d, want 1", code)
+	}
+	mustContain(t, "stderr", stderr, "the formats are json and yaml")
+
 	_, stderr, code = ferry(t, "-n", ns, "tree", "ks", "nope")
 	if code != 1 {
 		t.Fatalf("tree of a missing Kustomization exited %d, want 1", code)
