@@ -87,6 +87,9 @@ type Result struct {
 	// PeakRSS is the controller process's peak resident set size (VmHWM),
 	// in bytes.
 	PeakRSS int64 `json:"peakRSSBytes"`
+	// PeakAnon is the largest anonymous resident memory (RssAnon: heap and
+	// stacks, without the mapped executable) sampled every 250ms, in bytes.
+	PeakAnon int64 `json:"peakAnonBytes"`
 	// NoChange is the time from requesting a reconciliation of every
 	// Kustomization (no new commit) until each has handled it and is Ready.
 	NoChange time.Duration `json:"noChangeNanoseconds"`
@@ -294,11 +297,13 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 		}
 	}
 
-	peak, _, err := memoryOf(ctrlProc.pid())
+	peak, _, _, err := memoryOf(ctrlProc.pid())
 	if err != nil {
 		return nil, fmt.Errorf("reading the controller's memory: %w", err)
 	}
-	res.PeakRSS = max(peak, ctrlProc.largestRSS())
+	rss, anon := ctrlProc.largest()
+	res.PeakRSS = max(peak, rss)
+	res.PeakAnon = anon
 	res.LoadAfter = loadAverage()
 	return res, nil
 }
@@ -521,9 +526,10 @@ type controllerProcess struct {
 
 	progress io.Writer
 
-	mu     sync.Mutex
-	maxRSS int64
-	done   chan struct{}
+	mu      sync.Mutex
+	maxRSS  int64
+	maxAnon int64
+	done    chan struct{}
 }
 
 // startController starts `ferry controller` against the kubeconfig, with
@@ -567,7 +573,8 @@ func startController(opts Options, kubeconfig, storage string, logFile *os.File)
 
 func (p *controllerProcess) pid() int { return p.cmd.Process.Pid }
 
-// sample records the largest VmRSS seen, a cross-check of VmHWM.
+// sample records the largest VmRSS (a cross-check of VmHWM) and RssAnon
+// seen.
 func (p *controllerProcess) sample() {
 	t := time.NewTicker(250 * time.Millisecond)
 	defer t.Stop()
@@ -579,18 +586,19 @@ func (p *controllerProcess) sample() {
 			return
 		case <-t.C:
 		}
-		if _, rss, err := memoryOf(p.pid()); err == nil {
+		if _, rss, anon, err := memoryOf(p.pid()); err == nil {
 			p.mu.Lock()
 			p.maxRSS = max(p.maxRSS, rss)
+			p.maxAnon = max(p.maxAnon, anon)
 			p.mu.Unlock()
 		}
 	}
 }
 
-func (p *controllerProcess) largestRSS() int64 {
+func (p *controllerProcess) largest() (rss, anon int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.maxRSS
+	return p.maxRSS, p.maxAnon
 }
 
 // waitFor polls cond until it holds, the timeout passes, ctx ends or the

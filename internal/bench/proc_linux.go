@@ -17,29 +17,33 @@ func sysProcAttr() *syscall.SysProcAttr {
 }
 
 // memoryOf reads the peak (VmHWM) and current (VmRSS) resident set size of
-// a process, in bytes.
-func memoryOf(pid int) (peak, current int64, err error) {
+// a process, and the anonymous part of the current one (RssAnon: the heap
+// and stacks, as opposed to the mapped executable), in bytes.
+func memoryOf(pid int) (peak, current, anon int64, err error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		key, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || (key != "VmHWM" && key != "VmRSS") {
+		if !ok || (key != "VmHWM" && key != "VmRSS" && key != "RssAnon") {
 			continue
 		}
 		kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(value), " kB"), 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("parsing %s of process %d: %w", key, pid, err)
+			return 0, 0, 0, fmt.Errorf("parsing %s of process %d: %w", key, pid, err)
 		}
-		if key == "VmHWM" {
+		switch key {
+		case "VmHWM":
 			peak = kb * 1024
-		} else {
+		case "VmRSS":
 			current = kb * 1024
+		default:
+			anon = kb * 1024
 		}
 	}
-	return peak, current, nil
+	return peak, current, anon, nil
 }
 
 // cpuSecondsOf reads the user and system CPU time a process has used.

@@ -9,8 +9,8 @@ import (
 
 func sysProcAttr() *syscall.SysProcAttr { return nil }
 
-func memoryOf(int) (peak, current int64, err error) {
-	return 0, 0, errors.New("memory figures need Linux's /proc")
+func memoryOf(int) (peak, current, anon int64, err error) {
+	return 0, 0, 0, errors.New("memory figures need Linux's /proc")
 }
 
 func cpuSecondsOf(int) (float64, error) {

@@ -87,10 +87,10 @@ func printBenchResult(g *globals, r *bench.Result) {
 		concurrent = fmt.Sprint(r.Concurrent)
 	}
 	w := tabwriter.NewWriter(g.out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "KUSTOMIZATIONS\tOBJECTS\tCONCURRENT\tALL READY\tPEAK RSS\tNO-CHANGE PASS\tSPEED-UP\tREWRITTEN\tCPU (APPLY / NO-CHANGE)\tLOAD (BEFORE / AFTER)")
-	fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%.1f MiB\t%s\t%.1f×\t%d\t%.1f s / %.1f s\t%s / %s\n",
+	fmt.Fprintln(w, "KUSTOMIZATIONS\tOBJECTS\tCONCURRENT\tALL READY\tPEAK RSS (ANON)\tNO-CHANGE PASS\tSPEED-UP\tREWRITTEN\tCPU (APPLY / NO-CHANGE)\tLOAD (BEFORE / AFTER)")
+	fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%.1f MiB (%.1f)\t%s\t%.1f×\t%d\t%.1f s / %.1f s\t%s / %s\n",
 		r.Count, r.Objects, concurrent,
-		r.FirstApply.Round(10*time.Millisecond), float64(r.PeakRSS)/(1<<20),
+		r.FirstApply.Round(10*time.Millisecond), float64(r.PeakRSS)/(1<<20), float64(r.PeakAnon)/(1<<20),
 		r.NoChange.Round(10*time.Millisecond), r.Speedup(), r.Rewritten,
 		r.FirstApplyCPU, r.NoChangeCPU, r.LoadBefore, r.LoadAfter)
 	_ = w.Flush()
