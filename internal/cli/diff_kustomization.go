@@ -57,6 +57,9 @@ Exit code: 0 when there are no changes, 1 when there are, 2 on error.`,
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
+			if lb.ks.Spec.KubeConfig != nil && f.kustomizationFile == "" {
+				return &exitError{code: 2, err: fmt.Errorf("Kustomization '%s/%s' applies to a remote cluster (spec.kubeConfig): diff against that cluster with --kubeconfig pointing at it and --kustomization-file with the Kustomization's YAML", lb.ks.Namespace, lb.ks.Name)}
+			}
 			c, err := g.client()
 			if err != nil {
 				return &exitError{code: 2, err: err}

@@ -1,10 +1,16 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/api/meta"
 )
 
 const secretYAML = `apiVersion: v1
@@ -107,4 +113,23 @@ func TestDiffKustomization(t *testing.T) {
 		t.Fatalf("diff of an invalid object exited %d, want 2: %s", code, stderr)
 	}
 	mustContain(t, "stderr", stderr, "ConfigMap/"+ns+"/Not_Valid")
+
+	// A Kustomization applying to a remote cluster is not diffed against
+	// this one.
+	ks := &kustomizev1.Kustomization{}
+	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "drift"}, ks); err != nil {
+		t.Fatal(err)
+	}
+	remote := ks.DeepCopy()
+	remote.Name, remote.ResourceVersion, remote.UID = "remote", "", ""
+	remote.Spec.Suspend = true
+	remote.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: meta.SecretKeyReference{Name: "remote-kubeconfig"}}
+	if err := env.client.Create(context.Background(), remote); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = ferry(t, "-n", ns, "diff", "ks", "remote", "--path", filepath.Join(same, "deploy"))
+	if code != 2 {
+		t.Fatalf("diff of a remote Kustomization exited %d, want 2: %s", code, stderr)
+	}
+	mustContain(t, "stderr", stderr, "applies to a remote cluster (spec.kubeConfig)")
 }
