@@ -45,6 +45,12 @@ func (e *redactedError) Unwrap() error { return e.err }
 // as events, so that a routine re-apply does not repeat them.
 var warned sync.Map
 
+// forget drops what this package remembers about a deleted Kustomization.
+func forget(obj *kustomizev1.Kustomization) {
+	sensitive.Delete(obj.UID)
+	warned.Delete(obj.UID)
+}
+
 // build builds the Kustomization's path in dir with the spec fields, and
 // the postBuild variables read from its ConfigMaps and Secrets. Warnings
 // (deprecated kustomize fields, variables left unsubstituted) become

@@ -182,5 +182,6 @@ func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomizatio
 		return ctrl.Result{}, fmt.Errorf("removing finalizer: %w", err)
 	}
 	metrics.Forget(kustomizev1.KustomizationKind, obj.Namespace, obj.Name)
+	forget(obj)
 	return ctrl.Result{}, nil
 }
