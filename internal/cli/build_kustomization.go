@@ -154,7 +154,11 @@ func (g *globals) localBuild(ctx context.Context, name string, f *localBuildFlag
 	opts.Warn = func(w build.Warning) { g.printf("⚠ %s", sub.Mask(w.Message)) }
 	objs, err := build.Build(ctx, opts)
 	if err != nil {
-		return nil, fmt.Errorf("building %s: %s", f.path, sub.Mask(err.Error()))
+		msg := sub.Mask(err.Error())
+		if strings.Contains(msg, "outside the source root") {
+			msg += " (the build is confined to the Git checkout --path is in, " + root + ", as the controller's is to the artifact; outside a checkout, to --path itself)"
+		}
+		return nil, fmt.Errorf("building %s: %s", f.path, msg)
 	}
 	for _, obj := range objs {
 		labels := obj.GetLabels()

@@ -2,6 +2,8 @@ package cli
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -108,4 +110,37 @@ func TestBuildKustomizationRefusals(t *testing.T) {
 			mustContain(t, "stderr", stderr, tt.want)
 		})
 	}
+}
+
+// TestBuildKustomizationOverlay builds an overlay whose base is outside
+// --path: inside a Git checkout the build reaches the base, as it would in
+// the artifact; outside one it is confined to --path and says so.
+func TestBuildKustomizationOverlay(t *testing.T) {
+	files := map[string]string{
+		"base/kustomization.yaml":             "resources:\n- cm.yaml\n",
+		"base/cm.yaml":                        configMapYAML("settings", "base"),
+		"overlays/staging/kustomization.yaml": "resources:\n- ../../base\nnamePrefix: staging-\n",
+		"flux.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n" +
+			"spec:\n  interval: 10m\n  path: ./overlays/staging\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n  targetNamespace: staging\n",
+	}
+	checkout := t.TempDir()
+	writeTree(t, checkout, files)
+	if err := os.Mkdir(filepath.Join(checkout, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := ferry(t, "build", "ks", "apps", "--path", filepath.Join(checkout, "overlays", "staging"),
+		"--kustomization-file", filepath.Join(checkout, "flux.yaml"), "--dry-run")
+	if code != 0 {
+		t.Fatalf("build of the overlay in a checkout exited %d: %s", code, stderr)
+	}
+	mustContain(t, "build output", stdout, "name: staging-settings", "namespace: staging", "value: base")
+
+	plain := t.TempDir()
+	writeTree(t, plain, files)
+	_, stderr, code = ferry(t, "build", "ks", "apps", "--path", filepath.Join(plain, "overlays", "staging"),
+		"--kustomization-file", filepath.Join(plain, "flux.yaml"), "--dry-run")
+	if code != 1 {
+		t.Fatalf("build of the overlay outside a checkout exited %d, want 1", code)
+	}
+	mustContain(t, "stderr", stderr, "is outside the source root", "the build is confined to the Git checkout --path is in")
 }
