@@ -114,6 +114,26 @@ func TestDiffKustomization(t *testing.T) {
 	}
 	mustContain(t, "stderr", stderr, "ConfigMap/"+ns+"/Not_Valid")
 
+	// A Namespace and a ConfigMap in it, both new: the ConfigMap cannot be
+	// dry-run before its Namespace exists, and is reported created too.
+	// The Kustomization comes from a file (no targetNamespace), its
+	// inventory from the cluster.
+	fresh := t.TempDir()
+	newNS := ns + "-new"
+	writeTree(t, fresh, map[string]string{
+		"deploy/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: " + newNS + "\n",
+		"deploy/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: inside\n  namespace: " + newNS + "\n",
+		"flux.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: drift\n  namespace: " + ns +
+			"\nspec:\n  interval: 10m\n  path: ./deploy\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: drift\n",
+	})
+	stdout, stderr, code = ferry(t, "-n", ns, "diff", "ks", "drift", "--path", filepath.Join(fresh, "deploy"),
+		"--kustomization-file", filepath.Join(fresh, "flux.yaml"))
+	if code != 1 {
+		t.Fatalf("diff of a new Namespace exited %d, want 1:\n%s%s", code, stdout, stderr)
+	}
+	mustContain(t, "diff of a new Namespace", stdout, "► Namespace/"+newNS+" created", "► ConfigMap/"+newNS+"/inside created",
+		"► ConfigMap/"+ns+"/settings deleted", "► Secret/"+ns+"/credentials deleted")
+
 	// A Kustomization applying to a remote cluster is not diffed against
 	// this one.
 	ks := &kustomizev1.Kustomization{}
