@@ -41,7 +41,7 @@ func newGetKustomizationCommand(g *globals, gf *getFlags) *cobra.Command {
 				rows = append(rows, rowFor(ks, ks.Status.Conditions, ks.Status.LastAppliedRevision, ks.Spec.Suspend))
 			}
 			if len(rows) == 0 {
-				if len(args) == 1 {
+				if len(args) == 1 && gf.statusSelector == "" {
 					return fmt.Errorf("Kustomization %q not found in %s namespace", args[0], g.namespace)
 				}
 				g.noneFound("Kustomization", gf)

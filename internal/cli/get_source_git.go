@@ -44,7 +44,7 @@ func newGetSourceGitCommand(g *globals, gf *getFlags) *cobra.Command {
 				rows = append(rows, rowFor(gr, gr.Status.Conditions, rev, gr.Spec.Suspend))
 			}
 			if len(rows) == 0 {
-				if len(args) == 1 {
+				if len(args) == 1 && gf.statusSelector == "" {
 					return fmt.Errorf("GitRepository %q not found in %s namespace", args[0], g.namespace)
 				}
 				g.noneFound("GitRepository", gf)

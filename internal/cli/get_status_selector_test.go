@@ -59,6 +59,13 @@ func TestGetStatusSelector(t *testing.T) {
 	}
 	mustContain(t, "stderr", stderr, "no GitRepository objects found in "+ns+" namespace")
 
+	// A named object that does not match is not an error.
+	stdout, stderr, code = ferry(t, "-n", ns, "get", "ks", "good", "--status-selector", "ready=false")
+	if code != 0 || stdout != "" {
+		t.Errorf("get ks good --status-selector ready=false: exit %d, stdout %q", code, stdout)
+	}
+	mustContain(t, "stderr", stderr, "no Kustomization objects found in "+ns+" namespace")
+
 	_, stderr, code = ferry(t, "-n", ns, "get", "ks", "--status-selector", "ready")
 	if code != 1 {
 		t.Fatalf("a bad selector exited %d, want 1", code)
