@@ -255,30 +255,30 @@ func (k *Keys) decryptTree(root *yaml.Node, raw map[string]any) error {
 	if err != nil {
 		return err
 	}
-	return walk(root, nil, key)
+	return walk(root, nil, key, md)
 }
 
 // walk decrypts the scalars below n; path is the list of mapping keys
 // leading to n, as SOPS uses it for the additional data (sequences do not
 // add to it).
-func walk(n *yaml.Node, path []string, key []byte) error {
+func walk(n *yaml.Node, path []string, key []byte, md *metadata) error {
 	switch n.Kind {
 	case yaml.MappingNode:
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			p := append(path[:len(path):len(path)], n.Content[i].Value)
-			if err := walk(n.Content[i+1], p, key); err != nil {
+			if err := walk(n.Content[i+1], p, key, md); err != nil {
 				return err
 			}
 		}
 	case yaml.SequenceNode:
 		for _, c := range n.Content {
-			if err := walk(c, path, key); err != nil {
+			if err := walk(c, path, key, md); err != nil {
 				return err
 			}
 		}
 	case yaml.ScalarNode:
 		m := encRe.FindStringSubmatch(n.Value)
-		if m == nil {
+		if m == nil || !md.encrypted(path) {
 			return nil
 		}
 		plain, err := decryptValue(m, key, strings.Join(path, ":")+":")

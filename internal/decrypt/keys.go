@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -84,6 +85,29 @@ func (k *Keys) Len() int {
 type metadata struct {
 	groups    []keyGroup
 	threshold int
+	// The rules SOPS used to choose which values to encrypt.
+	unencryptedSuffix, encryptedSuffix string
+	unencryptedRegex, encryptedRegex   *regexp.Regexp
+}
+
+// encrypted reports whether SOPS encrypted the value at path, by the rules
+// of the metadata (the comment-based rules are not evaluated: under them,
+// every value that looks encrypted is decrypted).
+func (md *metadata) encrypted(path []string) bool {
+	enc := true
+	if md.unencryptedSuffix != "" && slices.ContainsFunc(path, func(p string) bool { return strings.HasSuffix(p, md.unencryptedSuffix) }) {
+		enc = false
+	}
+	if md.encryptedSuffix != "" {
+		enc = slices.ContainsFunc(path, func(p string) bool { return strings.HasSuffix(p, md.encryptedSuffix) })
+	}
+	if md.unencryptedRegex != nil && slices.ContainsFunc(path, md.unencryptedRegex.MatchString) {
+		enc = false
+	}
+	if md.encryptedRegex != nil {
+		enc = slices.ContainsFunc(path, md.encryptedRegex.MatchString)
+	}
+	return enc
 }
 
 // keyGroup lists the recipients of one key group.
@@ -127,6 +151,17 @@ func parseMetadata(m map[string]any) (*metadata, error) {
 	}
 	if _, ok := m["mac"]; !ok {
 		return nil, errors.New("the sops metadata has no mac entry")
+	}
+	md.unencryptedSuffix, _ = m["unencrypted_suffix"].(string)
+	md.encryptedSuffix, _ = m["encrypted_suffix"].(string)
+	for field, re := range map[string]**regexp.Regexp{"unencrypted_regex": &md.unencryptedRegex, "encrypted_regex": &md.encryptedRegex} {
+		if expr, _ := m[field].(string); expr != "" {
+			compiled, err := regexp.Compile(expr)
+			if err != nil {
+				return nil, fmt.Errorf("the sops metadata has an invalid %s", field)
+			}
+			*re = compiled
+		}
 	}
 	return md, nil
 }

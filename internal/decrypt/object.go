@@ -60,7 +60,14 @@ func Disabled(obj *unstructured.Unstructured) bool {
 // and the entries generated from an encrypted dotenv file. Objects that are
 // not encrypted Secrets are left unchanged. Errors name the data entry and
 // the path of the value, never a value.
-func (k *Keys) DecryptObject(obj *unstructured.Unstructured) error {
+func (k *Keys) DecryptObject(obj *unstructured.Unstructured) (err error) {
+	defer func() {
+		// A parser panic on hostile input fails this object, not the controller;
+		// the panic value is left out, as it could quote the input.
+		if r := recover(); r != nil {
+			err = errors.New("the SOPS document could not be read")
+		}
+	}()
 	if !IsEncrypted(obj) {
 		return nil
 	}

@@ -47,8 +47,8 @@ func (r *Reconciler) decryptionKeys(ctx context.Context, obj *kustomizev1.Kustom
 	dec := obj.Spec.Decryption
 	switch {
 	case dec == nil:
-		return nil, fmt.Errorf("the Secret is SOPS-encrypted but spec.decryption is not set: set spec.decryption.provider to sops and spec.decryption.secretRef to a Secret holding the %s (ferry does not apply ciphertext)",
-			decryptionKeysHint)
+		return nil, fmt.Errorf("the Secret is SOPS-encrypted but spec.decryption is not set: set spec.decryption.provider to sops and spec.decryption.secretRef to a Secret holding the %s, or annotate it %s: disabled to apply it encrypted",
+			decryptionKeysHint, decrypt.DisabledAnnotation)
 	case dec.Provider != "sops":
 		return nil, fmt.Errorf("the Secret is SOPS-encrypted but spec.decryption.provider is %q: set it to sops", dec.Provider)
 	case dec.SecretRef == nil || dec.SecretRef.Name == "":
