@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
-	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/clusterreader"
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
@@ -76,14 +76,18 @@ func NewManager(c client.Client, owner Owner) *Manager {
 }
 
 // newPoller returns a kstatus poller that reads each object it waits for
-// directly (a GET per object and poll) rather than through kstatus's
-// caching reader, which lists every object of each kind in the namespaces
-// involved at every poll: with many Kustomizations applying into shared
-// namespaces, that is most of the load of their health checks.
+// directly (a GET per object and poll, all at once: see prefetchReader)
+// rather than through kstatus's caching reader, which lists every object of
+// each kind in the namespaces involved at every poll: with many
+// Kustomizations applying into shared namespaces, that is most of the load
+// of their health checks. Deployments are assessed from the Deployment
+// alone (see deploymentStatusReader); readers (spec.healthCheckExprs) come
+// first.
 func newPoller(c client.Client, readers []engine.StatusReader) *polling.StatusPoller {
+	readers = append(slices.Clone(readers), newDeploymentStatusReader(c.RESTMapper()))
 	return polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{
 		CustomStatusReaders:  readers,
-		ClusterReaderFactory: engine.ClusterReaderFactoryFunc(clusterreader.NewDirectClusterReader),
+		ClusterReaderFactory: engine.ClusterReaderFactoryFunc(newPrefetchReader),
 	})
 }
 
