@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/yaml"
 
@@ -24,12 +25,16 @@ type localBuildFlags struct {
 	path              string
 	kustomizationFile string
 	dryRun            bool
+	recursive         bool
+	localSources      []string
 }
 
 func (f *localBuildFlags) register(cmd *cobra.Command, dryRun bool) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.path, "path", "", "local directory to build, the counterpart of the Kustomization's spec.path (required)")
 	fl.StringVar(&f.kustomizationFile, "kustomization-file", "", "read the Flux Kustomization from this YAML file instead of the cluster")
+	fl.BoolVarP(&f.recursive, "recursive", "r", false, "also build the Kustomizations found in the build, from --local-sources or, when they use the same source, the same checkout")
+	fl.StringSliceVar(&f.localSources, "local-sources", nil, "local directories of sources for --recursive, '<kind>/<namespace>/<name>=<dir>'; comma separated or repeated")
 	if dryRun {
 		fl.BoolVar(&f.dryRun, "dry-run", false, "do not contact the cluster: needs --kustomization-file; spec.postBuild.substituteFrom is skipped")
 	}
@@ -66,16 +71,18 @@ wherever they were substituted, are printed as ***.`,
   ferry build ks apps --path ./apps/staging --kustomization-file ./clusters/staging/apps.yaml --dry-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lb, err := g.localBuild(cmd.Context(), args[0], f)
+			builds, err := g.localBuilds(cmd.Context(), args[0], f)
 			if err != nil {
 				return err
 			}
-			for _, obj := range lb.objects {
-				data, err := yaml.Marshal(lb.masked(obj).Object)
-				if err != nil {
-					return fmt.Errorf("encoding %s: %w", objectRef(obj), err)
+			for _, lb := range builds {
+				for _, obj := range lb.objects {
+					data, err := yaml.Marshal(lb.masked(obj).Object)
+					if err != nil {
+						return fmt.Errorf("encoding %s: %w", objectRef(obj), err)
+					}
+					fmt.Fprintf(g.out, "---\n%s", data)
 				}
-				fmt.Fprintf(g.out, "---\n%s", data)
 			}
 			return nil
 		},
@@ -89,6 +96,8 @@ type localBuildResult struct {
 	ks      *kustomizev1.Kustomization
 	objects []*unstructured.Unstructured
 	sub     *build.Substitution
+	// root is the directory the build was confined to.
+	root string
 }
 
 // localBuild builds f.path with the spec of the Kustomization name, as the
@@ -117,37 +126,57 @@ func (g *globals) localBuild(ctx context.Context, name string, f *localBuildFlag
 			ks.Namespace = g.namespace
 		}
 	}
-	var sub *build.Substitution
-	if f.dryRun {
-		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.Substitute) > 0 {
-			sub = &build.Substitution{Vars: ks.Spec.PostBuild.Substitute}
-		}
-		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.SubstituteFrom) > 0 {
-			g.printf("⚠ --dry-run: spec.postBuild.substituteFrom is not read")
-		}
-	} else {
+	if ks == nil {
 		c, err := g.client()
 		if err != nil {
 			return nil, err
 		}
-		if ks == nil {
-			key := types.NamespacedName{Namespace: g.namespace, Name: name}
-			ks = &kustomizev1.Kustomization{}
-			if err := c.Get(ctx, key, ks); err != nil {
-				if apierrors.IsNotFound(err) {
-					return nil, fmt.Errorf("Kustomization '%s' not found", key)
-				}
-				return nil, fmt.Errorf("getting Kustomization '%s': %w", key, err)
+		key := types.NamespacedName{Namespace: g.namespace, Name: name}
+		ks = &kustomizev1.Kustomization{}
+		if err := c.Get(ctx, key, ks); err != nil {
+			if apierrors.IsNotFound(err) {
+				return nil, fmt.Errorf("Kustomization '%s' not found", key)
 			}
+			return nil, fmt.Errorf("getting Kustomization '%s': %w", key, err)
 		}
-		if sub, err = build.LoadSubstitution(ctx, c, ks); err != nil {
-			return nil, fmt.Errorf("Kustomization '%s/%s': %w", ks.Namespace, ks.Name, err)
-		}
+	}
+	sub, err := g.loadSubstitution(ctx, ks, f.dryRun)
+	if err != nil {
+		return nil, err
 	}
 	root, rel, err := buildRoot(f.path)
 	if err != nil {
 		return nil, err
 	}
+	return g.buildAt(ctx, ks, sub, root, rel, f.path)
+}
+
+// loadSubstitution returns the postBuild variables of ks: from the cluster
+// (substituteFrom), or only spec.postBuild.substitute with --dry-run.
+func (g *globals) loadSubstitution(ctx context.Context, ks *kustomizev1.Kustomization, dryRun bool) (*build.Substitution, error) {
+	if dryRun {
+		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.SubstituteFrom) > 0 {
+			g.printf("⚠ --dry-run: spec.postBuild.substituteFrom of Kustomization '%s/%s' is not read", ks.Namespace, ks.Name)
+		}
+		if ks.Spec.PostBuild != nil && len(ks.Spec.PostBuild.Substitute) > 0 {
+			return &build.Substitution{Vars: ks.Spec.PostBuild.Substitute}, nil
+		}
+		return nil, nil
+	}
+	c, err := g.client()
+	if err != nil {
+		return nil, err
+	}
+	sub, err := build.LoadSubstitution(ctx, c, ks)
+	if err != nil {
+		return nil, fmt.Errorf("Kustomization '%s/%s': %w", ks.Namespace, ks.Name, err)
+	}
+	return sub, nil
+}
+
+// buildAt builds rel inside root with the spec of ks and sets the owner
+// labels; shown names the directory in messages.
+func (g *globals) buildAt(ctx context.Context, ks *kustomizev1.Kustomization, sub *build.Substitution, root, rel, shown string) (*localBuildResult, error) {
 	opts := build.FromSpec(root, &ks.Spec)
 	opts.Path = rel
 	opts.Substitution = sub
@@ -158,7 +187,7 @@ func (g *globals) localBuild(ctx context.Context, name string, f *localBuildFlag
 		if strings.Contains(msg, "outside the source root") {
 			msg += " (the build is confined to the Git checkout --path is in, " + root + ", as the controller's is to the artifact; outside a checkout, to --path itself)"
 		}
-		return nil, fmt.Errorf("building %s: %s", f.path, msg)
+		return nil, fmt.Errorf("building %s: %s", shown, msg)
 	}
 	for _, obj := range objs {
 		labels := obj.GetLabels()
@@ -169,7 +198,87 @@ func (g *globals) localBuild(ctx context.Context, name string, f *localBuildFlag
 		labels[kustomizev1.NamespaceLabel] = ks.Namespace
 		obj.SetLabels(labels)
 	}
-	return &localBuildResult{ks: ks, objects: objs, sub: sub}, nil
+	return &localBuildResult{ks: ks, objects: objs, sub: sub, root: root}, nil
+}
+
+// localBuilds is localBuild, followed with --recursive by the builds of the
+// Kustomizations found in the objects built, in the order found: each from
+// its local source (--local-sources), or, when it uses the same source as
+// the Kustomization that applies it, from the same checkout.
+func (g *globals) localBuilds(ctx context.Context, name string, f *localBuildFlags) ([]*localBuildResult, error) {
+	sources := map[string]string{}
+	for _, ls := range f.localSources {
+		ref, dir, ok := strings.Cut(ls, "=")
+		parts := strings.Split(ref, "/")
+		if !ok || dir == "" || len(parts) != 3 || parts[0] == "" || parts[1] == "" || parts[2] == "" {
+			return nil, fmt.Errorf("--local-sources %q must be '<kind>/<namespace>/<name>=<dir>'", ls)
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return nil, fmt.Errorf("--local-sources %q: %w", ls, err)
+		}
+		sources[strings.ToLower(ref)] = abs
+	}
+	if len(sources) > 0 && !f.recursive {
+		return nil, errors.New("--local-sources needs --recursive")
+	}
+	first, err := g.localBuild(ctx, name, f)
+	if err != nil {
+		return nil, err
+	}
+	results := []*localBuildResult{first}
+	if !f.recursive {
+		return results, nil
+	}
+	seen := map[string]bool{first.ks.Namespace + "/" + first.ks.Name: true}
+	for i := 0; i < len(results); i++ {
+		parent := results[i]
+		for _, obj := range parent.objects {
+			if obj.GetKind() != kustomizev1.KustomizationKind || obj.GroupVersionKind().Group != kustomizev1.GroupVersion.Group {
+				continue
+			}
+			child := &kustomizev1.Kustomization{}
+			if err := runtime.DefaultUnstructuredConverter.FromUnstructured(obj.Object, child); err != nil {
+				return nil, fmt.Errorf("reading %s: %w", objectRef(obj), err)
+			}
+			if child.Namespace == "" {
+				child.Namespace = parent.ks.Namespace
+			}
+			key := child.Namespace + "/" + child.Name
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			srcNS := child.Spec.SourceRef.Namespace
+			if srcNS == "" {
+				srcNS = child.Namespace
+			}
+			parentNS := parent.ks.Spec.SourceRef.Namespace
+			if parentNS == "" {
+				parentNS = parent.ks.Namespace
+			}
+			ref := child.Spec.SourceRef.Kind + "/" + srcNS + "/" + child.Spec.SourceRef.Name
+			root, ok := sources[strings.ToLower(ref)]
+			if !ok && child.Spec.SourceRef.Kind == parent.ks.Spec.SourceRef.Kind &&
+				child.Spec.SourceRef.Name == parent.ks.Spec.SourceRef.Name && srcNS == parentNS {
+				root, ok = parent.root, true
+			}
+			if !ok {
+				g.printf("⚠ skipping Kustomization '%s': its source %s is not local (give it with --local-sources %s=DIR)", key, ref, ref)
+				continue
+			}
+			sub, err := g.loadSubstitution(ctx, child, f.dryRun)
+			if err != nil {
+				return nil, err
+			}
+			res, err := g.buildAt(ctx, child, sub, root, child.Spec.Path, "Kustomization '"+key+"' ("+child.Spec.Path+")")
+			if err != nil {
+				return nil, err
+			}
+			results = append(results, res)
+		}
+	}
+	return results, nil
 }
 
 // buildRoot returns the directory the build is confined to and dir

@@ -144,3 +144,81 @@ func TestBuildKustomizationOverlay(t *testing.T) {
 	}
 	mustContain(t, "stderr", stderr, "is outside the source root", "the build is confined to the Git checkout --path is in")
 }
+
+// TestBuildKustomizationRecursive builds a Kustomization that applies two
+// more: one from the same source (built from the same checkout) and one
+// from another source, built only once given with --local-sources.
+func TestBuildKustomizationRecursive(t *testing.T) {
+	checkout := t.TempDir()
+	writeTree(t, checkout, map[string]string{
+		"clusters/staging/apps.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: apps
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: fleet
+  postBuild:
+    substitute:
+      ENV: staging
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: infra
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./infra
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: infra-repo
+`,
+		"apps/cm.yaml": configMapYAML("apps-settings", "${ENV}"),
+		"flux.yaml": `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: cluster
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./clusters/staging
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: fleet
+`,
+	})
+	if err := os.Mkdir(filepath.Join(checkout, ".git"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	infra := t.TempDir()
+	writeTree(t, infra, map[string]string{"infra/ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: monitoring\n"})
+
+	args := []string{"build", "ks", "cluster", "--path", filepath.Join(checkout, "clusters", "staging"),
+		"--kustomization-file", filepath.Join(checkout, "flux.yaml"), "--dry-run", "--recursive"}
+	stdout, stderr, code := ferry(t, args...)
+	if code != 0 {
+		t.Fatalf("recursive build exited %d: %s", code, stderr)
+	}
+	mustContain(t, "recursive build", stdout, "name: apps-settings", "value: staging", "kustomize.toolkit.fluxcd.io/name: apps")
+	mustContain(t, "stderr", stderr, "skipping Kustomization 'flux-system/infra': its source GitRepository/flux-system/infra-repo is not local")
+
+	stdout, stderr, code = ferry(t, append(args, "--local-sources", "GitRepository/flux-system/infra-repo="+infra)...)
+	if code != 0 {
+		t.Fatalf("recursive build with --local-sources exited %d: %s", code, stderr)
+	}
+	golden(t, "build_kustomization_recursive.golden", []byte(stdout))
+
+	_, stderr, code = ferry(t, "build", "ks", "cluster", "--path", checkout, "--local-sources", "GitRepository/infra-repo="+infra)
+	if code != 1 {
+		t.Fatalf("a bad --local-sources exited %d, want 1", code)
+	}
+	mustContain(t, "stderr", stderr, "must be '<kind>/<namespace>/<name>=<dir>'")
+}

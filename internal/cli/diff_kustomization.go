@@ -53,28 +53,36 @@ Exit code: 0 when there are no changes, 1 when there are, 2 on error.`,
   ferry diff kustomization apps --path ./apps/staging`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			lb, err := g.localBuild(cmd.Context(), args[0], f)
+			builds, err := g.localBuilds(cmd.Context(), args[0], f)
 			if err != nil {
 				return &exitError{code: 2, err: err}
-			}
-			if lb.ks.Spec.KubeConfig != nil && f.kustomizationFile == "" {
-				return &exitError{code: 2, err: fmt.Errorf("Kustomization '%s/%s' applies to a remote cluster (spec.kubeConfig): diff against that cluster with --kubeconfig pointing at it and --kustomization-file with the Kustomization's YAML", lb.ks.Namespace, lb.ks.Name)}
 			}
 			c, err := g.client()
 			if err != nil {
 				return &exitError{code: 2, err: err}
 			}
-			if f.kustomizationFile != "" {
-				// The inventory, for what a prune would delete, is the
-				// cluster's.
-				live := &kustomizev1.Kustomization{}
-				if err := c.Get(cmd.Context(), client.ObjectKeyFromObject(lb.ks), live); err == nil {
-					lb.ks.Status.Inventory = live.Status.Inventory
+			changed := false
+			for i, lb := range builds {
+				if lb.ks.Spec.KubeConfig != nil && i > 0 {
+					g.printf("⚠ skipping Kustomization '%s/%s': it applies to a remote cluster (spec.kubeConfig)", lb.ks.Namespace, lb.ks.Name)
+					continue
 				}
-			}
-			changed, err := diffKustomization(cmd.Context(), c, lb, g.out)
-			if err != nil {
-				return &exitError{code: 2, err: err}
+				if lb.ks.Spec.KubeConfig != nil && f.kustomizationFile == "" {
+					return &exitError{code: 2, err: fmt.Errorf("Kustomization '%s/%s' applies to a remote cluster (spec.kubeConfig): diff against that cluster with --kubeconfig pointing at it and --kustomization-file with the Kustomization's YAML", lb.ks.Namespace, lb.ks.Name)}
+				}
+				if lb.ks.Status.Inventory == nil {
+					// Read from a file or found in a build: the inventory,
+					// for what a prune would delete, is the cluster's.
+					live := &kustomizev1.Kustomization{}
+					if err := c.Get(cmd.Context(), client.ObjectKeyFromObject(lb.ks), live); err == nil {
+						lb.ks.Status.Inventory = live.Status.Inventory
+					}
+				}
+				drift, err := diffKustomization(cmd.Context(), c, lb, g.out)
+				if err != nil {
+					return &exitError{code: 2, err: err}
+				}
+				changed = changed || drift
 			}
 			if changed {
 				return &exitError{code: 1, err: errors.New("")}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -102,6 +103,24 @@ func TestTreeKustomization(t *testing.T) {
 		t.Fatalf("tree -o table exited %d, want 1", code)
 	}
 	mustContain(t, "stderr", stderr, "the formats are json and yaml")
+
+	// diff --recursive descends into the child, whose source is given
+	// with --local-sources: no change for the same files, a drift once
+	// the child's ConfigMap changes locally.
+	local := t.TempDir()
+	writeTree(t, local, repoFiles)
+	diffArgs := []string{"-n", ns, "diff", "ks", "tree", "--path", filepath.Join(local, "deploy"), "--recursive",
+		"--local-sources", "GitRepository/" + ns + "/child=" + local}
+	stdout, stderr, code = ferry(t, diffArgs...)
+	if code != 0 {
+		t.Fatalf("recursive diff of the applied files exited %d, want 0:\n%s%s", code, stdout, stderr)
+	}
+	writeTree(t, local, map[string]string{"child/cm.yaml": configMapYAML("child-settings", "three")})
+	stdout, stderr, code = ferry(t, diffArgs...)
+	if code != 1 {
+		t.Fatalf("recursive diff of a changed child exited %d, want 1:\n%s%s", code, stdout, stderr)
+	}
+	mustContain(t, "recursive diff", stdout, "► ConfigMap/"+ns+"/child-settings drifted", "-  value: two", "+  value: three")
 
 	_, stderr, code = ferry(t, "-n", ns, "tree", "ks", "nope")
 	if code != 1 {
