@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/go-logr/logr"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/utils/ptr"
@@ -39,11 +40,19 @@ func notOwnReconciler() labels.Selector {
 // waits until their finalizers ran, and stops.
 func startReconciler(f *fixture, name string, configure func(*kustomization.Reconciler)) {
 	f.t.Helper()
+	startReconcilerLogging(f, name, ctrl.Log, configure)
+}
+
+// startReconcilerLogging is startReconciler with the reconciler's logs sent
+// to logger.
+func startReconcilerLogging(f *fixture, name string, logger logr.Logger, configure func(*kustomization.Reconciler)) {
+	f.t.Helper()
 	scheme := k8sClient.Scheme()
 	mgr, err := ctrl.NewManager(restConfig, ctrl.Options{
 		Scheme:                 scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		Logger:                 logger,
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 		Cache: cache.Options{ByObject: map[client.Object]cache.ByObject{
 			&kustomizev1.Kustomization{}: {Label: labels.SelectorFromSet(labels.Set{reconcilerLabel: name})},
