@@ -170,6 +170,11 @@ func Build(ctx context.Context, opts Options) ([]*unstructured.Unstructured, err
 	}
 
 	objs, err := run(c, dir)
+	if err != nil && c.sopsWhole != "" {
+		// The cause is likely a Secret encrypted without --encrypted-regex; say so, without the ciphertext.
+		return nil, fmt.Errorf("%s is SOPS-encrypted including its apiVersion, kind and metadata, which kustomize cannot read: "+
+			"encrypt it with sops --encrypt --encrypted-regex '^(data|stringData)$' so that only the Secret's data is encrypted", c.sopsWhole)
+	}
 	if err != nil {
 		return nil, c.clean(err)
 	}

@@ -1,6 +1,7 @@
 package build
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -25,6 +26,9 @@ type confinedFS struct {
 	root    string
 	disk    filesys.FileSystem
 	overlay map[string][]byte
+	// sopsWhole names the last file read that is SOPS-encrypted including
+	// its kind, which kustomize cannot read, for a clearer build error.
+	sopsWhole string
 }
 
 var _ filesys.FileSystem = (*confinedFS)(nil)
@@ -281,6 +285,9 @@ func (c *confinedFS) ReadFile(path string) ([]byte, error) {
 	data, err := os.ReadFile(real)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", c.rel(real), unwrapPathError(err))
+	}
+	if bytes.Contains(data, []byte("kind: ENC[AES256_GCM,")) || bytes.Contains(data, []byte(`"kind": "ENC[AES256_GCM,`)) {
+		c.sopsWhole = c.rel(real)
 	}
 	return data, nil
 }
