@@ -119,7 +119,7 @@ func TestBuildKustomizationOverlay(t *testing.T) {
 	files := map[string]string{
 		"base/kustomization.yaml":             "resources:\n- cm.yaml\n",
 		"base/cm.yaml":                        configMapYAML("settings", "base"),
-		"overlays/staging/kustomization.yaml": "resources:\n- ../../base\nnamePrefix: staging-\n",
+		"overlays/staging/kustomization.yaml": "resources:\n- ../../base\nnamePrefix: staging-\ncommonLabels:\n  env: staging\n",
 		"flux.yaml": "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n" +
 			"spec:\n  interval: 10m\n  path: ./overlays/staging\n  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n  targetNamespace: staging\n",
 	}
@@ -133,7 +133,9 @@ func TestBuildKustomizationOverlay(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("build of the overlay in a checkout exited %d: %s", code, stderr)
 	}
-	mustContain(t, "build output", stdout, "name: staging-settings", "namespace: staging", "value: base")
+	mustContain(t, "build output", stdout, "name: staging-settings", "namespace: staging", "value: base", "env: staging")
+	// A deprecated kustomize field still builds, with a warning on stderr.
+	mustContain(t, "build warnings", stderr, "⚠ ", "commonLabels")
 
 	plain := t.TempDir()
 	writeTree(t, plain, files)
