@@ -102,15 +102,29 @@ func TestReconcileKustomizationWithSource(t *testing.T) {
 		t.Errorf("ConfigMap value = %q after the new commit, want two", cm.Data["value"])
 	}
 
-	// get shows both objects with the revision, Ready and the message.
-	stdout, stderr, code := ferry(t, "-n", ns, "get", "kustomizations")
-	if code != 0 {
-		t.Fatalf("get kustomizations exited %d: %s", code, stderr)
-	}
-	mustContain(t, "get kustomizations", stdout, "NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE",
+	// get shows both objects with the revision, Ready and the message. The
+	// controllers may still be finishing a pass, so wait for the settled row.
+	wantRow(t, []string{"-n", ns, "get", "kustomizations"}, "NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE",
 		"app", "main@sha1:"+head, "False", "True", "Applied revision: main@sha1:"+head)
-	stdout, _, _ = ferry(t, "get", "sources", "git", "-A")
-	mustContain(t, "get sources git -A", stdout, "NAMESPACE", ns, "main@sha1:"+head, "stored artifact for revision 'main@sha1:"+head+"'")
+	wantRow(t, []string{"get", "sources", "git", "-A"}, "NAMESPACE", ns, "main@sha1:"+head,
+		"stored artifact for revision 'main@sha1:"+head+"'")
+}
+
+// wantRow runs a get command until its output contains every want.
+func wantRow(t *testing.T, args []string, wants ...string) {
+	t.Helper()
+	eventually(t, strings.Join(args, " "), func() (bool, string) {
+		stdout, stderr, code := ferry(t, args...)
+		if code != 0 {
+			return false, fmt.Sprintf("exit %d: %s", code, stderr)
+		}
+		for _, w := range wants {
+			if !strings.Contains(stdout, w) {
+				return false, fmt.Sprintf("no %q in:\n%s", w, stdout)
+			}
+		}
+		return true, ""
+	})
 }
 
 func TestReconcileKustomizationFailure(t *testing.T) {
