@@ -2,15 +2,11 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -93,50 +89,4 @@ func upsert(ctx context.Context, c client.Client, obj client.Object, live client
 		return "", false, err
 	}
 	return token, false, nil
-}
-
-func setAnnotation(obj client.Object, key, value string) {
-	a := obj.GetAnnotations()
-	if a == nil {
-		a = map[string]string{}
-	}
-	a[key] = value
-	obj.SetAnnotations(a)
-}
-
-// waitReconciled waits until the controller has handled the request token
-// at the object's current generation and Ready is True or False; it
-// reports False as an exitError with the condition's message.
-func (g *globals) waitReconciled(ctx context.Context, c client.Client, t reconcileTarget, token string, timeout time.Duration) error {
-	g.printf("◎ waiting for %s reconciliation", t.kind)
-	var ready *metav1.Condition
-	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, t.key, t.object); err != nil {
-			if apierrors.IsNotFound(err) {
-				return false, fmt.Errorf("%s '%s' was deleted while waiting", t.kind, t.key)
-			}
-			return false, nil
-		}
-		if t.lastHandled() != token {
-			return false, nil
-		}
-		ready = apimeta.FindStatusCondition(t.object.GetConditions(), meta.ReadyCondition)
-		return ready != nil && ready.Status != metav1.ConditionUnknown && ready.ObservedGeneration == t.object.GetGeneration(), nil
-	})
-	if err != nil {
-		if wait.Interrupted(err) || errors.Is(err, context.DeadlineExceeded) {
-			msg := "no status yet"
-			if c := apimeta.FindStatusCondition(t.object.GetConditions(), meta.ReadyCondition); c != nil {
-				msg = c.Message
-			}
-			return &exitError{code: 1, err: fmt.Errorf("timed out after %s waiting for %s '%s' to reconcile: %s", timeout, t.kind, t.key, msg)}
-		}
-		return err
-	}
-	if ready.Status != metav1.ConditionTrue {
-		return &exitError{code: 1, err: fmt.Errorf("%s reconciliation failed: %s", t.kind, ready.Message)}
-	}
-	g.printf("✔ %s reconciliation completed", t.kind)
-	g.printf("✔ %s", t.outcome())
-	return nil
 }

@@ -75,17 +75,28 @@ func (g *globals) requestAndWait(ctx context.Context, c client.Client, t reconci
 	g.printf("► annotating %s %s in %s namespace", t.kind, t.key.Name, t.key.Namespace)
 	token := time.Now().Format(time.RFC3339Nano)
 	patch := client.MergeFrom(t.object.DeepCopyObject().(client.Object))
-	annotations := t.object.GetAnnotations()
-	if annotations == nil {
-		annotations = map[string]string{}
-	}
-	annotations[meta.ReconcileRequestAnnotation] = token
-	t.object.SetAnnotations(annotations)
+	setAnnotation(t.object, meta.ReconcileRequestAnnotation, token)
 	if err := c.Patch(ctx, t.object, patch); err != nil {
 		return fmt.Errorf("annotating %s '%s': %w", t.kind, t.key, err)
 	}
 	g.printf("✔ %s annotated", t.kind)
+	return g.waitReconciled(ctx, c, t, token, timeout)
+}
 
+// setAnnotation sets one annotation on obj.
+func setAnnotation(obj client.Object, key, value string) {
+	a := obj.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a[key] = value
+	obj.SetAnnotations(a)
+}
+
+// waitReconciled waits until the controller has handled the request token
+// at the object's current generation and Ready is True or False; it
+// reports False as an exitError with the condition's message.
+func (g *globals) waitReconciled(ctx context.Context, c client.Client, t reconcileTarget, token string, timeout time.Duration) error {
 	g.printf("◎ waiting for %s reconciliation", t.kind)
 	var ready *metav1.Condition
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
@@ -99,7 +110,7 @@ func (g *globals) requestAndWait(ctx context.Context, c client.Client, t reconci
 			return false, nil
 		}
 		ready = apimeta.FindStatusCondition(t.object.GetConditions(), meta.ReadyCondition)
-		return ready != nil && ready.Status != metav1.ConditionUnknown, nil
+		return ready != nil && ready.Status != metav1.ConditionUnknown && ready.ObservedGeneration == t.object.GetGeneration(), nil
 	})
 	if err != nil {
 		if wait.Interrupted(err) || errors.Is(err, context.DeadlineExceeded) {
@@ -114,6 +125,7 @@ func (g *globals) requestAndWait(ctx context.Context, c client.Client, t reconci
 	if ready.Status != metav1.ConditionTrue {
 		return &exitError{code: 1, err: fmt.Errorf("%s reconciliation failed: %s", t.kind, ready.Message)}
 	}
+	g.printf("✔ %s reconciliation completed", t.kind)
 	g.printf("✔ %s", t.outcome())
 	return nil
 }
