@@ -17,6 +17,11 @@ import (
 // SimulatedNodeName is the name of the fake Node of a simulated plane.
 const SimulatedNodeName = "kwok-node-0"
 
+// nodeLeaseDurationSeconds is the duration of the simulated Node's Lease in
+// kube-node-lease, a kubelet's default; kwok renews it every quarter of it,
+// well inside kube-controller-manager's node monitor grace period.
+const nodeLeaseDurationSeconds = 40
+
 // kwokPodCIDR is the range kwok gives pod IPs from; it must not overlap the
 // Service range and must be large enough for the Node's pod capacity.
 const kwokPodCIDR = "10.244.0.0/16"
@@ -56,6 +61,11 @@ func (c *ControlPlane) startSimulation(ctx context.Context, binDir string) error
 		"--kubeconfig=" + kubeconfig,
 		"--manage-all-nodes=true",
 		"--cidr=" + kwokPodCIDR,
+		// Without a node Lease, the node lifecycle controller sees the
+		// Node's status heartbeat only (kwok's heartbeat stage writes it
+		// every 10 to 20 minutes), declares the Node NotReady once its
+		// grace period has passed and marks every pod on it not ready.
+		fmt.Sprintf("--node-lease-duration-seconds=%d", nodeLeaseDurationSeconds),
 	}
 	for _, s := range stages {
 		kwokArgs = append(kwokArgs, "--config="+s)
@@ -126,6 +136,9 @@ func simulatedNotReady(ctx context.Context, cs kubernetes.Interface) string {
 		if t.Key == corev1.TaintNodeNotReady || t.Key == corev1.TaintNodeUnreachable {
 			return fmt.Sprintf("Node/%s still has the %s taint", SimulatedNodeName, t.Key)
 		}
+	}
+	if _, err := cs.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, SimulatedNodeName, metav1.GetOptions{}); err != nil {
+		return fmt.Sprintf("Lease/%s/%s (renewed by kwok): %v", corev1.NamespaceNodeLease, SimulatedNodeName, err)
 	}
 	_, err = cs.CoreV1().ServiceAccounts(metav1.NamespaceDefault).Get(ctx, "default", metav1.GetOptions{})
 	if err != nil {

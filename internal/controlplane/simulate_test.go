@@ -31,6 +31,23 @@ func eventually(t *testing.T, what string, cond func() (bool, string)) {
 	}
 }
 
+// deploymentAvailable says whether the Deployment is Available with
+// replicas ready, and if not, what it shows.
+func deploymentAvailable(ctx context.Context, cs kubernetes.Interface, namespace, name string, replicas int32) (bool, string) {
+	got, err := cs.AppsV1().Deployments(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return false, err.Error()
+	}
+	available := false
+	for _, c := range got.Status.Conditions {
+		if c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue {
+			available = true
+		}
+	}
+	return available && got.Status.ReadyReplicas == replicas,
+		fmt.Sprintf("readyReplicas=%d conditions=%+v", got.Status.ReadyReplicas, got.Status.Conditions)
+}
+
 func TestSimulated(t *testing.T) {
 	cp := startForTest(t, Options{Simulated: true})
 	ctx := context.Background()
@@ -54,19 +71,45 @@ func TestSimulated(t *testing.T) {
 			t.Fatalf("create Deployment: %v", err)
 		}
 		eventually(t, "Deployment/default/web Available", func() (bool, string) {
-			got, err := cs.AppsV1().Deployments(d.Namespace).Get(ctx, d.Name, metav1.GetOptions{})
-			if err != nil {
-				return false, err.Error()
-			}
-			available := false
-			for _, c := range got.Status.Conditions {
-				if c.Type == appsv1.DeploymentAvailable && c.Status == corev1.ConditionTrue {
-					available = true
-				}
-			}
-			return available && got.Status.ReadyReplicas == 2,
-				fmt.Sprintf("readyReplicas=%d conditions=%+v", got.Status.ReadyReplicas, got.Status.Conditions)
+			return deploymentAvailable(ctx, cs, d.Namespace, d.Name, 2)
 		})
+	})
+
+	// The node lifecycle controller declares a Node NotReady when neither
+	// its Lease nor its status has been renewed for its grace period (50 s
+	// by default), and then marks every pod on it not ready; kwok never
+	// marks them ready again. Watch for three grace periods.
+	t.Run("stays ready across node monitor grace periods", func(t *testing.T) {
+		const watchFor = 3*50*time.Second + 15*time.Second
+		lease, err := cs.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, SimulatedNodeName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatalf("the simulated Node has no Lease: %v", err)
+		}
+		firstRenew := lease.Spec.RenewTime.Time
+		for end := time.Now().Add(watchFor); time.Now().Before(end); time.Sleep(2 * time.Second) {
+			if ok, why := deploymentAvailable(ctx, cs, metav1.NamespaceDefault, "web", 2); !ok {
+				t.Fatalf("Deployment/default/web stopped being available: %s", why)
+			}
+			if why := simulatedNotReady(ctx, cs); why != "" {
+				t.Fatalf("the simulated cluster stopped being ready: %s", why)
+			}
+		}
+		lease, err = cs.CoordinationV1().Leases(corev1.NamespaceNodeLease).Get(ctx, SimulatedNodeName, metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !lease.Spec.RenewTime.After(firstRenew) {
+			t.Errorf("the Lease was not renewed: renewTime %s, then %s", firstRenew, lease.Spec.RenewTime.Time)
+		}
+		events, err := cs.CoreV1().Events(metav1.NamespaceDefault).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.kind=Node"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range events.Items {
+			if e.Reason == "NodeNotReady" {
+				t.Errorf("event %s: %s", e.Reason, e.Message)
+			}
+		}
 	})
 
 	t.Run("job completes", func(t *testing.T) {
