@@ -54,7 +54,10 @@ kube-controller-manager, kube-scheduler and kwok nodes), installs ferry's CRDs,
 runs every controller in this process and writes a kubeconfig for kubectl and
 ferry. With --sync it also syncs a Git repository into the cluster: a local
 checkout is served to the controller over smart HTTP, so a commit there is
-applied after 'ferry reconcile kustomization flux-system --with-source'.
+applied within --interval, or at once after
+'ferry reconcile kustomization flux-system --with-source'. Dev waits for the
+first fetch and apply and prints their outcome; on a failure it prints the
+controller's message and keeps running, so the repository can be fixed.
 
 The first run builds the Kubernetes binaries from source (about 12 minutes on
 2 cores) and caches them; later runs start in seconds. Stop with Ctrl-C.`,
@@ -163,6 +166,8 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	}()
 	g.printf("✔ controllers running (%s), logs in %s", strings.Join(controller.Names, ", "), logPath)
 
+	exe, _ := os.Executable()
+	command := ferryCommand(os.Args[0], exe)
 	if src != nil {
 		if src.repo != "" {
 			server, err := serveCheckout(src, logFile)
@@ -171,20 +176,20 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 			}
 			defer server.Close()
 		}
-		if err := createSync(ctx, c, o, src); err != nil {
+		if err := createSync(ctx, c, defaultNamespace, o, src); err != nil {
 			return err
 		}
 		g.printf("► syncing %s (branch %s, path %s)", displaySource(src), src.branch, src.path)
-		g.reportFirstSync(ctx, c, o.name)
+		g.reportFirstSync(ctx, c, client.ObjectKey{Namespace: defaultNamespace, Name: o.name}, command)
 	}
 
 	g.printf("")
 	g.printf("Use the cluster from another terminal:")
-	g.printf("  export KUBECONFIG=%s", absOr(o.kubeconfigOut))
+	g.printf("  export KUBECONFIG=%s", shellQuote(absOr(o.kubeconfigOut)))
 	g.printf("  kubectl get deployments -A")
-	g.printf("  ferry get kustomizations")
+	g.printf("  %s get kustomizations", command)
 	if src != nil {
-		g.printf("  ferry reconcile kustomization %s --with-source   # after a commit", o.name)
+		g.printf("  %s reconcile kustomization %s --with-source   # after a commit", command, o.name)
 	}
 	g.printf("")
 	g.printf("✔ ferry dev is ready (Ctrl-C stops it)")
@@ -283,13 +288,13 @@ func serveCheckout(src *syncSource, stderr *os.File) (*gitserver.Server, error) 
 
 // createSync creates (or updates) the namespace, GitRepository and
 // Kustomization that sync the repository, as `flux bootstrap` would.
-func createSync(ctx context.Context, c client.Client, o *devOptions, src *syncSource) error {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: defaultNamespace}}
+func createSync(ctx context.Context, c client.Client, namespace string, o *devOptions, src *syncSource) error {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating namespace %s: %w", defaultNamespace, err)
+		return fmt.Errorf("creating namespace %s: %w", namespace, err)
 	}
 	interval := metav1.Duration{Duration: o.interval}
-	gr := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: defaultNamespace}}
+	gr := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: namespace}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, c, gr, func() error {
 		gr.Spec.URL = src.url
 		gr.Spec.Interval = interval
@@ -298,7 +303,7 @@ func createSync(ctx context.Context, c client.Client, o *devOptions, src *syncSo
 	}); err != nil {
 		return fmt.Errorf("creating GitRepository %s: %w", o.name, err)
 	}
-	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: defaultNamespace}}
+	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: namespace}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, c, ks, func() error {
 		ks.Spec.Interval = interval
 		ks.Spec.Path = src.path
@@ -311,28 +316,107 @@ func createSync(ctx context.Context, c client.Client, o *devOptions, src *syncSo
 	return nil
 }
 
-// reportFirstSync waits for the first outcome of the synced Kustomization and
-// prints it; a failure is reported but does not stop ferry dev, so the user
-// can fix the repository and reconcile again.
-func (g *globals) reportFirstSync(ctx context.Context, c client.Client, name string) {
-	ks := &kustomizev1.Kustomization{}
-	key := client.ObjectKey{Namespace: defaultNamespace, Name: name}
-	var ready *metav1.Condition
+// reportFirstSync waits for the first sync of the repository and prints its
+// outcome once: the GitRepository's failure to fetch, or the outcome of the
+// Kustomization's first attempt at the fetched revision. A failure is
+// reported but does not stop ferry dev, so the user can fix the repository
+// and reconcile again. command is how to run ferry (see ferryCommand).
+func (g *globals) reportFirstSync(ctx context.Context, c client.Client, key client.ObjectKey, command string) {
+	var line string
 	_ = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
-		if err := c.Get(ctx, key, ks); err != nil {
+		gr, ks := &sourcev1.GitRepository{}, &kustomizev1.Kustomization{}
+		if c.Get(ctx, key, gr) != nil || c.Get(ctx, key, ks) != nil {
 			return false, nil
 		}
-		ready = apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition)
-		return ready != nil && ready.Status != metav1.ConditionUnknown, nil
+		line = firstSyncLine(gr, ks)
+		return line != "", nil
 	})
-	switch {
-	case ready == nil || ready.Status == metav1.ConditionUnknown:
-		g.printf("◎ Kustomization %s has not finished its first sync yet; see 'ferry get kustomizations'", name)
-	case ready.Status == metav1.ConditionTrue:
-		g.printf("✔ Kustomization %s: %s", name, ready.Message)
-	default:
-		g.printf("✗ Kustomization %s: %s", name, ready.Message)
+	if line == "" {
+		line = fmt.Sprintf("◎ Kustomization %s has not finished its first sync yet; see '%s get kustomizations'", key.Name, command)
 	}
+	g.printf("%s", line)
+}
+
+// firstSyncLine returns the line that reports the first sync, or "" while it
+// is not over. The sync is over when the GitRepository failed to produce an
+// artifact, or when the Kustomization has finished an attempt at the
+// artifact's revision. Until then a Kustomization failure is not reported:
+// "has no artifact yet" only means the source is still fetching, and a
+// watch on the source retries as soon as the artifact is stored.
+func firstSyncLine(gr *sourcev1.GitRepository, ks *kustomizev1.Kustomization) string {
+	// Wait for the source's first artifact, or report why there is none.
+	src := currentReady(gr)
+	switch {
+	case src == nil || src.Status == metav1.ConditionUnknown:
+		return ""
+	case src.Status == metav1.ConditionFalse:
+		return fmt.Sprintf("✗ %s %s: %s", sourcev1.GitRepositoryKind, gr.Name, src.Message)
+	case gr.Status.Artifact == nil:
+		return ""
+	}
+
+	// Wait for the Kustomization's outcome for that revision.
+	ready := currentReady(ks)
+	if ready == nil || ready.Status == metav1.ConditionUnknown || ks.Status.LastAttemptedRevision != gr.Status.Artifact.Revision {
+		return ""
+	}
+	mark := "✗"
+	if ready.Status == metav1.ConditionTrue {
+		mark = "✔"
+	}
+	return fmt.Sprintf("%s %s %s: %s", mark, kustomizev1.KustomizationKind, ks.Name, ready.Message)
+}
+
+// currentReady returns obj's Ready condition when it was set for the
+// current generation of obj, else nil.
+func currentReady(obj interface {
+	metav1.Object
+	meta.ObjectWithConditions
+}) *metav1.Condition {
+	ready := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition)
+	if ready == nil || ready.ObservedGeneration != obj.GetGeneration() {
+		return nil
+	}
+	return ready
+}
+
+// ferryCommand returns how to run this ferry again, for the next steps ferry
+// dev prints: "go run ./cmd/ferry" when the executable was built by go run,
+// the bare name when arg0 (os.Args[0]) names this executable on the PATH,
+// else the executable's absolute path. exe is os.Executable().
+func ferryCommand(arg0, exe string) string {
+	slashed := filepath.ToSlash(exe)
+	if strings.Contains(slashed, "/go-build") && (strings.HasSuffix(slashed, "/exe/ferry") || strings.HasSuffix(slashed, "/exe/ferry.exe")) {
+		return "go run ./cmd/ferry"
+	}
+	name := filepath.Base(arg0)
+	if found, err := exec.LookPath(name); err == nil && sameFile(found, exe) {
+		return name
+	}
+	invoked := exe
+	if arg0 != name || exe == "" {
+		invoked = absOr(arg0) // as invoked: a symlink keeps its name
+	}
+	return shellQuote(invoked)
+}
+
+// sameFile reports whether the paths a and b name the same existing file.
+func sameFile(a, b string) bool {
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
+}
+
+// shellQuote quotes s for a POSIX shell when it holds anything but plain
+// path characters.
+func shellQuote(s string) string {
+	plain := func(r rune) bool {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("/._-+:@=,", r)
+	}
+	if s != "" && strings.IndexFunc(s, func(r rune) bool { return !plain(r) }) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // displaySource names the synced repository without any credentials a URL

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -20,8 +21,10 @@ import (
 
 // TestDevSyncsTheExample runs the README's main command on a copy of
 // examples/ and checks what a person would: the Deployment rolls out on the
-// simulated cluster, a commit is applied by `reconcile --with-source`, a
-// manual scale is reverted, and Ctrl-C stops everything.
+// simulated cluster, the first sync is reported once and without a false
+// alarm, the next steps printed name this executable, a commit is applied by
+// `reconcile --with-source`, a manual scale is reverted, and Ctrl-C stops
+// everything.
 func TestDevSyncsTheExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a simulated cluster")
@@ -50,6 +53,8 @@ func TestDevSyncsTheExample(t *testing.T) {
 	mustContain(t, "ferry dev output", errOut.String(),
 		"kubeconfig written to "+filepath.Join(state, "kubeconfig"),
 		"✔ Kustomization flux-system: Applied revision: main@sha1:")
+	checkFirstSyncReport(t, errOut.String(), "flux-system")
+	checkNextSteps(t, errOut.String(), "flux-system")
 
 	kubeconfig := filepath.Join(state, "kubeconfig")
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -116,6 +121,49 @@ func TestDevSyncsTheExample(t *testing.T) {
 	mustContain(t, "ferry dev output", errOut.String(), "✔ stopped")
 	if err := c.Get(context.Background(), key, &d); err == nil {
 		t.Errorf("the API server still answers after ferry dev stopped")
+	}
+}
+
+// checkFirstSyncReport checks that ferry dev reported the first sync of a
+// good repository once, as applied, and reported no failure.
+func checkFirstSyncReport(t *testing.T, output, name string) {
+	t.Helper()
+	var reports []string
+	for _, line := range strings.Split(output, "\n") {
+		if strings.HasPrefix(line, "✗") {
+			t.Errorf("ferry dev reported a failure although nothing failed: %q", line)
+		}
+		for _, mark := range []string{"✔ ", "✗ ", "◎ "} {
+			if strings.HasPrefix(line, mark+"Kustomization "+name) || strings.HasPrefix(line, mark+"GitRepository "+name) {
+				reports = append(reports, line)
+			}
+		}
+	}
+	if len(reports) != 1 || !strings.HasPrefix(reports[0], "✔ Kustomization "+name+": Applied revision: main@sha1:") {
+		t.Errorf("want the first sync reported once, as applied; got %q in:\n%s", reports, output)
+	}
+}
+
+// checkNextSteps checks that the ferry commands ferry dev prints run this
+// executable, as a person would copy them.
+func checkNextSteps(t *testing.T, output, name string) {
+	t.Helper()
+	var command string
+	for _, line := range strings.Split(output, "\n") {
+		if c, ok := strings.CutSuffix(line, " get kustomizations"); ok && strings.HasPrefix(c, "  ") {
+			command = strings.TrimSpace(c)
+		}
+	}
+	if command == "" {
+		t.Fatalf("ferry dev printed no 'get kustomizations' step:\n%s", output)
+	}
+	mustContain(t, "ferry dev output", output, "  "+command+" reconcile kustomization "+name+" --with-source")
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if found, err := exec.LookPath(command); err != nil || !sameFile(found, exe) {
+		t.Errorf("the next steps run %q, which is not this executable %s (%v)", command, exe, err)
 	}
 }
 

@@ -1,11 +1,19 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/api/meta"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
 )
 
@@ -76,6 +84,171 @@ func TestResolveSync(t *testing.T) {
 			_, err := resolveSync(&tt.opts)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("got error %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestFirstSyncLine(t *testing.T) {
+	const (
+		old = "main@sha1:1111111111111111111111111111111111111111"
+		rev = "main@sha1:2222222222222222222222222222222222222222"
+	)
+	ready := func(status metav1.ConditionStatus, reason, msg string) metav1.Condition {
+		return metav1.Condition{Type: meta.ReadyCondition, Status: status, Reason: reason, Message: msg, ObservedGeneration: 1}
+	}
+	source := func(artifact string, conds ...metav1.Condition) *sourcev1.GitRepository {
+		gr := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: "flux-system", Generation: 1}}
+		gr.Status.Conditions = conds
+		if artifact != "" {
+			gr.Status.Artifact = &meta.Artifact{Revision: artifact}
+		}
+		return gr
+	}
+	kustomization := func(attempted string, conds ...metav1.Condition) *kustomizev1.Kustomization {
+		ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: "flux-system", Generation: 1}}
+		ks.Status.Conditions = conds
+		ks.Status.LastAttemptedRevision = attempted
+		return ks
+	}
+	stored := ready(metav1.ConditionTrue, meta.SucceededReason, "stored artifact for revision '"+rev+"'")
+	noArtifact := ready(metav1.ConditionFalse, meta.ArtifactFailedReason,
+		"source GitRepository/flux-system/flux-system has no artifact yet, retrying in 30s")
+	applied := ready(metav1.ConditionTrue, meta.ReconciliationSucceededReason, "Applied revision: "+rev)
+	buildFailed := ready(metav1.ConditionFalse, meta.BuildFailedReason, "build of revision "+rev+" failed: yaml: line 3: did not find expected node content")
+	stale := applied
+	stale.ObservedGeneration = 0
+
+	tests := map[string]struct {
+		gr   *sourcev1.GitRepository
+		ks   *kustomizev1.Kustomization
+		want string
+	}{
+		"nothing reconciled yet": {source(""), kustomization(""), ""},
+		"no artifact yet": {
+			source("", ready(metav1.ConditionUnknown, meta.ProgressingReason, "reconciliation in progress")),
+			kustomization("", noArtifact), ""},
+		"artifact stored, Kustomization not retried yet": {source(rev, stored), kustomization("", noArtifact), ""},
+		"artifact stored, Kustomization applying": {
+			source(rev, stored),
+			kustomization(rev, ready(metav1.ConditionUnknown, meta.ProgressingReason, "Reconciliation in progress")), ""},
+		"applied": {source(rev, stored), kustomization(rev, applied), "✔ Kustomization flux-system: Applied revision: " + rev},
+		"failed on the current revision": {source(rev, stored), kustomization(rev, buildFailed),
+			"✗ Kustomization flux-system: build of revision " + rev + " failed: yaml: line 3: did not find expected node content"},
+		"failure about an older revision": {source(rev, stored),
+			kustomization(old, ready(metav1.ConditionFalse, meta.BuildFailedReason, "build of revision "+old+" failed")), ""},
+		"outcome for an older generation": {source(rev, stored), kustomization(rev, stale), ""},
+		"GitRepository failed": {
+			source("", ready(metav1.ConditionFalse, meta.GitOperationFailedReason,
+				"failed to checkout and determine revision: unable to clone: couldn't find remote ref refs/heads/nope")),
+			kustomization("", noArtifact),
+			"✗ GitRepository flux-system: failed to checkout and determine revision: unable to clone: couldn't find remote ref refs/heads/nope"},
+		"GitRepository stalled": {
+			source("", ready(metav1.ConditionFalse, meta.URLInvalidReason, "invalid URL"),
+				metav1.Condition{Type: meta.StalledCondition, Status: metav1.ConditionTrue, Reason: meta.URLInvalidReason, ObservedGeneration: 1}),
+			kustomization(""),
+			"✗ GitRepository flux-system: invalid URL"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := firstSyncLine(tt.gr, tt.ks); got != tt.want {
+				t.Errorf("firstSyncLine() = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestReportFirstSync syncs repositories with the objects ferry dev creates,
+// against the test cluster's controllers, and checks that the first sync is
+// reported once, a failure at once and with its message.
+func TestReportFirstSync(t *testing.T) {
+	tests := map[string]struct {
+		files  map[string]string // NAMESPACE is replaced by the test's namespace
+		branch string
+		want   string // prefix of the one line printed
+		detail string
+	}{
+		"applied": {
+			files: map[string]string{"deploy/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: NAMESPACE\n"},
+			want:  "✔ Kustomization first-sync: Applied revision: main@sha1:",
+		},
+		"invalid YAML": {
+			files:  map[string]string{"deploy/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [name\n"},
+			want:   "✗ Kustomization first-sync: build of revision main@sha1:",
+			detail: "yaml",
+		},
+		"missing branch": {
+			files:  map[string]string{"deploy/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n"},
+			branch: "nope",
+			want:   "✗ GitRepository first-sync: ",
+			detail: "refs/heads/nope",
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			ns := newNamespace(t, "first-sync")
+			repo, err := env.git.InitRepo(ns+"/fleet", "main")
+			if err != nil {
+				t.Fatal(err)
+			}
+			files := map[string]string{}
+			for p, content := range tt.files {
+				files[p] = strings.ReplaceAll(content, "NAMESPACE", ns)
+			}
+			if _, err := repo.CommitFiles("initial", files); err != nil {
+				t.Fatal(err)
+			}
+			branch := tt.branch
+			if branch == "" {
+				branch = "main"
+			}
+			src := &syncSource{url: env.git.RepoURL(ns + "/fleet"), path: "./deploy", branch: branch}
+			ctx := context.Background()
+			o := &devOptions{name: "first-sync", interval: 10 * time.Minute}
+			if err := createSync(ctx, env.client, ns, o, src); err != nil {
+				t.Fatal(err)
+			}
+
+			var errOut syncBuffer
+			g := &globals{errOut: &errOut}
+			g.reportFirstSync(ctx, env.client, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
+			got := errOut.String()
+			if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, tt.want) || !strings.Contains(got, tt.detail) {
+				t.Errorf("reportFirstSync printed %q, want one line starting with %q and containing %q", got, tt.want, tt.detail)
+			}
+		})
+	}
+}
+
+func TestFerryCommand(t *testing.T) {
+	onPath, elsewhere := t.TempDir(), t.TempDir()
+	for _, p := range []string{filepath.Join(onPath, "ferry"), filepath.Join(elsewhere, "ferry"), filepath.Join(elsewhere, "ferry dev")} {
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", onPath)
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	goRun := "/tmp/go-build1234567/b001/exe/ferry"
+	testBinary := "/tmp/go-build1234567/b001/cli.test"
+
+	tests := map[string]struct{ arg0, exe, want string }{
+		"built by go run":              {goRun, goRun, "go run ./cmd/ferry"},
+		"found on the PATH":            {"ferry", filepath.Join(onPath, "ferry"), "ferry"},
+		"on the PATH, invoked by path": {filepath.Join(onPath, "ferry"), filepath.Join(onPath, "ferry"), "ferry"},
+		"another ferry on the PATH":    {filepath.Join(elsewhere, "ferry"), filepath.Join(elsewhere, "ferry"), filepath.Join(elsewhere, "ferry")},
+		"relative path":                {"./bin/ferry", "/opt/ferry/bin/ferry", filepath.Join(wd, "bin", "ferry")},
+		"bare name not on the PATH":    {"ferry", "/opt/ferry/bin/ferry", "/opt/ferry/bin/ferry"},
+		"a test binary":                {testBinary, testBinary, testBinary},
+		"path with a space":            {filepath.Join(elsewhere, "ferry dev"), filepath.Join(elsewhere, "ferry dev"), "'" + filepath.Join(elsewhere, "ferry dev") + "'"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			if got := ferryCommand(tt.arg0, tt.exe); got != tt.want {
+				t.Errorf("ferryCommand(%q, %q) = %q, want %q", tt.arg0, tt.exe, got, tt.want)
 			}
 		})
 	}
