@@ -53,13 +53,35 @@ var kwokStages = []string{"node/fast", "node/heartbeat-with-lease", "pod/fast"}
 // binarySet is a group of files that is built, installed and stamped
 // together. The API-only set never waits for the simulated one.
 type binarySet struct {
-	name  string
-	files []string
-	build func(ctx context.Context, b *builder, out string) error
+	name       string
+	components []component
 	// versions names what the set is built from, for its stamp.
 	versions string
-	// about is the rough duration shown to the user on a first build.
-	about string
+}
+
+// component is one program of a set: the files it installs, how to build
+// them from Go modules and, when its project publishes release binaries
+// with SHA-256 checksums, the release to download instead.
+type component struct {
+	// name is what progress messages call it ("kube-apiserver v1.37.2").
+	name  string
+	files []string
+	// release is nil when no release with published checksums exists: the
+	// component is always built.
+	release *release
+	build   func(ctx context.Context, b *builder, out string) error
+	// typical is the rough duration of a cold build on two cores, shown to
+	// the user while it runs.
+	typical string
+}
+
+// files lists every file s installs.
+func (s binarySet) files() []string {
+	var files []string
+	for _, c := range s.components {
+		files = append(files, c.files...)
+	}
+	return files
 }
 
 // stamp is the content of the file that marks s as completely installed.
@@ -67,33 +89,68 @@ func (s binarySet) stamp() string {
 	return fmt.Sprintf("ferry controlplane %s recipe=%s %s\n", s.name, recipe, s.versions)
 }
 
+// The typical durations were measured on a fresh machine with two cores
+// and an empty Go module cache (docs/benchmarks.md).
 var (
 	apiSet = binarySet{
-		name:     "api",
-		files:    []string{etcdBin, apiServerBin},
-		build:    buildAPISet,
+		name: "api",
+		components: []component{
+			{
+				name: "etcd " + EtcdVersion, files: []string{etcdBin}, release: etcdRelease(EtcdVersion),
+				build: func(ctx context.Context, b *builder, out string) error {
+					return b.buildEtcd(ctx, filepath.Join(out, etcdBin))
+				},
+				typical: "about 1 minute",
+			},
+			kubernetesComponent("kube-apiserver", apiServerBin, "about 9 minutes"),
+		},
 		versions: "kubernetes=" + KubernetesVersion + " etcd=" + EtcdVersion,
-		about:    "about 6 minutes",
 	}
 	simSet = binarySet{
-		name:     "simulated",
-		files:    []string{kcmBin, schedulerBin, kwokBin, kwokStagesDir},
-		build:    buildSimSet,
+		name: "simulated",
+		components: []component{
+			kubernetesComponent("kube-controller-manager", kcmBin, "about 3 minutes"),
+			kubernetesComponent("kube-scheduler", schedulerBin, "about 1 minute"),
+			{
+				// kwok publishes no checksums for its release binaries, so
+				// it is always built; its stage files come from its module.
+				name: "kwok " + KwokVersion, files: []string{kwokBin, kwokStagesDir},
+				build:   func(ctx context.Context, b *builder, out string) error { return b.buildKwok(ctx, out) },
+				typical: "about 2 minutes",
+			},
+		},
 		versions: "kubernetes=" + KubernetesVersion + " kwok=" + KwokVersion,
-		about:    "about 6 minutes",
 	}
 )
+
+// kubernetesComponent is a command of k8s.io/kubernetes, built from its
+// module or downloaded from the Kubernetes release.
+func kubernetesComponent(cmd, file, typical string) component {
+	return component{
+		name:    cmd + " " + KubernetesVersion,
+		files:   []string{file},
+		release: kubernetesRelease(KubernetesVersion, cmd),
+		build: func(ctx context.Context, b *builder, out string) error {
+			return b.buildKubernetes(ctx, "k8s.io/kubernetes/cmd/"+cmd, filepath.Join(out, file))
+		},
+		typical: typical,
+	}
+}
 
 // EnsureBinaries returns a directory holding etcd and kube-apiserver, and
 // with simulated also kube-controller-manager, kube-scheduler, kwok and the
 // kwok stage files (in kwok-stages/).
 //
-// KUBEBUILDER_ASSETS is used when it holds all of them. Otherwise the
-// binaries are built from their Go modules into
-// <user cache dir>/ferry/controlplane/<KubernetesVersion>, once: later calls,
-// from this or any other process, find them there. Concurrent callers wait
-// for a build in progress instead of building again. Progress messages of a
-// first build go to progress, which may be nil.
+// KUBEBUILDER_ASSETS is used when it holds all of them. Otherwise they are
+// installed into <user cache dir>/ferry/controlplane/<KubernetesVersion>,
+// once: later calls, from this or any other process, find them there. Each
+// program whose project publishes release binaries with SHA-256 checksums
+// (etcd, kube-apiserver, kube-controller-manager, kube-scheduler) is
+// downloaded and verified when the network allows (DownloadEnv says where
+// from, or turns downloads off); every other one, and every one whose
+// download fails, is built from its Go module at the pinned version.
+// Concurrent callers wait for an install in progress instead of installing
+// again. Progress messages go to progress, which may be nil.
 func EnsureBinaries(ctx context.Context, progress io.Writer, simulated bool) (string, error) {
 	if progress == nil {
 		progress = io.Discard
@@ -106,28 +163,37 @@ func EnsureBinaries(ctx context.Context, progress io.Writer, simulated bool) (st
 	if assets := os.Getenv("KUBEBUILDER_ASSETS"); assets != "" {
 		var missing []string
 		for _, s := range sets {
-			missing = append(missing, missingFiles(assets, s.files)...)
+			missing = append(missing, missingFiles(assets, s.files())...)
 		}
 		if len(missing) == 0 {
 			return assets, nil
 		}
-		fmt.Fprintf(progress, "ferry: KUBEBUILDER_ASSETS=%s lacks %s; using ferry's own build\n",
+		fmt.Fprintf(progress, "ferry: KUBEBUILDER_ASSETS=%s lacks %s; using ferry's own binaries\n",
 			assets, strings.Join(missing, ", "))
 	}
 
+	dl, err := downloaderFromEnv()
+	if err != nil {
+		return "", err
+	}
 	cache, err := os.UserCacheDir()
 	if err != nil {
 		return "", fmt.Errorf("failed to find the user cache directory: %w", err)
 	}
 	dir := filepath.Join(cache, "ferry", "controlplane", KubernetesVersion)
-	b := &builder{dir: dir, progress: progress}
+	return dir, ensureSets(ctx, dir, progress, dl, sets)
+}
+
+// ensureSets installs every set of sets into dir unless it is complete.
+func ensureSets(ctx context.Context, dir string, progress io.Writer, dl *downloader, sets []binarySet) error {
+	b := &builder{dir: dir, progress: newProgress(progress), releases: dl}
 	defer b.cleanup()
 	for _, s := range sets {
 		if err := b.ensure(ctx, s); err != nil {
-			return "", err
+			return err
 		}
 	}
-	return dir, nil
+	return nil
 }
 
 // missingFiles returns the names in files that dir lacks.
@@ -141,10 +207,11 @@ func missingFiles(dir string, files []string) []string {
 	return missing
 }
 
-// builder builds binary sets into dir.
+// builder installs binary sets into dir.
 type builder struct {
 	dir      string
-	progress io.Writer
+	progress *progress
+	releases *downloader
 
 	goBin   string
 	tmpDirs []string
@@ -170,11 +237,11 @@ func (b *builder) complete(s binarySet) bool {
 	if err != nil || string(data) != s.stamp() {
 		return false
 	}
-	return len(missingFiles(b.dir, s.files)) == 0
+	return len(missingFiles(b.dir, s.files())) == 0
 }
 
-// ensure builds and installs s unless it is already complete, holding a
-// lock that is specific to s.
+// ensure installs s unless it is already complete, holding a lock that is
+// specific to s.
 func (b *builder) ensure(ctx context.Context, s binarySet) error {
 	if b.complete(s) {
 		return nil
@@ -188,8 +255,10 @@ func (b *builder) ensure(ctx context.Context, s binarySet) error {
 		return fmt.Errorf("failed to lock the binaries cache: %w", err)
 	}
 	if !locked {
-		fmt.Fprintf(b.progress, "ferry: waiting for another process to finish building the %s control plane binaries in %s...\n", s.name, b.dir)
-		if _, err := lock.TryLockContext(ctx, time.Second); err != nil {
+		done := b.progress.step(fmt.Sprintf("waiting for another process to install the %s control plane binaries in %s", s.name, b.dir), "", nil)
+		_, err := lock.TryLockContext(ctx, time.Second)
+		done(err)
+		if err != nil {
 			return fmt.Errorf("failed to lock the binaries cache: %w", err)
 		}
 	}
@@ -198,8 +267,8 @@ func (b *builder) ensure(ctx context.Context, s binarySet) error {
 		return nil
 	}
 
-	// Remove what an interrupted build of s left; holding the lock, no one
-	// else is building s.
+	// Remove what an interrupted install of s left; holding the lock, no
+	// one else is installing s.
 	if stale, err := filepath.Glob(filepath.Join(b.dir, ".build-"+s.name+"-*")); err == nil {
 		for _, d := range stale {
 			_ = os.RemoveAll(d)
@@ -211,19 +280,21 @@ func (b *builder) ensure(ctx context.Context, s binarySet) error {
 	if err := os.Remove(b.stampPath(s)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("failed to reset the binaries cache: %w", err)
 	}
-	fmt.Fprintf(b.progress, "ferry: building %s into %s (first run only, %s)...\n", describeSet(s), b.dir, s.about)
+	b.progress.printf("ferry: first run: installing %s into %s", describeSet(s), b.dir)
 	start := time.Now()
 	out, err := os.MkdirTemp(b.dir, ".build-"+s.name+"-")
 	if err != nil {
 		return fmt.Errorf("failed to create a build directory: %w", err)
 	}
 	defer func() { _ = os.RemoveAll(out) }()
-	if err := s.build(ctx, b, out); err != nil {
-		return err
+	for _, c := range s.components {
+		if err := b.install(ctx, c, out); err != nil {
+			return err
+		}
 	}
 
 	// Install: rename every file into place, then write the stamp.
-	for _, f := range s.files {
+	for _, f := range s.files() {
 		dst := filepath.Join(b.dir, f)
 		if err := os.RemoveAll(dst); err != nil {
 			return fmt.Errorf("failed to replace %s: %w", dst, err)
@@ -235,16 +306,46 @@ func (b *builder) ensure(ctx context.Context, s binarySet) error {
 	if err := writeFileAtomic(b.stampPath(s), []byte(s.stamp())); err != nil {
 		return fmt.Errorf("failed to stamp the binaries cache: %w", err)
 	}
-	fmt.Fprintf(b.progress, "ferry: built the %s control plane binaries in %s\n", s.name, time.Since(start).Round(time.Second))
+	b.progress.printf("ferry: the %s control plane binaries are ready (%s)", s.name, time.Since(start).Round(time.Second))
 	return nil
 }
 
+// install puts the files of c into out: downloaded and verified when c has
+// a release and downloads are on, else built from Go modules.
+func (b *builder) install(ctx context.Context, c component, out string) error {
+	if c.release != nil && b.releases.enabled() {
+		err := b.fetch(ctx, c, out)
+		if err == nil {
+			return nil
+		}
+		var mismatch *checksumError
+		if errors.As(err, &mismatch) {
+			// Refused and nothing kept; the other downloads may still be fine.
+			b.progress.printf("ferry: refused the download of %s: %v; building it from Go modules instead", c.name, err)
+		} else {
+			// Unreachable or refused by the server: say it once and build
+			// everything from here on.
+			b.progress.printf("ferry: cannot download release binaries (%v); building them from Go modules instead (%s=off skips the attempt)", err, DownloadEnv)
+			b.releases.disable(err.Error())
+		}
+	}
+	done := b.progress.step("building "+c.name+" from Go modules", c.typical, nil)
+	err := c.build(ctx, b, out)
+	done(err)
+	return err
+}
+
+// describeSet names the programs of s with their versions.
 func describeSet(s binarySet) string {
-	switch s.name {
-	case apiSet.name:
-		return fmt.Sprintf("etcd %s and kube-apiserver %s", EtcdVersion, KubernetesVersion)
+	names := make([]string, len(s.components))
+	for i, c := range s.components {
+		names[i] = c.name
+	}
+	switch len(names) {
+	case 1:
+		return names[0]
 	default:
-		return fmt.Sprintf("kube-controller-manager and kube-scheduler %s and kwok %s", KubernetesVersion, KwokVersion)
+		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 	}
 }
 
@@ -265,23 +366,6 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return nil
-}
-
-func buildAPISet(ctx context.Context, b *builder, out string) error {
-	if err := b.buildEtcd(ctx, filepath.Join(out, etcdBin)); err != nil {
-		return err
-	}
-	return b.buildKubernetes(ctx, "k8s.io/kubernetes/cmd/kube-apiserver", filepath.Join(out, apiServerBin))
-}
-
-func buildSimSet(ctx context.Context, b *builder, out string) error {
-	if err := b.buildKubernetes(ctx, "k8s.io/kubernetes/cmd/kube-controller-manager", filepath.Join(out, kcmBin)); err != nil {
-		return err
-	}
-	if err := b.buildKubernetes(ctx, "k8s.io/kubernetes/cmd/kube-scheduler", filepath.Join(out, schedulerBin)); err != nil {
-		return err
-	}
-	return b.buildKwok(ctx, out)
 }
 
 // buildEtcd builds etcd from a module whose main calls etcdmain, as etcd's
@@ -522,14 +606,11 @@ func writeFiles(dir string, files map[string]string) error {
 	return nil
 }
 
-// goBuild runs `go build args...` in dir and reports how long it took.
+// goBuild runs `go build args...` in dir.
 func (b *builder) goBuild(ctx context.Context, dir, what string, args ...string) error {
-	start := time.Now()
-	fmt.Fprintf(b.progress, "ferry: building %s...\n", what)
 	if _, err := b.goOutput(ctx, dir, append([]string{"build"}, args...)...); err != nil {
 		return fmt.Errorf("failed to build %s: %w", what, err)
 	}
-	fmt.Fprintf(b.progress, "ferry: built %s in %s\n", what, time.Since(start).Round(time.Second))
 	return nil
 }
 

@@ -66,7 +66,7 @@ func TestEnsureBinariesAssets(t *testing.T) {
 	if dir != assets {
 		t.Errorf("EnsureBinaries = %q, want KUBEBUILDER_ASSETS %q", dir, assets)
 	}
-	if missing := missingFiles(assets, simSet.files); len(missing) != len(simSet.files) {
-		t.Errorf("missingFiles = %q, want all of %q", missing, simSet.files)
+	if missing := missingFiles(assets, simSet.files()); len(missing) != len(simSet.files()) {
+		t.Errorf("missingFiles = %q, want all of %q", missing, simSet.files())
 	}
 }

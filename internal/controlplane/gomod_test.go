@@ -218,11 +218,11 @@ func TestCopyKwokStages(t *testing.T) {
 func TestBuilderComplete(t *testing.T) {
 	dir := t.TempDir()
 	b := &builder{dir: dir}
-	set := binarySet{name: "test", files: []string{"a", "b"}}
+	set := binarySet{name: "test", components: []component{{name: "a", files: []string{"a"}}, {name: "b", files: []string{"b"}}}}
 	if b.complete(set) {
 		t.Fatal("empty directory reported complete")
 	}
-	for _, f := range set.files {
+	for _, f := range set.files() {
 		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o755); err != nil {
 			t.Fatal(err)
 		}
