@@ -27,9 +27,9 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/config"
-	"github.com/ferrycd/ferry/internal/controller"
 	"github.com/ferrycd/ferry/internal/controlplane"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 const (
@@ -155,7 +155,7 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 	if err := cp.WriteKubeconfig(kubeconfig); err != nil {
 		return nil, err
 	}
-	c, err := client.New(cp.Config, client.Options{Scheme: controller.Scheme()})
+	c, err := client.New(cp.Config, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the simulated cluster: %w", err)
 	}
@@ -213,7 +213,7 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 
 	// Watch the Kustomizations in a cache of our own, so waiting costs the
 	// API server one watch rather than a list per poll.
-	watch, err := cache.New(cp.Config, cache.Options{Scheme: controller.Scheme(),
+	watch, err := cache.New(cp.Config, cache.Options{Scheme: scheme.New(),
 		DefaultNamespaces: map[string]cache.Config{SourceNamespace: {}}})
 	if err != nil {
 		return nil, fmt.Errorf("creating the cache: %w", err)

@@ -31,6 +31,7 @@ import (
 	"github.com/ferrycd/ferry/internal/controlplane"
 	"github.com/ferrycd/ferry/internal/git"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 // devOptions are the flags of `ferry dev`.
@@ -132,7 +133,7 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	}
 	g.printf("✔ cluster started, kubeconfig written to %s", o.kubeconfigOut)
 
-	c, err := client.New(cp.Config, client.Options{Scheme: controller.Scheme()})
+	c, err := client.New(cp.Config, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		return fmt.Errorf("connecting to the local cluster: %w", err)
 	}

@@ -19,7 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
-	"github.com/ferrycd/ferry/internal/controller"
+	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 // eventsFlags are the flags of `events`.
@@ -77,7 +77,7 @@ func (g *globals) runEvents(ctx context.Context, f *eventsFlags) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.NewWithWatch(cfg, client.Options{Scheme: controller.Scheme()})
+	c, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		return fmt.Errorf("connecting to the cluster: %w", err)
 	}

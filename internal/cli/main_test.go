@@ -20,6 +20,7 @@ import (
 	"github.com/ferrycd/ferry/internal/controller"
 	"github.com/ferrycd/ferry/internal/controlplane"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 // env is the real cluster, controllers and Git server the CLI tests run
@@ -57,7 +58,7 @@ func runTests(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	env.client, err = client.New(cp.Config, client.Options{Scheme: controller.Scheme()})
+	env.client, err = client.New(cp.Config, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

@@ -12,7 +12,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferrycd/ferry/internal/controller"
+	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 // defaultNamespace is where Flux keeps its objects, and so where the CLI
@@ -121,7 +121,7 @@ func (g *globals) client() (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.New(cfg, client.Options{Scheme: controller.Scheme()})
+	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		return nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}

@@ -12,9 +12,6 @@ import (
 	"strings"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -23,11 +20,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
-	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
+	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 // Options configures the manager that runs ferry's controllers.
@@ -80,23 +76,6 @@ type Options struct {
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
 var Names = []string{"gitrepository", "kustomization"}
 
-// Scheme returns a scheme that knows the Kubernetes built-in kinds, CRDs and
-// every ferry API group.
-func Scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{
-		clientgoscheme.AddToScheme,
-		apiextensionsv1.AddToScheme,
-		sourcev1.AddToScheme,
-		kustomizev1.AddToScheme,
-	} {
-		if err := add(s); err != nil {
-			panic(fmt.Sprintf("building scheme: %v", err))
-		}
-	}
-	return s
-}
-
 // Selected reports which controllers of Names the list asks for; it refuses
 // names it does not know so that a typo does not silently run nothing.
 func Selected(list []string) ([]string, error) {
@@ -141,7 +120,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Ma
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandlerWithContext = quietFinalizerWarning{next: rest.WarningLogger{}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                        Scheme(),
+		Scheme:                        scheme.New(),
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr, ExtraHandlers: pprofHandlers()},
 		HealthProbeBindAddress:        opts.HealthAddr,
 		LeaderElection:                opts.LeaderElection,

@@ -24,6 +24,7 @@ import (
 	"github.com/ferrycd/ferry/config"
 	"github.com/ferrycd/ferry/internal/controlplane"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 func TestSelected(t *testing.T) {
@@ -89,7 +90,7 @@ func TestManagerServesProbesAndMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cp.Stop()
-	c, err := client.New(cp.Config, client.Options{Scheme: Scheme()})
+	c, err := client.New(cp.Config, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		t.Fatal(err)
 	}
