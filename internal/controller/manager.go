@@ -12,17 +12,19 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ferrycd/ferry/internal/artifact"
-	"github.com/ferrycd/ferry/internal/controller/gitrepository"
-	"github.com/ferrycd/ferry/internal/controller/kustomization"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
@@ -71,10 +73,26 @@ type Options struct {
 	// NoCrossNamespaceRefs refuses Kustomizations whose sourceRef or
 	// dependsOn names another namespace.
 	NoCrossNamespaceRefs bool
+	// TempDir is where Kustomizations unpack artifacts for a build; empty
+	// means the system temporary directory.
+	TempDir string
+	// WatchLabelSelector, when set, makes each controller see only the
+	// objects of its kind that it selects (as Flux's --watch-label-selector
+	// does); the objects they refer to are not narrowed.
+	WatchLabelSelector labels.Selector
+	// Logger receives the manager's and the controllers' logs; the zero
+	// value means controller-runtime's global logger.
+	Logger logr.Logger
 }
 
-// Names lists the controllers ferry runs, by the name `--controllers` takes.
-var Names = []string{"gitrepository", "kustomization"}
+// Manager is a controller-runtime manager running ferry's controllers,
+// with the artifact storage they share.
+type Manager struct {
+	manager.Manager
+	// Storage holds the source artifacts and is served on
+	// Options.StorageAddr.
+	Storage *artifact.Storage
+}
 
 // Selected reports which controllers of Names the list asks for; it refuses
 // names it does not know so that a typo does not silently run nothing.
@@ -102,7 +120,7 @@ func Selected(list []string) ([]string, error) {
 // controllers, the artifact server, health probes and metrics. It listens on
 // the storage address at once, so the advertised address is known before the
 // manager starts.
-func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Manager, error) {
+func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, error) {
 	names, err := Selected(opts.Controllers)
 	if err != nil {
 		return nil, err
@@ -117,10 +135,24 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Ma
 		opts.Concurrent = 4
 	}
 
+	// Narrow the cache of each selected controller's kind to the objects
+	// the selector picks.
+	var byObject map[client.Object]cache.ByObject
+	if opts.WatchLabelSelector != nil {
+		byObject = map[client.Object]cache.ByObject{}
+		for _, r := range registry {
+			if slices.Contains(names, r.name) {
+				byObject[r.reconciles] = cache.ByObject{Label: opts.WatchLabelSelector}
+			}
+		}
+	}
+
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandlerWithContext = quietFinalizerWarning{next: rest.WarningLogger{}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme.New(),
+		Logger:                        opts.Logger,
+		Cache:                         cache.Options{ByObject: byObject},
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr, ExtraHandlers: pprofHandlers()},
 		HealthProbeBindAddress:        opts.HealthAddr,
 		LeaderElection:                opts.LeaderElection,
@@ -165,38 +197,15 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (manager.Ma
 		return nil, err
 	}
 
-	for _, name := range names {
-		var setupErr error
-		switch name {
-		case "gitrepository":
-			r := &gitrepository.Reconciler{
-				Client:        mgr.GetClient(),
-				EventRecorder: mgr.GetEventRecorderFor("source-controller"),
-				Storage:       storage,
-
-				ArtifactRetention:         opts.ArtifactRetention,
-				MaxCheckoutSize:           opts.CheckoutMaxSize,
-				IntervalJitterPercentage:  opts.IntervalJitterPercentage,
-				DependencyRequeueInterval: opts.DependencyRequeue,
-			}
-			setupErr = r.SetupWithManager(ctx, mgr, gitrepository.Options{MaxConcurrentReconciles: opts.Concurrent})
-		case "kustomization":
-			r := &kustomization.Reconciler{
-				Client:        mgr.GetClient(),
-				EventRecorder: mgr.GetEventRecorderFor("kustomize-controller"),
-				Fetcher:       &artifact.Fetcher{Storage: storage},
-
-				DependencyRequeueInterval: opts.DependencyRequeue,
-				DefaultServiceAccount:     opts.DefaultServiceAccount,
-				NoCrossNamespaceRefs:      opts.NoCrossNamespaceRefs,
-			}
-			setupErr = r.SetupWithManager(ctx, mgr, kustomization.Options{MaxConcurrentReconciles: opts.Concurrent})
+	for _, r := range registry {
+		if !slices.Contains(names, r.name) {
+			continue
 		}
-		if setupErr != nil {
-			return nil, fmt.Errorf("setting up the %s controller: %w", name, setupErr)
+		if err := r.setup(ctx, mgr, storage, opts); err != nil {
+			return nil, fmt.Errorf("setting up the %s controller: %w", r.name, err)
 		}
 	}
-	return mgr, nil
+	return &Manager{Manager: mgr, Storage: storage}, nil
 }
 
 // pprofHandlers serves Go's profiles on the metrics endpoint under

@@ -1,0 +1,73 @@
+package controller
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/controller/gitrepository"
+	"github.com/ferrycd/ferry/internal/controller/kustomization"
+)
+
+// setupFunc registers one controller with mgr. storage is the process's artifact
+// storage: source controllers write to it, consumers read from it through an
+// artifact.Fetcher. opts has its defaults filled.
+type setupFunc func(ctx context.Context, mgr manager.Manager, storage *artifact.Storage, opts Options) error
+
+// registration is one of ferry's controllers.
+type registration struct {
+	// name is what `--controllers` takes.
+	name string
+	// reconciles is the kind the controller reconciles, which
+	// Options.WatchLabelSelector narrows.
+	reconciles client.Object
+	setup      setupFunc
+}
+
+// registry lists ferry's controllers in the order NewManager sets them up;
+// adding a kind is one entry.
+var registry = []registration{
+	{name: "gitrepository", reconciles: &sourcev1.GitRepository{}, setup: setupGitRepository},
+	{name: "kustomization", reconciles: &kustomizev1.Kustomization{}, setup: setupKustomization},
+}
+
+// Names lists the controllers ferry runs, by the name `--controllers` takes.
+var Names = func() []string {
+	names := make([]string, len(registry))
+	for i, r := range registry {
+		names[i] = r.name
+	}
+	return names
+}()
+
+func setupGitRepository(ctx context.Context, mgr manager.Manager, storage *artifact.Storage, opts Options) error {
+	r := &gitrepository.Reconciler{
+		Client:        mgr.GetClient(),
+		EventRecorder: mgr.GetEventRecorderFor(gitrepository.ControllerName),
+		Storage:       storage,
+
+		ArtifactRetention:         opts.ArtifactRetention,
+		MaxCheckoutSize:           opts.CheckoutMaxSize,
+		IntervalJitterPercentage:  opts.IntervalJitterPercentage,
+		DependencyRequeueInterval: opts.DependencyRequeue,
+	}
+	return r.SetupWithManager(ctx, mgr, gitrepository.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupKustomization(ctx context.Context, mgr manager.Manager, storage *artifact.Storage, opts Options) error {
+	r := &kustomization.Reconciler{
+		Client:        mgr.GetClient(),
+		EventRecorder: mgr.GetEventRecorderFor(kustomization.ControllerName),
+		Fetcher:       &artifact.Fetcher{Storage: storage},
+		TempDir:       opts.TempDir,
+
+		DependencyRequeueInterval: opts.DependencyRequeue,
+		DefaultServiceAccount:     opts.DefaultServiceAccount,
+		NoCrossNamespaceRefs:      opts.NoCrossNamespaceRefs,
+	}
+	return r.SetupWithManager(ctx, mgr, kustomization.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
