@@ -1,0 +1,86 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+)
+
+// NewNamespace creates a namespace named prefix-<random> for the test and
+// deletes it when the test ends.
+func (e *Env) NewNamespace(t testing.TB, prefix string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: prefix + "-"}}
+	if err := e.Client.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Client.Delete(context.Background(), ns) })
+	return ns.Name
+}
+
+// Events lists the events recorded in namespace ns for the objects named
+// name, of the given kind unless kind is empty.
+func Events(t testing.TB, c client.Reader, kind, ns, name string) []corev1.Event {
+	t.Helper()
+	list := &corev1.EventList{}
+	if err := c.List(context.Background(), list, client.InNamespace(ns)); err != nil {
+		t.Fatal(err)
+	}
+	var out []corev1.Event
+	for _, e := range list.Items {
+		if e.InvolvedObject.Name == name && (kind == "" || e.InvolvedObject.Kind == kind) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// RequestReconcile sets reconcile.fluxcd.io/requestedAt on the object at key
+// (read into obj), as `flux reconcile` does, and returns the token.
+func RequestReconcile(t testing.TB, c client.Client, obj client.Object, key client.ObjectKey) string {
+	t.Helper()
+	token := time.Now().Format(time.RFC3339Nano)
+	if err := c.Get(context.Background(), key, obj); err != nil {
+		t.Fatal(err)
+	}
+	patch := client.MergeFrom(obj.DeepCopyObject().(client.Object))
+	a := obj.GetAnnotations()
+	if a == nil {
+		a = map[string]string{}
+	}
+	a["reconcile.fluxcd.io/requestedAt"] = token
+	obj.SetAnnotations(a)
+	if err := c.Patch(context.Background(), obj, patch); err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+// Key is the key of the object name in namespace ns.
+func Key(ns, name string) client.ObjectKey { return client.ObjectKey{Namespace: ns, Name: name} }
+
+// Nested reads a nested field of obj as a string, for messages and asserts:
+// "<absent>" for no object, "<unset>" for no field.
+func Nested(obj *unstructured.Unstructured, fields ...string) string {
+	if obj == nil {
+		return "<absent>"
+	}
+	v, ok, _ := unstructured.NestedFieldNoCopy(obj.Object, fields...)
+	if !ok {
+		return "<unset>"
+	}
+	return fmt.Sprint(v)
+}
+
+// Dump renders v as YAML on a new line, for messages.
+func Dump(v any) string {
+	b, _ := yaml.Marshal(v)
+	return "\n" + string(b)
+}
