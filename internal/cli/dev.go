@@ -60,8 +60,10 @@ applied within --interval, or at once after
 first fetch and apply and prints their outcome; on a failure it prints the
 controller's message and keeps running, so the repository can be fixed.
 
-The first run builds the Kubernetes binaries from source (about 12 minutes on
-2 cores) and caches them; later runs start in seconds. Stop with Ctrl-C.`,
+The first run installs the Kubernetes binaries into the user cache: downloaded
+and checked against their published checksums where the release hosts are
+reachable, else built from Go modules (about 10 minutes on 2 cores); later
+runs start in seconds. Stop with Ctrl-C.`,
 		Example: `  # Sync the bundled example's development overlay
   ferry dev --sync ./examples --path apps/development
 

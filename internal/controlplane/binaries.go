@@ -100,23 +100,23 @@ var (
 				build: func(ctx context.Context, b *builder, out string) error {
 					return b.buildEtcd(ctx, filepath.Join(out, etcdBin))
 				},
-				typical: "about 1 minute",
+				typical: "about 30 seconds",
 			},
-			kubernetesComponent("kube-apiserver", apiServerBin, "about 9 minutes"),
+			kubernetesComponent("kube-apiserver", apiServerBin, "about 6 minutes"),
 		},
 		versions: "kubernetes=" + KubernetesVersion + " etcd=" + EtcdVersion,
 	}
 	simSet = binarySet{
 		name: "simulated",
 		components: []component{
-			kubernetesComponent("kube-controller-manager", kcmBin, "about 3 minutes"),
-			kubernetesComponent("kube-scheduler", schedulerBin, "about 1 minute"),
+			kubernetesComponent("kube-controller-manager", kcmBin, "about 2 minutes"),
+			kubernetesComponent("kube-scheduler", schedulerBin, "about 10 seconds"),
 			{
 				// kwok publishes no checksums for its release binaries, so
 				// it is always built; its stage files come from its module.
 				name: "kwok " + KwokVersion, files: []string{kwokBin, kwokStagesDir},
 				build:   func(ctx context.Context, b *builder, out string) error { return b.buildKwok(ctx, out) },
-				typical: "about 2 minutes",
+				typical: "about 1 minute",
 			},
 		},
 		versions: "kubernetes=" + KubernetesVersion + " kwok=" + KwokVersion,
