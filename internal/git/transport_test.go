@@ -1,19 +1,14 @@
 package git_test
 
 import (
-	"encoding/base64"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/ferrycd/ferry/internal/git"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testserver"
 )
 
 func TestCloneClientCertificate(t *testing.T) {
@@ -62,91 +57,10 @@ func TestCloneClientCertificate(t *testing.T) {
 
 const proxyPassword = "pr0xy-password-that-must-not-leak"
 
-// forwardProxy is a minimal HTTP forward proxy requiring basic auth; it
-// counts the requests it forwarded.
-type forwardProxy struct {
-	user, password string
-	forwarded      atomic.Int64
-	tunnels        atomic.Int64
-	transport      *http.Transport
-}
-
-func (p *forwardProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(p.user+":"+p.password))
-	if r.Header.Get("Proxy-Authorization") != want {
-		w.Header().Set("Proxy-Authenticate", `Basic realm="proxy"`)
-		http.Error(w, "proxy authentication required", http.StatusProxyAuthRequired)
-		return
-	}
-	if r.Method == http.MethodConnect {
-		p.tunnel(w, r)
-		return
-	}
-	if !r.URL.IsAbs() {
-		http.Error(w, "only absolute-form http requests are forwarded", http.StatusNotImplemented)
-		return
-	}
-	out := r.Clone(r.Context())
-	out.RequestURI = ""
-	out.Header.Del("Proxy-Authorization")
-	resp, err := p.transport.RoundTrip(out)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	p.forwarded.Add(1)
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
-}
-
-// tunnel serves CONNECT: it pipes bytes between the client and r.Host.
-func (p *forwardProxy) tunnel(w http.ResponseWriter, r *http.Request) {
-	upstream, err := net.Dial("tcp", r.Host)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		_ = upstream.Close()
-		http.Error(w, "cannot hijack", http.StatusInternalServerError)
-		return
-	}
-	conn, buf, err := hj.Hijack()
-	if err != nil {
-		_ = upstream.Close()
-		return
-	}
-	p.tunnels.Add(1)
-	_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-	done := make(chan struct{}, 2)
-	go func() { _, _ = io.Copy(upstream, buf); done <- struct{}{} }()
-	go func() { _, _ = io.Copy(conn, upstream); done <- struct{}{} }()
-	<-done
-	_ = conn.Close()
-	_ = upstream.Close()
-}
-
-func startProxy(t *testing.T, user, password string) (*forwardProxy, string) {
-	t.Helper()
-	p := &forwardProxy{user: user, password: password, transport: &http.Transport{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(l) }()
-	t.Cleanup(func() { _ = srv.Close(); p.transport.CloseIdleConnections() })
-	return p, "http://" + l.Addr().String()
-}
-
 func TestCloneThroughProxy(t *testing.T) {
 	f := newFixture(t, nil, false)
-	p, addr := startProxy(t, "proxy-user", proxyPassword)
+	p := testserver.StartProxy(t, "proxy-user", proxyPassword)
+	addr := p.URL
 
 	proxy := &git.Proxy{Address: addr, Username: "proxy-user", Password: proxyPassword}
 	c, err := git.Clone(ctx(t), filepath.Join(t.TempDir(), "checkout"), git.CloneOptions{URL: f.url, Branch: "main", Proxy: proxy})
@@ -156,7 +70,7 @@ func TestCloneThroughProxy(t *testing.T) {
 	if want := "main@sha1:" + f.head; c.Revision() != want {
 		t.Errorf("Revision() = %s, want %s", c.Revision(), want)
 	}
-	if p.forwarded.Load() == 0 {
+	if p.Forwarded() == 0 {
 		t.Error("the clone did not go through the proxy")
 	}
 
@@ -183,7 +97,8 @@ func fmtSprintf(verb string, v any) string { return fmt.Sprintf(verb, v) }
 
 func TestCloneHTTPSThroughProxy(t *testing.T) {
 	f := newFixture(t, nil, true)
-	p, addr := startProxy(t, "proxy-user", proxyPassword)
+	p := testserver.StartProxy(t, "proxy-user", proxyPassword)
+	addr := p.URL
 	proxy := &git.Proxy{Address: addr, Username: "proxy-user", Password: proxyPassword}
 	c, err := git.Clone(ctx(t), filepath.Join(t.TempDir(), "checkout"), git.CloneOptions{URL: f.url, Branch: "main", Proxy: proxy,
 		Auth: &git.Auth{CABundle: f.srv.CertPEM()}})
@@ -193,7 +108,7 @@ func TestCloneHTTPSThroughProxy(t *testing.T) {
 	if want := "main@sha1:" + f.head; c.Revision() != want {
 		t.Errorf("Revision() = %s, want %s", c.Revision(), want)
 	}
-	if p.tunnels.Load() == 0 {
+	if p.Tunnels() == 0 {
 		t.Error("the https clone did not tunnel through the proxy")
 	}
 }
