@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -21,6 +19,7 @@ import (
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
 	"github.com/ferrycd/ferry/internal/git"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // BenchmarkNoopReconcile measures the unchanged-repository path: N
@@ -45,35 +44,22 @@ func BenchmarkNoopReconcile(b *testing.B) {
 		}
 	}
 	ctx := context.Background()
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "bench-"}}
-	if err := k8sClient.Create(ctx, ns); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = k8sClient.Delete(context.Background(), ns) })
+	ns := env.NewNamespace(b, "bench")
 	url, uploads := benchGitServer(b)
 
 	keys := make([]client.ObjectKey, n)
 	for i := range keys {
-		gr := newGitRepository(ns.Name, fmt.Sprintf("app-%d", i), url)
-		if err := k8sClient.Create(ctx, gr); err != nil {
+		gr := newGitRepository(ns, fmt.Sprintf("app-%d", i), url)
+		if err := env.Client.Create(ctx, gr); err != nil {
 			b.Fatal(err)
 		}
 		keys[i] = client.ObjectKeyFromObject(gr)
 	}
 	// Wait until the manager has fetched each once.
-	end := time.Now().Add(deadline)
 	for _, key := range keys {
-		for {
-			gr := &sourcev1.GitRepository{}
-			if err := k8sClient.Get(ctx, key, gr); err == nil && gr.Status.Artifact != nil &&
-				gr.Status.ObservedGeneration == gr.Generation {
-				break
-			}
-			if time.Now().After(end) {
-				b.Fatalf("GitRepository %s never got an artifact", key)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
+		testenv.WaitFor(b, env.Client, key, "fetched once", func(gr *sourcev1.GitRepository) bool {
+			return gr.Status.Artifact != nil && gr.Status.ObservedGeneration == gr.Generation
+		})
 	}
 	clonesBefore := uploads.Load()
 
@@ -81,7 +67,7 @@ func BenchmarkNoopReconcile(b *testing.B) {
 	// op is one reconcile and nothing else. Its client reads from the API
 	// server (the manager's reads from its cache), so an op includes one
 	// GET round trip more than in production.
-	r := &gitrepository.Reconciler{Client: k8sClient, Storage: storage}
+	r := &gitrepository.Reconciler{Client: env.Client, Storage: env.Storage}
 	rctx := ctrl.LoggerInto(ctx, ctrl.Log.WithName("bench"))
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -34,7 +34,7 @@ func TestSparseCheckout(t *testing.T) {
 	digest := gr.Status.Artifact.Digest
 
 	gr.Spec.SparseCheckout = nil
-	if err := k8sClient.Update(context.Background(), gr); err != nil {
+	if err := env.Client.Update(context.Background(), gr); err != nil {
 		t.Fatal(err)
 	}
 	gr = waitFor(t, key, "Ready with the whole tree", func(gr *sourcev1.GitRepository) bool {
@@ -78,7 +78,7 @@ func TestRecurseSubmodules(t *testing.T) {
 	fetches := git.fetches.Load()
 
 	gr.Spec.RecurseSubmodules = false
-	if err := k8sClient.Update(context.Background(), gr); err != nil {
+	if err := env.Client.Update(context.Background(), gr); err != nil {
 		t.Fatal(err)
 	}
 	gr = waitFor(t, key, "Ready without submodules", func(gr *sourcev1.GitRepository) bool {

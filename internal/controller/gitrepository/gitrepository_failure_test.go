@@ -216,7 +216,7 @@ func TestRecoversAfterFix(t *testing.T) {
 	})
 
 	creds.Data["password"] = []byte(gitPassword)
-	if err := k8sClient.Update(context.Background(), creds); err != nil {
+	if err := env.Client.Update(context.Background(), creds); err != nil {
 		t.Fatal(err)
 	}
 	requestReconcile(t, key)
@@ -246,7 +246,7 @@ func TestStalledObjectResumesOnSpecChange(t *testing.T) {
 		return c != nil && c.Status == metav1.ConditionTrue
 	})
 	gr.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: "main"}
-	if err := k8sClient.Update(context.Background(), gr); err != nil {
+	if err := env.Client.Update(context.Background(), gr); err != nil {
 		t.Fatal(err)
 	}
 	gr = waitFor(t, key, "Ready", isReadyWith("main@sha1:"+head))

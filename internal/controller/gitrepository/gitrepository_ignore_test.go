@@ -18,7 +18,7 @@ import (
 func artifactFiles(t *testing.T, a *meta.Artifact) map[string]string {
 	t.Helper()
 	dir := t.TempDir()
-	if err := (&artifact.Fetcher{Storage: storage}).Fetch(context.Background(), a, dir); err != nil {
+	if err := (&artifact.Fetcher{Storage: env.Storage}).Fetch(context.Background(), a, dir); err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]string{}
@@ -98,7 +98,7 @@ func TestIgnore(t *testing.T) {
 	ignore := "# no notes\n/notes/\n"
 	patch := client.MergeFrom(gr.DeepCopy())
 	gr.Spec.Ignore = &ignore
-	if err := k8sClient.Patch(context.Background(), gr, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), gr, patch); err != nil {
 		t.Fatal(err)
 	}
 	gr = waitFor(t, key, "Ready with observedIgnore", func(gr *sourcev1.GitRepository) bool {

@@ -119,7 +119,7 @@ func TestIncludeTraversalRefused(t *testing.T) {
 		if gr.Status.Artifact != nil {
 			t.Errorf("%s: an artifact was stored: %+v", tc.name, gr.Status.Artifact)
 		}
-		_ = k8sClient.Delete(context.Background(), gr)
+		_ = env.Client.Delete(context.Background(), gr)
 	}
 }
 

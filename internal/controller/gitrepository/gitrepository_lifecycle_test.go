@@ -2,16 +2,17 @@ package gitrepository_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDeletionRemovesArtifacts deletes a ready GitRepository: the finalizer
@@ -24,28 +25,21 @@ func TestDeletionRemovesArtifacts(t *testing.T) {
 	key := client.ObjectKeyFromObject(gr)
 	gr = waitFor(t, key, "Ready", isReadyWith("main@sha1:"+head))
 	a := gr.Status.Artifact.DeepCopy()
-	if !storage.Exists(a) {
+	if !env.Storage.Exists(a) {
 		t.Fatalf("artifact %s not in storage", a.Path)
 	}
 
-	if err := k8sClient.Delete(context.Background(), gr); err != nil {
+	if err := env.Client.Delete(context.Background(), gr); err != nil {
 		t.Fatal(err)
 	}
-	end := time.Now().Add(deadline)
-	for {
-		err := k8sClient.Get(context.Background(), key, &sourcev1.GitRepository{})
-		if apierrors.IsNotFound(err) {
-			break
-		}
-		if time.Now().After(end) {
-			t.Fatalf("GitRepository still exists after deletion: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	if storage.Exists(a) {
+	testenv.Eventually(t, "the GitRepository to be gone", func() (bool, string) {
+		err := env.Client.Get(context.Background(), key, &sourcev1.GitRepository{})
+		return apierrors.IsNotFound(err), fmt.Sprintf("the GitRepository still exists after deletion: %v", err)
+	})
+	if env.Storage.Exists(a) {
 		t.Errorf("artifact %s survived the deletion", a.Path)
 	}
-	if _, err := os.Stat(filepath.Join(storage.Root(), "gitrepository", ns, "app")); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(env.Storage.Root(), "gitrepository", ns, "app")); !os.IsNotExist(err) {
 		t.Errorf("artifact directory survived the deletion: %v", err)
 	}
 }
@@ -69,7 +63,7 @@ func TestSuspend(t *testing.T) {
 	}
 
 	gr.Spec.Suspend = false
-	if err := k8sClient.Update(context.Background(), gr); err != nil {
+	if err := env.Client.Update(context.Background(), gr); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, key, "Ready after resume", isReadyWith("main@sha1:"+head))

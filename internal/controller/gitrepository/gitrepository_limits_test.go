@@ -14,12 +14,13 @@ import (
 
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // storedFiles lists the artifact files the storage holds for the object.
 func storedFiles(t *testing.T, ns, name string) []string {
 	t.Helper()
-	entries, err := os.ReadDir(filepath.Join(storage.Root(), "gitrepository", ns, name))
+	entries, err := os.ReadDir(filepath.Join(env.Storage.Root(), "gitrepository", ns, name))
 	if err != nil && !os.IsNotExist(err) {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestSizeLimits(t *testing.T) {
 			// writing its temporary archive right now: wait for a moment with
 			// only the last good artifact. A leaked file never goes away.
 			var files []string
-			for end := time.Now().Add(deadline); ; time.Sleep(20 * time.Millisecond) {
+			for end := time.Now().Add(testenv.Deadline); ; time.Sleep(20 * time.Millisecond) {
 				files = storedFiles(t, ns, "app")
 				if len(files) == 1 && files[0] == filepath.Base(good.Path) {
 					break

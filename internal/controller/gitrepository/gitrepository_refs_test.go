@@ -84,7 +84,7 @@ func TestReferences(t *testing.T) {
 	waitFor(t, keys["semver"], "Ready with the new tag", isReadyWith("v1.2.0@sha1:"+third))
 	waitFor(t, keys["name"], "Ready with the moved ref", isReadyWith("refs/pull/1/head@sha1:"+third))
 	gr := &sourcev1.GitRepository{}
-	if err := k8sClient.Get(context.Background(), keys["commit"], gr); err != nil {
+	if err := env.Client.Get(context.Background(), keys["commit"], gr); err != nil {
 		t.Fatal(err)
 	}
 	if !isReadyWith("sha1:" + first)(gr) {

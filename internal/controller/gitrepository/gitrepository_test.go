@@ -58,7 +58,7 @@ func TestReconcileStoresArtifact(t *testing.T) {
 	if want := "gitrepository/" + ns + "/app/" + hexDigest + ".tar.gz"; a.Path != want {
 		t.Errorf("artifact path = %s, want %s", a.Path, want)
 	}
-	if want := "http://" + storage.Hostname() + "/" + a.Path; a.URL != want {
+	if want := "http://" + env.Storage.Hostname() + "/" + a.Path; a.URL != want {
 		t.Errorf("artifact URL = %s, want %s", a.URL, want)
 	}
 	resp, err := http.Get(a.URL)
@@ -135,13 +135,13 @@ func TestReconcileRequestFetchesNewCommit(t *testing.T) {
 	}
 
 	// Garbage collection keeps the current artifact and the one before.
-	if storage.Exists(first) {
+	if env.Storage.Exists(first) {
 		t.Errorf("the first artifact %s survived two newer ones", first.Path)
 	}
-	if !storage.Exists(gr.Status.Artifact) {
+	if !env.Storage.Exists(gr.Status.Artifact) {
 		t.Errorf("the current artifact %s is not in storage", gr.Status.Artifact.Path)
 	}
-	entries, err := os.ReadDir(filepath.Join(storage.Root(), "gitrepository", ns, "app"))
+	entries, err := os.ReadDir(filepath.Join(env.Storage.Root(), "gitrepository", ns, "app"))
 	if err != nil || len(entries) != 2 {
 		t.Errorf("storage keeps %d artifacts (%v), want 2", len(entries), err)
 	}
@@ -178,7 +178,7 @@ func TestUnchangedRemoteSkipsClone(t *testing.T) {
 
 	// A spec change re-clones even though the remote head is the same.
 	gr.Spec.Interval = metav1.Duration{Duration: 2 * gr.Spec.Interval.Duration}
-	if err := k8sClient.Update(context.Background(), gr); err != nil {
+	if err := env.Client.Update(context.Background(), gr); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, key, "Ready for the new generation", isReadyWith("main@sha1:"+head))

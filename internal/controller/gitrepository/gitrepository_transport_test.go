@@ -1,14 +1,8 @@
 package gitrepository_test
 
 import (
-	"encoding/base64"
-	"io"
-	"net"
-	"net/http"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -18,6 +12,7 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testserver"
 )
 
 // proxyPassword authenticates to the test proxy; it must never be reported.
@@ -82,54 +77,11 @@ func TestClientCertificates(t *testing.T) {
 	}
 }
 
-// forwardProxy is a minimal HTTP forward proxy requiring basic auth; it
-// counts the requests it forwarded.
-type forwardProxy struct {
-	user, password string
-	forwarded      atomic.Int64
-	transport      *http.Transport
-}
-
-func (p *forwardProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	want := "Basic " + base64.StdEncoding.EncodeToString([]byte(p.user+":"+p.password))
-	if r.Header.Get("Proxy-Authorization") != want {
-		w.Header().Set("Proxy-Authenticate", `Basic realm="proxy"`)
-		http.Error(w, "proxy authentication required", http.StatusProxyAuthRequired)
-		return
-	}
-	if r.Method == http.MethodConnect || !r.URL.IsAbs() {
-		http.Error(w, "only absolute-form http requests are forwarded", http.StatusNotImplemented)
-		return
-	}
-	out := r.Clone(r.Context())
-	out.RequestURI = ""
-	out.Header.Del("Proxy-Authorization")
-	resp, err := p.transport.RoundTrip(out)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	p.forwarded.Add(1)
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
-}
-
 // TestProxy fetches through an HTTP proxy named by spec.proxySecretRef.
 func TestProxy(t *testing.T) {
 	git, _, head := newGitServer(t)
-	p := &forwardProxy{user: "proxy-user", password: proxyPassword, transport: &http.Transport{}}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := &http.Server{Handler: p, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = hs.Serve(l) }()
-	t.Cleanup(func() { _ = hs.Close(); p.transport.CloseIdleConnections() })
-	addr := "http://" + l.Addr().String()
+	p := testserver.StartProxy(t, "proxy-user", proxyPassword)
+	addr := p.URL
 
 	ns := newNamespace(t)
 	create(t, secret(ns, "proxy", map[string]string{"address": addr, "username": "proxy-user", "password": proxyPassword}))
@@ -142,7 +94,7 @@ func TestProxy(t *testing.T) {
 		create(t, newGitRepository(ns, name, git.RepoURL("org/app"), withProxy(name)))
 	}
 	waitFor(t, client.ObjectKey{Namespace: ns, Name: "proxy"}, "Ready through the proxy", isReadyWith("main@sha1:"+head))
-	if p.forwarded.Load() == 0 {
+	if p.Forwarded() == 0 {
 		t.Error("the fetch did not go through the proxy")
 	}
 	gr := waitForFailure(t, client.ObjectKey{Namespace: ns, Name: "wrong-proxy"}, meta.GitOperationFailedReason, "407")

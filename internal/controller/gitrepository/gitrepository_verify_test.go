@@ -112,11 +112,11 @@ func TestVerifyHEAD(t *testing.T) {
 	}
 
 	// Dropping spec.verify removes the condition and the observed mode.
-	if err := k8sClient.Get(context.Background(), key, gr); err != nil {
+	if err := env.Client.Get(context.Background(), key, gr); err != nil {
 		t.Fatal(err)
 	}
 	gr.Spec.Verification = nil
-	if err := k8sClient.Update(context.Background(), gr); err != nil {
+	if err := env.Client.Update(context.Background(), gr); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, key, "without verification", func(gr *sourcev1.GitRepository) bool {
