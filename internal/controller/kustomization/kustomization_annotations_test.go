@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // annotatedFiles is a repository whose objects carry the per-object
@@ -94,54 +95,54 @@ func TestObjectAnnotations(t *testing.T) {
 	ctx := context.Background()
 	// Someone manages hands-off by hand and turned ferry off for it.
 	handsOff := &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "hands-off", Namespace: f.ns,
+		ObjectMeta: metav1.ObjectMeta{Name: "hands-off", Namespace: f.NS,
 			Annotations: map[string]string{"kustomize.toolkit.fluxcd.io/reconcile": "disabled"}},
 		Data: map[string]string{"v": "by hand"},
 	}
-	if err := k8sClient.Create(ctx, handsOff); err != nil {
+	if err := env.Client.Create(ctx, handsOff); err != nil {
 		t.Fatal(err)
 	}
 	f.sync("app", true)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
-	if f.get("v1", "ConfigMap", "ignored") != nil {
+	if f.Get("v1", "ConfigMap", "ignored") != nil {
 		t.Error("ConfigMap ignored (ssa: Ignore) was applied")
 	}
-	if f.get("v1", "ConfigMap", "not-reconciled") != nil {
+	if f.Get("v1", "ConfigMap", "not-reconciled") != nil {
 		t.Error("ConfigMap not-reconciled (reconcile: disabled) was applied")
 	}
-	if got := nested(f.get("v1", "ConfigMap", "once"), "data", "v"); got != "1" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "once"), "data", "v"); got != "1" {
 		t.Errorf("ConfigMap once (ssa: IfNotPresent) has v=%s, want it created with 1", got)
 	}
-	if got := nested(f.get("v1", "ConfigMap", "hands-off"), "data", "v"); got != "by hand" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "hands-off"), "data", "v"); got != "by hand" {
 		t.Errorf("ConfigMap hands-off (reconcile: disabled in the cluster) has v=%s, want it untouched", got)
 	}
-	forced := f.get("apps/v1", "Deployment", "forced")
+	forced := f.Get("apps/v1", "Deployment", "forced")
 	if forced == nil {
 		t.Fatal("Deployment forced was not applied")
 	}
 
 	// Change every value and the immutable selector in Git.
-	rev := f.commit("v2", annotatedFiles("2", "b"))
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	f.waitFor("ready at the new revision", ready(rev))
+	rev := f.Commit("v2", annotatedFiles("2", "b"))
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	f.WaitFor("ready at the new revision", testenv.KustomizationReady(rev))
 
-	if got := nested(f.get("v1", "ConfigMap", "normal"), "data", "v"); got != "2" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "normal"), "data", "v"); got != "2" {
 		t.Errorf("ConfigMap normal has v=%s, want 2", got)
 	}
-	if got := nested(f.get("v1", "ConfigMap", "once"), "data", "v"); got != "1" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "once"), "data", "v"); got != "1" {
 		t.Errorf("ConfigMap once (ssa: IfNotPresent) has v=%s, want it left at 1", got)
 	}
-	if got := nested(f.get("v1", "ConfigMap", "hands-off"), "data", "v"); got != "by hand" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "hands-off"), "data", "v"); got != "by hand" {
 		t.Errorf("ConfigMap hands-off (reconcile: disabled) has v=%s, want it untouched", got)
 	}
-	if f.get("v1", "ConfigMap", "ignored") != nil {
+	if f.Get("v1", "ConfigMap", "ignored") != nil {
 		t.Error("ConfigMap ignored (ssa: Ignore) was applied")
 	}
-	recreated := f.get("apps/v1", "Deployment", "forced")
+	recreated := f.Get("apps/v1", "Deployment", "forced")
 	if recreated == nil || recreated.GetUID() == forced.GetUID() {
 		t.Errorf("Deployment forced (force: enabled) was not recreated for its new selector")
-	} else if got := nested(recreated, "spec", "selector", "matchLabels", "app"); got != "b" {
+	} else if got := testenv.Nested(recreated, "spec", "selector", "matchLabels", "app"); got != "b" {
 		t.Errorf("Deployment forced has selector app=%s, want b", got)
 	}
 }

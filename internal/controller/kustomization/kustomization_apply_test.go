@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestApplyOverlay syncs each environment overlay of a seed-style
@@ -16,10 +17,10 @@ func TestApplyOverlay(t *testing.T) {
 		t.Run(env, func(t *testing.T) {
 			f := newFixture(t, appFiles())
 			f.sync("./apps/"+env, true)
-			rev := f.head()
-			ks := f.waitFor("ready", ready(rev))
+			rev := f.Head()
+			ks := f.WaitFor("ready", testenv.KustomizationReady(rev))
 
-			if c := readyCondition(ks); c.Reason != "ReconciliationSucceeded" || c.Message != "Applied revision: "+rev {
+			if c := testenv.ReadyCondition(ks); c.Reason != "ReconciliationSucceeded" || c.Message != "Applied revision: "+rev {
 				t.Errorf("Ready = %s %q, want ReconciliationSucceeded %q", c.Reason, c.Message, "Applied revision: "+rev)
 			}
 			if ks.Status.LastAttemptedRevision != rev {
@@ -29,23 +30,23 @@ func TestApplyOverlay(t *testing.T) {
 				t.Errorf("finalizers = %v, want %s", ks.Finalizers, kustomizev1.KustomizationFinalizer)
 			}
 
-			deploy := f.get("apps/v1", "Deployment", "web")
-			if got := nested(deploy, "spec", "replicas"); got != want.replicas {
+			deploy := f.Get("apps/v1", "Deployment", "web")
+			if got := testenv.Nested(deploy, "spec", "replicas"); got != want.replicas {
 				t.Errorf("Deployment replicas = %s, want %s", got, want.replicas)
 			}
-			cm := f.get("v1", "ConfigMap", "web-settings")
-			if got := nested(cm, "data", "LOG_LEVEL"); got != want.level {
+			cm := f.Get("v1", "ConfigMap", "web-settings")
+			if got := testenv.Nested(cm, "data", "LOG_LEVEL"); got != want.level {
 				t.Errorf("ConfigMap LOG_LEVEL = %s, want %s", got, want.level)
 			}
 			for _, o := range []map[string]string{deploy.GetLabels(), cm.GetLabels()} {
-				if o["kustomize.toolkit.fluxcd.io/name"] != "app" || o["kustomize.toolkit.fluxcd.io/namespace"] != f.ns || o["environment"] != env {
+				if o["kustomize.toolkit.fluxcd.io/name"] != "app" || o["kustomize.toolkit.fluxcd.io/namespace"] != f.NS || o["environment"] != env {
 					t.Errorf("labels = %v, want the owner labels and environment=%s", o, env)
 				}
 			}
 
 			wantInv := map[string]string{
-				f.ns + "_web_apps_Deployment":     "v1",
-				f.ns + "_web-settings__ConfigMap": "v1",
+				f.NS + "_web_apps_Deployment":     "v1",
+				f.NS + "_web-settings__ConfigMap": "v1",
 			}
 			if ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) != len(wantInv) {
 				t.Fatalf("inventory = %+v, want %v", ks.Status.Inventory, wantInv)
@@ -57,10 +58,10 @@ func TestApplyOverlay(t *testing.T) {
 			}
 
 			// The change set is announced in an event.
-			f.eventually("an event with the change set", func() string {
-				for _, e := range f.events() {
-					if strings.Contains(e.Message, "Deployment/"+f.ns+"/web created") &&
-						strings.Contains(e.Message, "ConfigMap/"+f.ns+"/web-settings created") {
+			f.Eventually("an event with the change set", func() string {
+				for _, e := range f.Events() {
+					if strings.Contains(e.Message, "Deployment/"+f.NS+"/web created") &&
+						strings.Contains(e.Message, "ConfigMap/"+f.NS+"/web-settings created") {
 						if e.Annotations["kustomize.toolkit.fluxcd.io/revision"] != rev {
 							return "the change-set event lacks the revision annotation"
 						}
@@ -81,8 +82,8 @@ func TestGeneratedKustomization(t *testing.T) {
 		"README.md":             "# app\n",
 	})
 	f.sync("deploy", false)
-	f.waitFor("ready", ready(f.head()))
-	if cm := f.get("v1", "ConfigMap", "plain"); cm == nil {
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	if cm := f.Get("v1", "ConfigMap", "plain"); cm == nil {
 		t.Error("ConfigMap plain was not applied")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestInvalidYAML commits a manifest that does not parse, next to a new
@@ -15,36 +16,36 @@ import (
 func TestInvalidYAML(t *testing.T) {
 	f := newFixture(t, appFiles())
 	f.sync("apps/production", true)
-	good := f.head()
-	f.waitFor("ready", ready(good))
+	good := f.Head()
+	f.WaitFor("ready", testenv.KustomizationReady(good))
 
 	kustomization := appFiles()["apps/base/kustomization.yaml"] + "  - new.yaml\n  - broken.yaml\n"
-	bad := f.commit("add a broken manifest", map[string]string{
+	bad := f.Commit("add a broken manifest", map[string]string{
 		"apps/base/kustomization.yaml": kustomization,
 		"apps/base/new.yaml":           "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: new-in-bad-revision\n",
 		"apps/base/broken.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  data: [unclosed\n",
 	})
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	ks := f.waitFor("BuildFailed", failed("BuildFailed", bad))
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	ks := f.WaitFor("BuildFailed", testenv.KustomizationFailed("BuildFailed", bad))
 
-	msg := readyCondition(ks).Message
+	msg := testenv.ReadyCondition(ks).Message
 	if !strings.Contains(msg, "broken.yaml") || !strings.Contains(msg, bad) {
 		t.Errorf("Ready message %q does not name broken.yaml and the revision", msg)
 	}
 	if ks.Status.LastAppliedRevision != good {
 		t.Errorf("lastAppliedRevision = %q, want the last good %q", ks.Status.LastAppliedRevision, good)
 	}
-	if f.get("v1", "ConfigMap", "new-in-bad-revision") != nil {
+	if f.Get("v1", "ConfigMap", "new-in-bad-revision") != nil {
 		t.Error("an object of the revision that failed to build was applied")
 	}
-	if f.get("apps/v1", "Deployment", "web") == nil {
+	if f.Get("apps/v1", "Deployment", "web") == nil {
 		t.Error("previously applied Deployment web is gone")
 	}
 	if c := apimeta.FindStatusCondition(ks.Status.Conditions, "Reconciling"); c == nil || c.Reason != "ProgressingWithRetry" {
 		t.Errorf("Reconciling = %+v, want ProgressingWithRetry", c)
 	}
-	f.eventually("a warning event naming the file", func() string {
-		for _, e := range f.events() {
+	f.Eventually("a warning event naming the file", func() string {
+		for _, e := range f.Events() {
 			if e.Type == "Warning" && e.Reason == "BuildFailed" && strings.Contains(e.Message, "broken.yaml") {
 				return ""
 			}
@@ -52,12 +53,12 @@ func TestInvalidYAML(t *testing.T) {
 		return "none yet"
 	})
 
-	fixed := f.commit("fix it", map[string]string{
+	fixed := f.Commit("fix it", map[string]string{
 		"apps/base/broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n",
 	})
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	f.waitFor("ready after the fix", ready(fixed))
-	if f.get("v1", "ConfigMap", "new-in-bad-revision") == nil {
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	f.WaitFor("ready after the fix", testenv.KustomizationReady(fixed))
+	if f.Get("v1", "ConfigMap", "new-in-bad-revision") == nil {
 		t.Error("the fixed revision was not applied")
 	}
 }
@@ -78,8 +79,8 @@ postBuild:
 		"clusters/production/wiz-sensor/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: wiz\ndata:\n  token: ${WIZ_CLIENT_TOKEN}\n",
 	})
 	f.sync("clusters/production/wiz-sensor", true)
-	ks := f.waitFor("BuildFailed", failed("BuildFailed", f.head()))
-	msg := readyCondition(ks).Message
+	ks := f.WaitFor("BuildFailed", testenv.KustomizationFailed("BuildFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
 	for _, want := range []string{"clusters/production/wiz-sensor/kustomization.yaml", "postBuild is a field of the Flux Kustomization", "spec.postBuild"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
@@ -93,16 +94,16 @@ func TestBadPath(t *testing.T) {
 	t.Run("missing", func(t *testing.T) {
 		f := newFixture(t, appFiles())
 		f.sync("./apps/prod", true)
-		ks := f.waitFor("ArtifactFailed", failed("ArtifactFailed", f.head()))
-		if msg := readyCondition(ks).Message; !strings.Contains(msg, "kustomization path not found: ./apps/prod") {
+		ks := f.WaitFor("ArtifactFailed", testenv.KustomizationFailed("ArtifactFailed", f.Head()))
+		if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, "kustomization path not found: ./apps/prod") {
 			t.Errorf("Ready message %q does not say the path is not found", msg)
 		}
 	})
 	t.Run("outside the repository", func(t *testing.T) {
 		f := newFixture(t, appFiles())
 		f.sync("../..", true)
-		ks := f.waitFor("InvalidPath", failed("InvalidPath", ""))
-		if msg := readyCondition(ks).Message; !strings.Contains(msg, `"../.."`) || !strings.Contains(msg, "outside") {
+		ks := f.WaitFor("InvalidPath", testenv.KustomizationFailed("InvalidPath", ""))
+		if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, `"../.."`) || !strings.Contains(msg, "outside") {
 			t.Errorf("Ready message %q does not explain the path leaves the repository", msg)
 		}
 		if c := apimeta.FindStatusCondition(ks.Status.Conditions, "Stalled"); c == nil || c.Status != "True" {
@@ -119,25 +120,25 @@ func TestBadPath(t *testing.T) {
 func TestRejectedObject(t *testing.T) {
 	f := newFixture(t, appFiles())
 	f.sync("apps/production", true)
-	good := f.head()
-	f.waitFor("ready", ready(good))
+	good := f.Head()
+	f.WaitFor("ready", testenv.KustomizationReady(good))
 
 	overlay := strings.Replace(appFiles()["apps/production/kustomization.yaml"], "value: 3", "value: -1", 1)
 	overlay = strings.Replace(overlay, "value: warn", "value: error", 1)
-	bad := f.commit("negative replicas", map[string]string{"apps/production/kustomization.yaml": overlay})
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	ks := f.waitFor("ReconciliationFailed", failed("ReconciliationFailed", bad))
+	bad := f.Commit("negative replicas", map[string]string{"apps/production/kustomization.yaml": overlay})
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	ks := f.WaitFor("ReconciliationFailed", testenv.KustomizationFailed("ReconciliationFailed", bad))
 
-	if msg := readyCondition(ks).Message; !strings.Contains(msg, "Deployment/"+f.ns+"/web") {
-		t.Errorf("Ready message %q does not name Deployment/%s/web", msg, f.ns)
+	if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, "Deployment/"+f.NS+"/web") {
+		t.Errorf("Ready message %q does not name Deployment/%s/web", msg, f.NS)
 	}
 	if ks.Status.LastAppliedRevision != good {
 		t.Errorf("lastAppliedRevision = %q, want %q", ks.Status.LastAppliedRevision, good)
 	}
-	if r := nested(f.get("apps/v1", "Deployment", "web"), "spec", "replicas"); r != "3" {
+	if r := testenv.Nested(f.Get("apps/v1", "Deployment", "web"), "spec", "replicas"); r != "3" {
 		t.Errorf("Deployment replicas = %s, want the previously applied 3", r)
 	}
-	if l := nested(f.get("v1", "ConfigMap", "web-settings"), "data", "LOG_LEVEL"); l != "warn" {
+	if l := testenv.Nested(f.Get("v1", "ConfigMap", "web-settings"), "data", "LOG_LEVEL"); l != "warn" {
 		t.Errorf("ConfigMap LOG_LEVEL = %s, want the previously applied warn", l)
 	}
 	if ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) != 2 {
@@ -149,7 +150,7 @@ func TestRejectedObject(t *testing.T) {
 // exist yet waits for it, and syncs once it has an artifact.
 func TestSourceNotFound(t *testing.T) {
 	f := newFixture(t, appFiles())
-	f.applyYAML(`apiVersion: kustomize.toolkit.fluxcd.io/v1
+	f.ApplyYAML(`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
   name: app
@@ -163,18 +164,18 @@ spec:
   sourceRef:
     kind: GitRepository
     name: app`)
-	ks := f.waitFor("ArtifactFailed", failed("ArtifactFailed", ""))
-	if msg := readyCondition(ks).Message; !strings.Contains(msg, "GitRepository/"+f.ns+"/app not found") {
+	ks := f.WaitFor("ArtifactFailed", testenv.KustomizationFailed("ArtifactFailed", ""))
+	if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, "GitRepository/"+f.NS+"/app not found") {
 		t.Errorf("Ready message %q does not name the missing source", msg)
 	}
-	for _, e := range f.events() {
+	for _, e := range f.Events() {
 		if e.Type == "Warning" {
 			t.Errorf("a missing source is waited for, not warned about: %s %s", e.Reason, e.Message)
 		}
 	}
 
 	// The source appears; its first artifact triggers the Kustomization at once.
-	f.applyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
+	f.ApplyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -184,5 +185,5 @@ spec:
   url: {{url}}
   ref:
     branch: main`)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 }

@@ -8,9 +8,12 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ferrycd/ferry/internal/controller"
+
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestNoCrossNamespaceRefs checks --no-cross-namespace-refs: a
@@ -20,7 +23,7 @@ import (
 func TestNoCrossNamespaceRefs(t *testing.T) {
 	f := newFixture(t, appFiles())
 	other := newFixture(t, appFiles())
-	startReconciler(f, "no-cross-ns", func(r *kustomization.Reconciler) { r.NoCrossNamespaceRefs = true })
+	startReconciler(f, "no-cross-ns", func(o *controller.Options) { o.NoCrossNamespaceRefs = true })
 	gitRepository := `apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
@@ -31,8 +34,8 @@ spec:
   url: {{url}}
   ref:
     branch: main`
-	other.applyYAML(gitRepository)
-	f.applyYAML(gitRepository + `
+	other.ApplyYAML(gitRepository)
+	f.ApplyYAML(gitRepository + `
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
@@ -50,50 +53,50 @@ spec:
   sourceRef:
     kind: GitRepository
     name: app
-    namespace: ` + other.ns)
+    namespace: ` + other.NS)
 
 	denied := func(ref string) *kustomizev1.Kustomization {
 		t.Helper()
-		ks := f.waitFor("AccessDenied", func(ks *kustomizev1.Kustomization) bool {
-			return failed(kustomization.AccessDeniedReason, "")(ks) && ks.Status.ObservedGeneration == ks.Generation
+		ks := f.WaitFor("AccessDenied", func(ks *kustomizev1.Kustomization) bool {
+			return testenv.KustomizationFailed(kustomization.AccessDeniedReason, "")(ks) && ks.Status.ObservedGeneration == ks.Generation
 		})
-		msg := readyCondition(ks).Message
+		msg := testenv.ReadyCondition(ks).Message
 		if want := "can't access '" + ref + "', cross-namespace references have been blocked"; msg != want {
 			t.Errorf("Ready message = %q, want %q", msg, want)
 		}
 		if c := apimeta.FindStatusCondition(ks.Status.Conditions, meta.StalledCondition); c == nil || c.Reason != kustomization.AccessDeniedReason {
 			t.Errorf("Stalled = %+v, want reason AccessDenied", c)
 		}
-		if f.get("apps/v1", "Deployment", "web") != nil {
+		if f.Get("apps/v1", "Deployment", "web") != nil {
 			t.Error("a refused Kustomization applied objects")
 		}
 		return ks
 	}
-	ks := denied("GitRepository/" + other.ns + "/app")
+	ks := denied("GitRepository/" + other.NS + "/app")
 
 	// A dependency in another namespace is refused too.
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.SourceRef.Namespace = ""
-	ks.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "infra", Namespace: other.ns}}
-	if err := k8sClient.Patch(context.Background(), ks, patch); err != nil {
+	ks.Spec.DependsOn = []kustomizev1.DependencyReference{{Name: "infra", Namespace: other.NS}}
+	if err := env.Client.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}
-	ks = denied("Kustomization/" + other.ns + "/infra")
-	if strings.Contains(readyCondition(ks).Message, "GitRepository") {
+	ks = denied("Kustomization/" + other.NS + "/infra")
+	if strings.Contains(testenv.ReadyCondition(ks).Message, "GitRepository") {
 		t.Error("the message still names the source")
 	}
 
 	// Same-namespace references sync.
 	patch = client.MergeFrom(ks.DeepCopy())
 	ks.Spec.DependsOn = nil
-	if err := k8sClient.Patch(context.Background(), ks, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}
-	ks = f.waitFor("ready", ready(f.head()))
+	ks = f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 	if c := apimeta.FindStatusCondition(ks.Status.Conditions, meta.StalledCondition); c != nil {
 		t.Errorf("Stalled is still set: %+v", c)
 	}
-	if f.get("apps/v1", "Deployment", "web") == nil {
+	if f.Get("apps/v1", "Deployment", "web") == nil {
 		t.Error("the Deployment was not applied")
 	}
 }

@@ -3,6 +3,8 @@ package kustomization_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestKustomizationCycle checks that kustomizations including each other
@@ -14,12 +16,12 @@ func TestKustomizationCycle(t *testing.T) {
 		"apps/configmap.yaml":              "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
 	})
 	f.syncSpec("clusters/prod", "")
-	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
-	msg := readyCondition(ks).Message
+	ks := f.WaitFor("failed", testenv.KustomizationFailed("BuildFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
 	if want := "the kustomizations form a cycle: clusters/prod -> apps -> clusters/prod"; !strings.Contains(msg, want) {
 		t.Errorf("Ready message %q does not contain %q", msg, want)
 	}
-	if f.get("v1", "ConfigMap", "settings") != nil {
+	if f.Get("v1", "ConfigMap", "settings") != nil {
 		t.Error("objects were applied although the build failed")
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/ferrycd/ferry/internal/decrypt"
 	"github.com/ferrycd/ferry/internal/decrypt/sopstest"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDecryptFullyEncrypted checks the common mistake of encrypting a
@@ -20,14 +21,14 @@ func TestDecryptFullyEncrypted(t *testing.T) {
 	f.createKeys(map[string]string{"identity.agekey": key.Identity})
 	f.syncSpec("app", decryptionSpec)
 
-	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
-	msg := readyCondition(ks).Message
+	ks := f.WaitFor("failed", testenv.KustomizationFailed("BuildFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
 	for _, want := range []string{"app/secret.enc.yaml is SOPS-encrypted including its apiVersion, kind", "--encrypted-regex"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
 	}
-	if f.get("v1", "Secret", "db") != nil {
+	if f.Get("v1", "Secret", "db") != nil {
 		t.Error("Secret db was applied")
 	}
 	f.assertNoLeak(key.Identity)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ferrycd/ferry/internal/decrypt/sopstest"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDecryptMissingSecret checks that a missing decryption Secret is named
@@ -14,20 +15,20 @@ func TestDecryptMissingSecret(t *testing.T) {
 	f := newFixture(t, sopsFiles(t, key, nil))
 	f.syncSpec("app", decryptionSpec)
 
-	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
-	msg := readyCondition(ks).Message
-	for _, want := range []string{"decryption Secret " + f.ns + "/sops-keys", "not found", "*.agekey"} {
+	ks := f.WaitFor("failed", testenv.KustomizationFailed("BuildFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
+	for _, want := range []string{"decryption Secret " + f.NS + "/sops-keys", "not found", "*.agekey"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
 	}
-	if f.get("v1", "Secret", "db") != nil {
+	if f.Get("v1", "Secret", "db") != nil {
 		t.Error("Secret db was applied without its key")
 	}
 
 	f.createKeys(map[string]string{"identity.agekey": key.Identity})
-	f.waitFor("ready", ready(f.head()))
-	if got := secretValue(t, nested(f.get("v1", "Secret", "db"), "data", "password")); got != sopsPassword {
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	if got := secretValue(t, testenv.Nested(f.Get("v1", "Secret", "db"), "data", "password")); got != sopsPassword {
 		t.Errorf("Secret db password = %q, want the plaintext", got)
 	}
 	f.assertNoLeak(key.Identity)

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/ferrycd/ferry/internal/decrypt/sopstest"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDecryptNotConfigured checks that a SOPS-encrypted Secret built by a
@@ -15,15 +16,15 @@ func TestDecryptNotConfigured(t *testing.T) {
 	f := newFixture(t, sopsFiles(t, key, nil))
 	f.syncSpec("app", "")
 
-	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
-	msg := readyCondition(ks).Message
-	for _, want := range []string{"Secret/" + f.ns + "/db", "secret.enc.yaml", "SOPS-encrypted",
+	ks := f.WaitFor("failed", testenv.KustomizationFailed("BuildFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
+	for _, want := range []string{"Secret/" + f.NS + "/db", "secret.enc.yaml", "SOPS-encrypted",
 		"spec.decryption is not set", "spec.decryption.secretRef"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
 	}
-	if f.get("v1", "Secret", "db") != nil || f.get("v1", "Secret", "generated") != nil {
+	if f.Get("v1", "Secret", "db") != nil || f.Get("v1", "Secret", "generated") != nil {
 		t.Error("SOPS ciphertext was applied as a Secret")
 	}
 	f.assertNoLeak(key.Identity)

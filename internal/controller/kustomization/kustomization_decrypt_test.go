@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferrycd/ferry/internal/decrypt"
 	"github.com/ferrycd/ferry/internal/decrypt/sopstest"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // Plaintexts of the SOPS fixtures; no condition or event may show them.
@@ -68,29 +69,29 @@ generatorOptions:
 
 // createKeys creates the decryption Secret "sops-keys" in the fixture's namespace.
 func (f *fixture) createKeys(data map[string]string) {
-	f.t.Helper()
-	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sops-keys", Namespace: f.ns}, StringData: data}
-	if err := k8sClient.Create(context.Background(), s); err != nil {
-		f.t.Fatal(err)
+	f.T.Helper()
+	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "sops-keys", Namespace: f.NS}, StringData: data}
+	if err := env.Client.Create(context.Background(), s); err != nil {
+		f.T.Fatal(err)
 	}
 }
 
 // assertNoLeak fails when a condition or an event of the Kustomization
 // shows one of the secrets.
 func (f *fixture) assertNoLeak(secrets ...string) {
-	f.t.Helper()
+	f.T.Helper()
 	secrets = append(secrets, sopsPassword, sopsAPIKey, sopsEnvToken, "ENC[AES256_GCM", "AGE ENCRYPTED FILE", "PGP MESSAGE")
 	var texts []string
 	for _, c := range f.kustomization().Status.Conditions {
 		texts = append(texts, "condition "+c.Type+": "+c.Message)
 	}
-	for _, e := range f.events() {
+	for _, e := range f.Events() {
 		texts = append(texts, "event "+e.Reason+": "+e.Message)
 	}
 	for _, text := range texts {
 		for _, s := range secrets {
 			if s != "" && strings.Contains(text, s) {
-				f.t.Errorf("%.40s... shows a secret (%.12s...)", text, s)
+				f.T.Errorf("%.40s... shows a secret (%.12s...)", text, s)
 			}
 		}
 	}
@@ -104,20 +105,20 @@ func TestDecryptSOPS(t *testing.T) {
 	f := newFixture(t, sopsFiles(t, ageKey, &pgpKey))
 	f.createKeys(map[string]string{"identity.agekey": ageKey.Identity + "\n", "private.asc": pgpKey.Private})
 	f.syncSpec("app", decryptionSpec)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
-	db := f.get("v1", "Secret", "db")
-	if got := secretValue(t, nested(db, "data", "password")); got != sopsPassword {
+	db := f.Get("v1", "Secret", "db")
+	if got := secretValue(t, testenv.Nested(db, "data", "password")); got != sopsPassword {
 		t.Errorf("Secret db password = %q, want the plaintext", got)
 	}
 	if _, ok := db.Object["sops"]; ok {
 		t.Error("Secret db still has the sops metadata")
 	}
-	gen := f.get("v1", "Secret", "generated")
-	if got := secretValue(t, nested(gen, "data", "config.yaml")); got != "apiKey: "+sopsAPIKey+"\n" {
+	gen := f.Get("v1", "Secret", "generated")
+	if got := secretValue(t, testenv.Nested(gen, "data", "config.yaml")); got != "apiKey: "+sopsAPIKey+"\n" {
 		t.Errorf("Secret generated config.yaml = %q, want the plaintext YAML", got)
 	}
-	if got := secretValue(t, nested(gen, "data", "TOKEN")); got != sopsEnvToken {
+	if got := secretValue(t, testenv.Nested(gen, "data", "TOKEN")); got != sopsEnvToken {
 		t.Errorf("Secret generated TOKEN = %q, want the plaintext", got)
 	}
 	data, _, _ := unstructured.NestedStringMap(gen.Object, "data")

@@ -7,8 +7,10 @@ import (
 
 	"github.com/go-logr/logr/funcr"
 
-	"github.com/ferrycd/ferry/internal/controller/kustomization"
+	"github.com/ferrycd/ferry/internal/controller"
+
 	"github.com/ferrycd/ferry/internal/decrypt/sopstest"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDecryptWrongKey checks that a decryption Secret without the right key
@@ -28,8 +30,8 @@ func TestDecryptWrongKey(t *testing.T) {
 		defer mu.Unlock()
 		logs.WriteString(prefix + " " + args + "\n")
 	}, funcr.Options{Verbosity: 2})
-	startReconcilerLogging(f, "decrypt-logs", logger, func(*kustomization.Reconciler) {})
-	f.applyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
+	startReconcilerLogging(f, "decrypt-logs", logger, func(*controller.Options) {})
+	f.ApplyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -58,15 +60,15 @@ spec:
     name: app
 ` + decryptionSpec)
 
-	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
-	msg := readyCondition(ks).Message
-	for _, want := range []string{"Secret/" + f.ns + "/db", "secret.enc.yaml", "decryption failed",
+	ks := f.WaitFor("failed", testenv.KustomizationFailed("BuildFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
+	for _, want := range []string{"Secret/" + f.NS + "/db", "secret.enc.yaml", "decryption failed",
 		"none of the 1 age and 0 PGP keys", right.Recipient} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
 	}
-	if f.get("v1", "Secret", "db") != nil || f.get("v1", "Secret", "generated") != nil {
+	if f.Get("v1", "Secret", "db") != nil || f.Get("v1", "Secret", "generated") != nil {
 		t.Error("a Secret was applied although it could not be decrypted")
 	}
 	f.assertNoLeak(right.Identity, wrong.Identity)

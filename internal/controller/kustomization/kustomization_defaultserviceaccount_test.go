@@ -7,7 +7,9 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferrycd/ferry/internal/controller/kustomization"
+	"github.com/ferrycd/ferry/internal/controller"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDefaultServiceAccount checks --default-service-account: a
@@ -16,11 +18,11 @@ import (
 // overrides it.
 func TestDefaultServiceAccount(t *testing.T) {
 	f := newFixture(t, appFiles())
-	startReconciler(f, "default-sa", func(r *kustomization.Reconciler) { r.DefaultServiceAccount = "restricted" })
+	startReconciler(f, "default-sa", func(o *controller.Options) { o.DefaultServiceAccount = "restricted" })
 	f.createTenant("restricted") // ConfigMaps only
 	f.createTenant("deployer")
 	f.allowDeployments("deployer")
-	f.applyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
+	f.ApplyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -48,9 +50,9 @@ spec:
     kind: GitRepository
     name: app`)
 
-	ks := f.waitFor("ReconciliationFailed", failed("ReconciliationFailed", f.head()))
-	msg := readyCondition(ks).Message
-	for _, want := range []string{"Deployment/" + f.ns + "/web", "system:serviceaccount:" + f.ns + ":restricted", "as ServiceAccount " + f.ns + "/restricted"} {
+	ks := f.WaitFor("ReconciliationFailed", testenv.KustomizationFailed("ReconciliationFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
+	for _, want := range []string{"Deployment/" + f.NS + "/web", "system:serviceaccount:" + f.NS + ":restricted", "as ServiceAccount " + f.NS + "/restricted"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
@@ -59,11 +61,11 @@ spec:
 	// spec.serviceAccountName takes precedence over the default.
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.ServiceAccountName = "deployer"
-	if err := k8sClient.Patch(context.Background(), ks, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}
-	f.waitFor("ready", ready(f.head()))
-	if f.get("apps/v1", "Deployment", "web") == nil {
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	if f.Get("apps/v1", "Deployment", "web") == nil {
 		t.Error("the Deployment was not applied as the ServiceAccount of spec.serviceAccountName")
 	}
 }

@@ -3,6 +3,8 @@ package kustomization_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDeprecatedFields checks that deprecated kustomize fields (bases,
@@ -27,14 +29,14 @@ data:
 `,
 	})
 	f.syncSpec("overlay", "")
-	f.waitFor("ready", ready(f.head()))
-	if cm := f.get("v1", "ConfigMap", "settings"); cm == nil || cm.GetLabels()["team"] != "web" {
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	if cm := f.Get("v1", "ConfigMap", "settings"); cm == nil || cm.GetLabels()["team"] != "web" {
 		t.Errorf("ConfigMap = %v, want it applied with the commonLabels label", cm)
 	}
 	f.warningEvent("DeprecatedField")
-	f.eventually("both deprecations reported", func() string {
+	f.Eventually("both deprecations reported", func() string {
 		var all []string
-		for _, e := range f.events() {
+		for _, e := range f.Events() {
 			if e.Reason == "DeprecatedField" {
 				all = append(all, e.Message)
 			}

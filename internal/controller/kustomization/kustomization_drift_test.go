@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDriftReverted scales the Deployment by hand, as `kubectl scale` would,
@@ -15,25 +16,25 @@ import (
 func TestDriftReverted(t *testing.T) {
 	f := newFixture(t, appFiles())
 	f.sync("apps/production", true)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
 	for _, manager := range []string{"kubectl", "kubectl-edit"} {
-		deploy := f.get("apps/v1", "Deployment", "web")
+		deploy := f.Get("apps/v1", "Deployment", "web")
 		patch := []byte(`{"spec":{"replicas":9},"metadata":{"labels":{"environment":"tampered"}}}`)
-		if err := k8sClient.Patch(context.Background(), deploy, client.RawPatch("application/merge-patch+json", patch), client.FieldOwner(manager)); err != nil {
+		if err := env.Client.Patch(context.Background(), deploy, client.RawPatch("application/merge-patch+json", patch), client.FieldOwner(manager)); err != nil {
 			t.Fatal(err)
 		}
-		if got := nested(f.get("apps/v1", "Deployment", "web"), "spec", "replicas"); got != "9" {
+		if got := testenv.Nested(f.Get("apps/v1", "Deployment", "web"), "spec", "replicas"); got != "9" {
 			t.Fatalf("replicas = %s after the manual scale, want 9", got)
 		}
 
-		token := f.requestReconcile(&kustomizev1.Kustomization{}, "app")
-		f.waitFor("reconciled at "+token, func(ks *kustomizev1.Kustomization) bool {
+		token := f.RequestReconcile(&kustomizev1.Kustomization{}, "app")
+		f.WaitFor("reconciled at "+token, func(ks *kustomizev1.Kustomization) bool {
 			return ks.Status.LastHandledReconcileAt == token
 		})
-		f.eventually("the drift reverted", func() string {
-			d := f.get("apps/v1", "Deployment", "web")
-			if r := nested(d, "spec", "replicas"); r != "3" {
+		f.Eventually("the drift reverted", func() string {
+			d := f.Get("apps/v1", "Deployment", "web")
+			if r := testenv.Nested(d, "spec", "replicas"); r != "3" {
 				return "replicas = " + r
 			}
 			if l := d.GetLabels()["environment"]; l != "production" {

@@ -13,6 +13,7 @@ import (
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/controlplane"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // remoteFiles is a repository of two ConfigMaps for a remote cluster.
@@ -69,7 +70,7 @@ func TestKubeConfigRemoteCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = remote.Stop() })
-	remoteClient, err := client.New(remote.Config, client.Options{Scheme: k8sClient.Scheme()})
+	remoteClient, err := client.New(remote.Config, client.Options{Scheme: env.Client.Scheme()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,21 +81,21 @@ func TestKubeConfigRemoteCluster(t *testing.T) {
 
 	f := newFixture(t, remoteFiles())
 	// The target namespace exists on the remote cluster only.
-	if err := remoteClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.ns}}); err != nil {
+	if err := remoteClient.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: f.NS}}); err != nil {
 		t.Fatal(err)
 	}
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "remote", Namespace: f.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "remote", Namespace: f.NS},
 		Data:       map[string][]byte{"value": kubeconfig},
 	}
-	if err := k8sClient.Create(ctx, secret); err != nil {
+	if err := env.Client.Create(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
-	f.applyYAML(strings.ReplaceAll(remoteKustomization, "{{key}}", ""))
+	f.ApplyYAML(strings.ReplaceAll(remoteKustomization, "{{key}}", ""))
 
 	remoteConfigMap := func(name string) *corev1.ConfigMap {
 		cm := &corev1.ConfigMap{}
-		if err := remoteClient.Get(ctx, keyOf(f.ns, name), cm); err != nil {
+		if err := remoteClient.Get(ctx, testenv.Key(f.NS, name), cm); err != nil {
 			if client.IgnoreNotFound(err) == nil {
 				return nil
 			}
@@ -103,27 +104,27 @@ func TestKubeConfigRemoteCluster(t *testing.T) {
 		return cm
 	}
 
-	ks := f.waitFor("ready", ready(f.head()))
+	ks := f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 	for _, name := range []string{"first", "second"} {
 		cm := remoteConfigMap(name)
 		if cm == nil {
 			t.Fatalf("ConfigMap %s was not applied to the remote cluster", name)
 		}
-		if cm.Labels[kustomizev1.NameLabel] != "app" || cm.Labels[kustomizev1.NamespaceLabel] != f.ns {
+		if cm.Labels[kustomizev1.NameLabel] != "app" || cm.Labels[kustomizev1.NamespaceLabel] != f.NS {
 			t.Errorf("ConfigMap %s has labels %v, want the owner labels", name, cm.Labels)
 		}
-		if f.get("v1", "ConfigMap", name) != nil {
+		if f.Get("v1", "ConfigMap", name) != nil {
 			t.Errorf("ConfigMap %s was applied to the Kustomization's own cluster", name)
 		}
 	}
 	if ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) != 2 {
-		t.Errorf("inventory = %s, want the two ConfigMaps", dump(ks.Status.Inventory))
+		t.Errorf("inventory = %s, want the two ConfigMaps", testenv.Dump(ks.Status.Inventory))
 	}
 
 	// Removed from Git: pruned on the remote cluster.
-	rev := f.commit("remove second", map[string]string{"remote/kustomization.yaml": "resources:\n  - first.yaml\n"}, "remote/second.yaml")
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	ks = f.waitFor("ready", ready(rev))
+	rev := f.Commit("remove second", map[string]string{"remote/kustomization.yaml": "resources:\n  - first.yaml\n"}, "remote/second.yaml")
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	ks = f.WaitFor("ready", testenv.KustomizationReady(rev))
 	if remoteConfigMap("second") != nil {
 		t.Error("ConfigMap second was not pruned from the remote cluster")
 	}
@@ -131,14 +132,14 @@ func TestKubeConfigRemoteCluster(t *testing.T) {
 		t.Error("ConfigMap first is gone from the remote cluster")
 	}
 	if ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) != 1 {
-		t.Errorf("inventory = %s, want one ConfigMap", dump(ks.Status.Inventory))
+		t.Errorf("inventory = %s, want one ConfigMap", testenv.Dump(ks.Status.Inventory))
 	}
 
 	// Deleted: its objects are deleted from the remote cluster.
-	if err := k8sClient.Delete(ctx, ks); err != nil {
+	if err := env.Client.Delete(ctx, ks); err != nil {
 		t.Fatal(err)
 	}
-	f.eventually("ConfigMap first deleted from the remote cluster", func() string {
+	f.Eventually("ConfigMap first deleted from the remote cluster", func() string {
 		if remoteConfigMap("first") != nil {
 			return "still there"
 		}
@@ -175,18 +176,18 @@ contexts:
 current-context: remote
 `
 	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "remote", Namespace: f.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: "remote", Namespace: f.NS},
 		Data:       map[string][]byte{"value.yaml": []byte(kubeconfig)},
 	}
-	if err := k8sClient.Create(context.Background(), secret); err != nil {
+	if err := env.Client.Create(context.Background(), secret); err != nil {
 		t.Fatal(err)
 	}
-	f.applyYAML(strings.ReplaceAll(remoteKustomization, "{{key}}", ""))
-	ks := f.waitFor("ReconciliationFailed", failed("ReconciliationFailed", f.head()))
-	msg := readyCondition(ks).Message
+	f.ApplyYAML(strings.ReplaceAll(remoteKustomization, "{{key}}", ""))
+	ks := f.WaitFor("ReconciliationFailed", testenv.KustomizationFailed("ReconciliationFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
 	t.Logf("Ready message: %s", msg)
 	for _, want := range []string{
-		"spec.kubeConfig", "Secret " + f.ns + "/remote", "value.yaml", "kubeconfig refused",
+		"spec.kubeConfig", "Secret " + f.NS + "/remote", "value.yaml", "kubeconfig refused",
 		"user 'remote' runs an exec credential plugin", "cluster 'remote' refers to a file (certificate-authority)",
 	} {
 		if !strings.Contains(msg, want) {

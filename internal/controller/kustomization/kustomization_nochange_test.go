@@ -5,6 +5,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/apply"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestNoChangeReconcileWritesNothing reconciles a Kustomization again with
@@ -13,7 +14,7 @@ import (
 func TestNoChangeReconcileWritesNothing(t *testing.T) {
 	f := newFixture(t, appFiles())
 	f.sync("apps/production", true)
-	ks := f.waitFor("ready", ready(f.head()))
+	ks := f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
 	objs, err := apply.Objects(ks.Status.Inventory)
 	if err != nil {
@@ -24,19 +25,19 @@ func TestNoChangeReconcileWritesNothing(t *testing.T) {
 	}
 	before := map[string]string{}
 	for _, o := range objs {
-		live := f.get(o.GetAPIVersion(), o.GetKind(), o.GetName())
+		live := f.Get(o.GetAPIVersion(), o.GetKind(), o.GetName())
 		if live == nil {
 			t.Fatalf("%s %s not found", o.GetKind(), o.GetName())
 		}
 		before[o.GetKind()+"/"+o.GetName()] = live.GetResourceVersion()
 	}
 
-	token := f.requestReconcile(&kustomizev1.Kustomization{}, "app")
-	f.waitFor("reconciled on request", func(ks *kustomizev1.Kustomization) bool {
-		return ks.Status.LastHandledReconcileAt == token && ready(f.head())(ks)
+	token := f.RequestReconcile(&kustomizev1.Kustomization{}, "app")
+	f.WaitFor("reconciled on request", func(ks *kustomizev1.Kustomization) bool {
+		return ks.Status.LastHandledReconcileAt == token && testenv.KustomizationReady(f.Head())(ks)
 	})
 	for _, o := range objs {
-		live := f.get(o.GetAPIVersion(), o.GetKind(), o.GetName())
+		live := f.Get(o.GetAPIVersion(), o.GetKind(), o.GetName())
 		key := o.GetKind() + "/" + o.GetName()
 		if live.GetResourceVersion() != before[key] {
 			t.Errorf("%s was written by a reconciliation with nothing to change: resourceVersion %s -> %s",

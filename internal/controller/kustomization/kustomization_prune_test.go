@@ -9,6 +9,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestPrune deletes manifests in Git and checks that what this Kustomization
@@ -35,9 +36,9 @@ metadata:
 `
 	f := newFixture(t, files)
 	f.sync("apps/staging", true)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 	for _, name := range []string{"removed-in-git", "keep-me", "taken-over"} {
-		if f.get("v1", "ConfigMap", name) == nil {
+		if f.Get("v1", "ConfigMap", name) == nil {
 			t.Fatalf("ConfigMap %s was not applied", name)
 		}
 	}
@@ -45,32 +46,32 @@ metadata:
 	// Someone else creates an object of their own, and takes one over by
 	// dropping the owner labels.
 	ctx := context.Background()
-	other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "not-ours", Namespace: f.ns}}
-	if err := k8sClient.Create(ctx, other); err != nil {
+	other := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "not-ours", Namespace: f.NS}}
+	if err := env.Client.Create(ctx, other); err != nil {
 		t.Fatal(err)
 	}
 	taken := &corev1.ConfigMap{}
-	if err := k8sClient.Get(ctx, keyOf(f.ns, "taken-over"), taken); err != nil {
+	if err := env.Client.Get(ctx, testenv.Key(f.NS, "taken-over"), taken); err != nil {
 		t.Fatal(err)
 	}
 	taken.Labels = map[string]string{"team": "other"}
-	if err := k8sClient.Update(ctx, taken); err != nil {
+	if err := env.Client.Update(ctx, taken); err != nil {
 		t.Fatal(err)
 	}
 
 	// Remove every extra manifest in Git and ask the source to fetch it.
-	rev := f.commit("drop the extras", map[string]string{"apps/base/kustomization.yaml": appFiles()["apps/base/kustomization.yaml"]}, "apps/base/extra.yaml")
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	ks := f.waitFor("ready at the new revision", ready(rev))
+	rev := f.Commit("drop the extras", map[string]string{"apps/base/kustomization.yaml": appFiles()["apps/base/kustomization.yaml"]}, "apps/base/extra.yaml")
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	ks := f.WaitFor("ready at the new revision", testenv.KustomizationReady(rev))
 
-	f.eventually("the removed manifest pruned", func() string {
-		if f.get("v1", "ConfigMap", "removed-in-git") != nil {
+	f.Eventually("the removed manifest pruned", func() string {
+		if f.Get("v1", "ConfigMap", "removed-in-git") != nil {
 			return "ConfigMap removed-in-git still exists"
 		}
 		return ""
 	})
 	for _, name := range []string{"keep-me", "taken-over", "not-ours", "web-settings"} {
-		if f.get("v1", "ConfigMap", name) == nil {
+		if f.Get("v1", "ConfigMap", name) == nil {
 			t.Errorf("ConfigMap %s was deleted; only objects this Kustomization owns may be pruned", name)
 		}
 	}
@@ -79,21 +80,21 @@ metadata:
 	}
 
 	// Deleting the Kustomization (prune: true) deletes what it applied, and nothing else.
-	if err := k8sClient.Delete(ctx, f.kustomization()); err != nil {
+	if err := env.Client.Delete(ctx, f.kustomization()); err != nil {
 		t.Fatal(err)
 	}
-	f.eventually("the Kustomization gone", func() string {
+	f.Eventually("the Kustomization gone", func() string {
 		ks := &kustomizev1.Kustomization{}
-		if err := k8sClient.Get(ctx, keyOf(f.ns, "app"), ks); err == nil {
-			return "still there, finalizers " + dump(ks.Finalizers)
+		if err := env.Client.Get(ctx, testenv.Key(f.NS, "app"), ks); err == nil {
+			return "still there, finalizers " + testenv.Dump(ks.Finalizers)
 		}
 		return ""
 	})
-	if f.get("apps/v1", "Deployment", "web") != nil || f.get("v1", "ConfigMap", "web-settings") != nil {
+	if f.Get("apps/v1", "Deployment", "web") != nil || f.Get("v1", "ConfigMap", "web-settings") != nil {
 		t.Error("objects of the deleted Kustomization were not deleted")
 	}
 	for _, name := range []string{"keep-me", "taken-over", "not-ours"} {
-		if f.get("v1", "ConfigMap", name) == nil {
+		if f.Get("v1", "ConfigMap", name) == nil {
 			t.Errorf("ConfigMap %s was deleted with the Kustomization", name)
 		}
 	}
@@ -107,26 +108,26 @@ func TestNoPrune(t *testing.T) {
 	files["apps/base/extra.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n"
 	f := newFixture(t, files)
 	f.sync("apps/staging", false)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
-	rev := f.commit("drop extra", map[string]string{"apps/base/kustomization.yaml": appFiles()["apps/base/kustomization.yaml"]}, "apps/base/extra.yaml")
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	f.waitFor("ready at the new revision", ready(rev))
-	if f.get("v1", "ConfigMap", "extra") == nil {
+	rev := f.Commit("drop extra", map[string]string{"apps/base/kustomization.yaml": appFiles()["apps/base/kustomization.yaml"]}, "apps/base/extra.yaml")
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	f.WaitFor("ready at the new revision", testenv.KustomizationReady(rev))
+	if f.Get("v1", "ConfigMap", "extra") == nil {
 		t.Error("ConfigMap extra was pruned with prune: false")
 	}
 
 	ctx := context.Background()
-	if err := k8sClient.Delete(ctx, f.kustomization()); err != nil {
+	if err := env.Client.Delete(ctx, f.kustomization()); err != nil {
 		t.Fatal(err)
 	}
-	f.eventually("the Kustomization gone", func() string {
-		if err := k8sClient.Get(ctx, keyOf(f.ns, "app"), &kustomizev1.Kustomization{}); err == nil {
+	f.Eventually("the Kustomization gone", func() string {
+		if err := env.Client.Get(ctx, testenv.Key(f.NS, "app"), &kustomizev1.Kustomization{}); err == nil {
 			return "still there"
 		}
 		return ""
 	})
-	if f.get("apps/v1", "Deployment", "web") == nil {
+	if f.Get("apps/v1", "Deployment", "web") == nil {
 		t.Error("Deployment web was deleted with a prune: false Kustomization")
 	}
 }

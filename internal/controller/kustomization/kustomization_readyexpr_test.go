@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDependsOnReadyExpr replaces the built-in readiness check of a
@@ -16,7 +17,7 @@ import (
 // dependency itself never becomes Ready (its path does not exist).
 func TestDependsOnReadyExpr(t *testing.T) {
 	f := newFixture(t, appFiles())
-	f.applyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
+	f.ApplyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -61,25 +62,25 @@ spec:
   dependsOn:
     - name: infra
       readyExpr: dep.metadata.labels.stage == self.metadata.labels.stage`)
-	ks := f.waitFor("waiting for its dependency", failed("DependencyNotReady", ""))
-	if msg := readyCondition(ks).Message; !strings.Contains(msg, f.ns+"/infra") || !strings.Contains(msg, "readyExpr") {
+	ks := f.WaitFor("waiting for its dependency", testenv.KustomizationFailed("DependencyNotReady", ""))
+	if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, f.NS+"/infra") || !strings.Contains(msg, "readyExpr") {
 		t.Errorf("Ready message %q does not name the dependency and its readyExpr", msg)
 	}
-	if f.get("apps/v1", "Deployment", "web") != nil {
+	if f.Get("apps/v1", "Deployment", "web") != nil {
 		t.Fatal("the dependent was applied before its readyExpr held")
 	}
 
 	infra := &kustomizev1.Kustomization{}
-	if err := k8sClient.Get(context.Background(), keyOf(f.ns, "infra"), infra); err != nil {
+	if err := env.Client.Get(context.Background(), testenv.Key(f.NS, "infra"), infra); err != nil {
 		t.Fatal(err)
 	}
 	patch := client.MergeFrom(infra.DeepCopy())
 	infra.Labels["stage"] = "done"
-	if err := k8sClient.Patch(context.Background(), infra, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), infra, patch); err != nil {
 		t.Fatal(err)
 	}
-	f.waitFor("ready once the readyExpr holds", ready(f.head()))
-	if f.get("apps/v1", "Deployment", "web") == nil {
+	f.WaitFor("ready once the readyExpr holds", testenv.KustomizationReady(f.Head()))
+	if f.Get("apps/v1", "Deployment", "web") == nil {
 		t.Error("Deployment web was not applied")
 	}
 }

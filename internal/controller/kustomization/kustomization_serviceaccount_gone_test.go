@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestServiceAccountGoneAtDeletion checks that a Kustomization whose
@@ -20,7 +21,7 @@ func TestServiceAccountGoneAtDeletion(t *testing.T) {
 	f := newFixture(t, appFiles())
 	f.createTenant("tenant")
 	f.allowDeployments("tenant")
-	f.applyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
+	f.ApplyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -46,26 +47,26 @@ spec:
   sourceRef:
     kind: GitRepository
     name: app`)
-	ks := f.waitFor("ready", ready(f.head()))
+	ks := f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
-	if err := k8sClient.Delete(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "tenant", Namespace: f.ns}}); err != nil {
+	if err := env.Client.Delete(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "tenant", Namespace: f.NS}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := k8sClient.Delete(ctx, ks); err != nil {
+	if err := env.Client.Delete(ctx, ks); err != nil {
 		t.Fatal(err)
 	}
-	f.eventually("Kustomization deleted", func() string {
-		if err := k8sClient.Get(ctx, keyOf(f.ns, "app"), &kustomizev1.Kustomization{}); err == nil {
+	f.Eventually("Kustomization deleted", func() string {
+		if err := env.Client.Get(ctx, testenv.Key(f.NS, "app"), &kustomizev1.Kustomization{}); err == nil {
 			return "still there"
 		}
 		return ""
 	})
-	if f.get("apps/v1", "Deployment", "web") == nil {
+	if f.Get("apps/v1", "Deployment", "web") == nil {
 		t.Error("the Deployment was deleted without the ServiceAccount's rights")
 	}
-	f.eventually("a Warning event naming the ServiceAccount", func() string {
-		for _, e := range f.events() {
-			if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, "ServiceAccount "+f.ns+"/tenant not found") {
+	f.Eventually("a Warning event naming the ServiceAccount", func() string {
+		for _, e := range f.Events() {
+			if e.Type == corev1.EventTypeWarning && strings.Contains(e.Message, "ServiceAccount "+f.NS+"/tenant not found") {
 				return ""
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // tenantRBAC is a ServiceAccount {{sa}} allowed to manage ConfigMaps only
@@ -44,21 +45,21 @@ roleRef:
 
 // createTenant creates the ServiceAccount sa with tenantRBAC's rights.
 func (f *fixture) createTenant(sa string) {
-	f.t.Helper()
-	f.applyYAML(strings.ReplaceAll(tenantRBAC, "{{sa}}", sa))
+	f.T.Helper()
+	f.ApplyYAML(strings.ReplaceAll(tenantRBAC, "{{sa}}", sa))
 }
 
 // allowDeployments lets the ServiceAccount of createTenant manage
 // Deployments too.
 func (f *fixture) allowDeployments(sa string) {
-	f.t.Helper()
+	f.T.Helper()
 	role := &rbacv1.Role{}
-	if err := k8sClient.Get(context.Background(), keyOf(f.ns, sa), role); err != nil {
-		f.t.Fatal(err)
+	if err := env.Client.Get(context.Background(), testenv.Key(f.NS, sa), role); err != nil {
+		f.T.Fatal(err)
 	}
 	role.Rules = append(role.Rules, rbacv1.PolicyRule{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"*"}})
-	if err := k8sClient.Update(context.Background(), role); err != nil {
-		f.t.Fatal(err)
+	if err := env.Client.Update(context.Background(), role); err != nil {
+		f.T.Fatal(err)
 	}
 }
 
@@ -70,7 +71,7 @@ func (f *fixture) allowDeployments(sa string) {
 func TestServiceAccountImpersonation(t *testing.T) {
 	f := newFixture(t, appFiles())
 	f.createTenant("tenant")
-	f.applyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
+	f.ApplyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -98,38 +99,38 @@ spec:
     name: app`)
 
 	// The tenant may not manage Deployments.
-	ks := f.waitFor("ReconciliationFailed", failed("ReconciliationFailed", f.head()))
-	msg := readyCondition(ks).Message
+	ks := f.WaitFor("ReconciliationFailed", testenv.KustomizationFailed("ReconciliationFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
 	t.Logf("Ready message: %s", msg)
 	for _, want := range []string{
-		"Deployment/" + f.ns + "/web", "forbidden", "system:serviceaccount:" + f.ns + ":tenant",
-		"as ServiceAccount " + f.ns + "/tenant",
+		"Deployment/" + f.NS + "/web", "forbidden", "system:serviceaccount:" + f.NS + ":tenant",
+		"as ServiceAccount " + f.NS + "/tenant",
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
 	}
-	if f.get("apps/v1", "Deployment", "web") != nil {
+	if f.Get("apps/v1", "Deployment", "web") != nil {
 		t.Error("a Deployment the ServiceAccount may not create was applied")
 	}
 
 	// Once RBAC allows it, the next reconciliation applies everything.
 	f.allowDeployments("tenant")
-	f.requestReconcile(&kustomizev1.Kustomization{}, "app")
-	f.waitFor("ready", ready(f.head()))
-	if f.get("apps/v1", "Deployment", "web") == nil || f.get("v1", "ConfigMap", "web-settings") == nil {
+	f.RequestReconcile(&kustomizev1.Kustomization{}, "app")
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	if f.Get("apps/v1", "Deployment", "web") == nil || f.Get("v1", "ConfigMap", "web-settings") == nil {
 		t.Fatal("the objects were not applied once RBAC allowed them")
 	}
 
 	// Deleting the Kustomization deletes its objects as the ServiceAccount.
-	if err := k8sClient.Delete(context.Background(), ks); err != nil {
+	if err := env.Client.Delete(context.Background(), ks); err != nil {
 		t.Fatal(err)
 	}
-	f.eventually("objects deleted with the Kustomization", func() string {
-		if d := f.get("apps/v1", "Deployment", "web"); d != nil && d.GetDeletionTimestamp() == nil {
+	f.Eventually("objects deleted with the Kustomization", func() string {
+		if d := f.Get("apps/v1", "Deployment", "web"); d != nil && d.GetDeletionTimestamp() == nil {
 			return "the Deployment is still there"
 		}
-		if f.get("v1", "ConfigMap", "web-settings") != nil {
+		if f.Get("v1", "ConfigMap", "web-settings") != nil {
 			return "the ConfigMap is still there"
 		}
 		return ""

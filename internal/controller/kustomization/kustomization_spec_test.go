@@ -6,14 +6,16 @@ import (
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // syncSpec creates a GitRepository "app" for the fixture's repository and a
 // Kustomization "app" building path into the fixture's namespace, with
 // extra spec fields (YAML indented by two spaces) and a short retry interval.
 func (f *fixture) syncSpec(path, extra string) {
-	f.t.Helper()
-	f.applyYAML(fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+	f.T.Helper()
+	f.ApplyYAML(fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -44,16 +46,16 @@ spec:
 // warningEvent waits for a Warning event of the Kustomization with reason
 // and returns its message.
 func (f *fixture) warningEvent(reason string) string {
-	f.t.Helper()
+	f.T.Helper()
 	var msg string
-	f.eventually("a Warning event "+reason, func() string {
-		for _, e := range f.events() {
+	f.Eventually("a Warning event "+reason, func() string {
+		for _, e := range f.Events() {
 			if e.Type == corev1.EventTypeWarning && e.Reason == reason {
 				msg = e.Message
 				return ""
 			}
 		}
-		return fmt.Sprintf("events: %v", f.events())
+		return fmt.Sprintf("events: %v", f.Events())
 	})
 	return msg
 }
@@ -109,35 +111,35 @@ data:
     - ../components/extra
     - ../components/not-there
   ignoreMissingComponents: true`)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
-	d := f.get("apps/v1", "Deployment", "pre-web-suf")
+	d := f.Get("apps/v1", "Deployment", "pre-web-suf")
 	if d == nil {
 		t.Fatal("Deployment pre-web-suf was not applied")
 	}
-	if got := nested(d, "spec", "replicas"); got != "4" {
+	if got := testenv.Nested(d, "spec", "replicas"); got != "4" {
 		t.Errorf("replicas = %s, want 4 from the strategic merge patch", got)
 	}
-	if got := nested(d, "spec", "template", "spec", "containers"); !strings.Contains(got, "image:registry.example.com/nginx:1.28") {
+	if got := testenv.Nested(d, "spec", "template", "spec", "containers"); !strings.Contains(got, "image:registry.example.com/nginx:1.28") {
 		t.Errorf("containers = %s, want image registry.example.com/nginx:1.28", got)
 	}
 	if d.GetLabels()["team"] != "platform" || d.GetAnnotations()["owner"] != "ops@example.com" {
 		t.Errorf("labels %v annotations %v, want commonMetadata", d.GetLabels(), d.GetAnnotations())
 	}
-	if got := nested(d, "spec", "selector", "matchLabels"); got != "map[app:web]" {
+	if got := testenv.Nested(d, "spec", "selector", "matchLabels"); got != "map[app:web]" {
 		t.Errorf("selector = %s, want it untouched by commonMetadata", got)
 	}
-	cm := f.get("v1", "ConfigMap", "pre-web-settings-suf")
-	if got := nested(cm, "data", "EXTRA"); got != "yes" {
+	cm := f.Get("v1", "ConfigMap", "pre-web-settings-suf")
+	if got := testenv.Nested(cm, "data", "EXTRA"); got != "yes" {
 		t.Errorf("ConfigMap EXTRA = %s, want yes from the JSON 6902 patch", got)
 	}
 	if cm.GetLabels()["team"] != "platform" {
 		t.Errorf("ConfigMap labels %v, want commonMetadata", cm.GetLabels())
 	}
-	if got := nested(f.get("v1", "ConfigMap", "pre-extra-suf"), "data", "FROM"); got != "component" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "pre-extra-suf"), "data", "FROM"); got != "component" {
 		t.Errorf("component ConfigMap FROM = %s, want component", got)
 	}
-	if f.get("apps/v1", "Deployment", "web") != nil {
+	if f.Get("apps/v1", "Deployment", "web") != nil {
 		t.Error("a Deployment without the prefix and suffix was applied")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestSSAMerge edits two applied ConfigMaps with kubectl's field manager:
@@ -35,31 +36,31 @@ data:
 `,
 	})
 	f.sync("app", true)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
 	ctx := context.Background()
 	for _, name := range []string{"merged", "plain"} {
 		cm := &corev1.ConfigMap{}
-		if err := k8sClient.Get(ctx, keyOf(f.ns, name), cm); err != nil {
+		if err := env.Client.Get(ctx, testenv.Key(f.NS, name), cm); err != nil {
 			t.Fatal(err)
 		}
 		cm.Data["kubectl"] = "added"
-		if err := k8sClient.Update(ctx, cm, client.FieldOwner("kubectl")); err != nil {
+		if err := env.Client.Update(ctx, cm, client.FieldOwner("kubectl")); err != nil {
 			t.Fatal(err)
 		}
 	}
 
-	token := f.requestReconcile(&kustomizev1.Kustomization{}, "app")
-	f.waitFor("reconciled on request", func(ks *kustomizev1.Kustomization) bool {
-		return ks.Status.LastHandledReconcileAt == token && ready(f.head())(ks)
+	token := f.RequestReconcile(&kustomizev1.Kustomization{}, "app")
+	f.WaitFor("reconciled on request", func(ks *kustomizev1.Kustomization) bool {
+		return ks.Status.LastHandledReconcileAt == token && testenv.KustomizationReady(f.Head())(ks)
 	})
-	if got := nested(f.get("v1", "ConfigMap", "merged"), "data", "kubectl"); got != "added" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "merged"), "data", "kubectl"); got != "added" {
 		t.Errorf("ConfigMap merged (ssa: Merge) has data.kubectl=%s, want the field kubectl added kept", got)
 	}
-	if got := nested(f.get("v1", "ConfigMap", "plain"), "data", "kubectl"); got != "<unset>" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "plain"), "data", "kubectl"); got != "<unset>" {
 		t.Errorf("ConfigMap plain has data.kubectl=%s, want the field kubectl added removed", got)
 	}
-	if got := nested(f.get("v1", "ConfigMap", "plain"), "data", "git"); got != "1" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "plain"), "data", "git"); got != "1" {
 		t.Errorf("ConfigMap plain has data.git=%s, want 1", got)
 	}
 }

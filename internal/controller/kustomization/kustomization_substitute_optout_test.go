@@ -2,6 +2,8 @@ package kustomization_test
 
 import (
 	"testing"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestSubstituteOptOut checks that objects annotated or labelled with
@@ -39,14 +41,14 @@ data:
 	f.syncSpec("app", `  postBuild:
     substitute:
       CLUSTER: prod`)
-	f.waitFor("ready", ready(f.head()))
-	if got := nested(f.get("v1", "ConfigMap", "settings"), "data", "cluster"); got != "prod" {
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "settings"), "data", "cluster"); got != "prod" {
 		t.Errorf("settings cluster = %s, want prod", got)
 	}
-	if got := nested(f.get("v1", "ConfigMap", "script"), "data", "run.sh"); got != "echo \"${HOME} ${CLUSTER} $${x}\"\n" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "script"), "data", "run.sh"); got != "echo \"${HOME} ${CLUSTER} $${x}\"\n" {
 		t.Errorf("script run.sh = %q, want it as written", got)
 	}
-	if got := nested(f.get("v1", "ConfigMap", "labelled"), "data", "value"); got != "${UNSET}" {
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "labelled"), "data", "value"); got != "${UNSET}" {
 		t.Errorf("labelled value = %s, want ${UNSET}", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestSubstituteStrict checks that a variable with neither a value nor a
@@ -16,9 +18,9 @@ func TestSubstituteStrict(t *testing.T) {
 	f.syncSpec("app", `  postBuild:
     substitute:
       CLUSTER: prod`)
-	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
-	msg := readyCondition(ks).Message
-	for _, want := range []string{"${NGINX_TAG}", "app/deployment.yaml", "Deployment/" + f.ns + "/web", "spec.postBuild.substitute"} {
+	ks := f.WaitFor("failed", testenv.KustomizationFailed("BuildFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
+	for _, want := range []string{"${NGINX_TAG}", "app/deployment.yaml", "Deployment/" + f.NS + "/web", "spec.postBuild.substitute"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
@@ -28,17 +30,17 @@ func TestSubstituteStrict(t *testing.T) {
 			t.Errorf("Ready message %q names %s, which has a default or is escaped", msg, not)
 		}
 	}
-	if f.get("v1", "ConfigMap", "cluster-prod") != nil {
+	if f.Get("v1", "ConfigMap", "cluster-prod") != nil {
 		t.Error("objects were applied although the build failed")
 	}
 
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.PostBuild.Substitute["NGINX_TAG"] = "1.27"
-	if err := k8sClient.Patch(context.Background(), ks, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}
-	f.waitFor("ready", ready(f.head()))
-	if got := nested(f.get("apps/v1", "Deployment", "web"), "spec", "template", "spec", "containers"); !strings.Contains(got, "image:nginx:1.27") {
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	if got := testenv.Nested(f.Get("apps/v1", "Deployment", "web"), "spec", "template", "spec", "containers"); !strings.Contains(got, "image:nginx:1.27") {
 		t.Errorf("containers = %s, want image nginx:1.27", got)
 	}
 }

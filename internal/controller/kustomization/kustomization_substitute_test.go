@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // substFiles is a repository whose manifests use postBuild variables.
@@ -55,16 +57,16 @@ func TestSubstitute(t *testing.T) {
       CLUSTER: prod
       REPLICAS: "3"
       NGINX_TAG: "1.27"`)
-	f.waitFor("ready", ready(f.head()))
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 
-	cm := f.get("v1", "ConfigMap", "cluster-prod")
+	cm := f.Get("v1", "ConfigMap", "cluster-prod")
 	for k, want := range map[string]string{"cluster": "prod", "region": "eu-west-1", "literal": "${NOT_A_VARIABLE}"} {
-		if got := nested(cm, "data", k); got != want {
+		if got := testenv.Nested(cm, "data", k); got != want {
 			t.Errorf("data.%s = %s, want %s", k, got, want)
 		}
 	}
-	d := f.get("apps/v1", "Deployment", "web")
-	if got := nested(d, "spec", "replicas"); got != "3" {
+	d := f.Get("apps/v1", "Deployment", "web")
+	if got := testenv.Nested(d, "spec", "replicas"); got != "3" {
 		t.Errorf("replicas = %s, want 3", got)
 	}
 
@@ -73,14 +75,14 @@ func TestSubstitute(t *testing.T) {
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.PostBuild.Substitute["REPLICAS"] = "5"
 	ks.Spec.PostBuild.Substitute["REGION"] = "us-east-1"
-	if err := k8sClient.Patch(context.Background(), ks, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}
-	f.eventually("the new values applied", func() string {
-		if got := nested(f.get("apps/v1", "Deployment", "web"), "spec", "replicas"); got != "5" {
+	f.Eventually("the new values applied", func() string {
+		if got := testenv.Nested(f.Get("apps/v1", "Deployment", "web"), "spec", "replicas"); got != "5" {
 			return "replicas = " + got
 		}
-		if got := nested(f.get("v1", "ConfigMap", "cluster-prod"), "data", "region"); got != "us-east-1" {
+		if got := testenv.Nested(f.Get("v1", "ConfigMap", "cluster-prod"), "data", "region"); got != "us-east-1" {
 			return "region = " + got
 		}
 		return ""

@@ -9,6 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestSubstituteFrom checks postBuild.substituteFrom: ConfigMaps and Secrets
@@ -30,8 +31,8 @@ data:
 `,
 	})
 	ctx := context.Background()
-	if err := k8sClient.Create(ctx, &corev1.ConfigMap{
-		ObjectMeta: metav1.ObjectMeta{Name: "vars", Namespace: f.ns},
+	if err := env.Client.Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "vars", Namespace: f.NS},
 		Data:       map[string]string{"CLUSTER": "staging", "REGION": "from-configmap", "LEVEL": "from-configmap"},
 	}); err != nil {
 		t.Fatal(err)
@@ -49,30 +50,30 @@ data:
         name: secret-vars`)
 
 	// The required Secret does not exist yet.
-	ks := f.waitFor("failed", failed("BuildFailed", f.head()))
-	msg := readyCondition(ks).Message
-	for _, want := range []string{"Secret " + f.ns + "/secret-vars not found", "optional: true"} {
+	ks := f.WaitFor("failed", testenv.KustomizationFailed("BuildFailed", f.Head()))
+	msg := testenv.ReadyCondition(ks).Message
+	for _, want := range []string{"Secret " + f.NS + "/secret-vars not found", "optional: true"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
 		}
 	}
-	if err := k8sClient.Create(ctx, &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Name: "secret-vars", Namespace: f.ns},
+	if err := env.Client.Create(ctx, &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "secret-vars", Namespace: f.NS},
 		Data: map[string][]byte{"TOKEN": []byte(secretValue), "LEVEL": []byte("from-secret"),
 			"BAD_LABEL": []byte("not a label " + secretValue)},
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f.waitFor("ready", ready(f.head()))
-	cm := f.get("v1", "ConfigMap", "settings")
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	cm := f.Get("v1", "ConfigMap", "settings")
 	for k, want := range map[string]string{"cluster": "staging", "region": "inline", "level": "from-secret", "token": secretValue} {
-		if got := nested(cm, "data", k); got != want {
+		if got := testenv.Nested(cm, "data", k); got != want {
 			t.Errorf("data.%s = %s, want %s", k, got, want)
 		}
 	}
 
 	// A build failing after substitution does not show the Secret's value.
-	rev := f.commit("break", map[string]string{"app/broken.yaml": `apiVersion: v1
+	rev := f.Commit("break", map[string]string{"app/broken.yaml": `apiVersion: v1
 kind: ConfigMap
 metadata:
   name: broken
@@ -80,9 +81,9 @@ data:
   token: ${TOKEN}
   missing: ${MISSING}
 `})
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	ks = f.waitFor("failed", failed("BuildFailed", rev))
-	if msg := readyCondition(ks).Message; !strings.Contains(msg, "${MISSING}") || !strings.Contains(msg, "app/broken.yaml") {
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	ks = f.WaitFor("failed", testenv.KustomizationFailed("BuildFailed", rev))
+	if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, "${MISSING}") || !strings.Contains(msg, "app/broken.yaml") {
 		t.Errorf("Ready message %q does not name ${MISSING} in app/broken.yaml", msg)
 	}
 	noSecret := func() {
@@ -92,7 +93,7 @@ data:
 				t.Errorf("condition %s shows the Secret value: %q", c.Type, c.Message)
 			}
 		}
-		for _, e := range f.events() {
+		for _, e := range f.Events() {
 			if strings.Contains(e.Message, secretValue) {
 				t.Errorf("event %s shows the Secret value: %q", e.Reason, e.Message)
 			}
@@ -101,16 +102,16 @@ data:
 	noSecret()
 
 	// The API server quotes invalid values in its errors: the Secret's value is masked.
-	rev = f.commit("bad label", map[string]string{"app/broken.yaml": `apiVersion: v1
+	rev = f.Commit("bad label", map[string]string{"app/broken.yaml": `apiVersion: v1
 kind: ConfigMap
 metadata:
   name: broken
   labels:
     bad: ${BAD_LABEL}
 `})
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	ks = f.waitFor("failed", failed("ReconciliationFailed", rev))
-	if msg := readyCondition(ks).Message; !strings.Contains(msg, "***") {
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	ks = f.WaitFor("failed", testenv.KustomizationFailed("ReconciliationFailed", rev))
+	if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, "***") {
 		t.Errorf("Ready message %q does not show the masked value", msg)
 	}
 	noSecret()

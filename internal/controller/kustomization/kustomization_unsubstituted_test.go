@@ -3,6 +3,8 @@ package kustomization_test
 import (
 	"strings"
 	"testing"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestUnsubstitutedWarning checks that ${VAR} left in the manifests of a
@@ -22,12 +24,12 @@ data:
 `,
 	})
 	f.syncSpec("app", "")
-	f.waitFor("ready", ready(f.head()))
-	if got := nested(f.get("v1", "ConfigMap", "settings"), "data", "cluster"); got != "${CLUSTER_NAME}" {
+	f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
+	if got := testenv.Nested(f.Get("v1", "ConfigMap", "settings"), "data", "cluster"); got != "${CLUSTER_NAME}" {
 		t.Errorf("cluster = %s, want ${CLUSTER_NAME} as written", got)
 	}
 	msg := f.warningEvent("UnsubstitutedVariable")
-	for _, want := range []string{"${CLUSTER_NAME}", "app/settings.yaml", "ConfigMap/" + f.ns + "/settings", "spec.postBuild.substitute"} {
+	for _, want := range []string{"${CLUSTER_NAME}", "app/settings.yaml", "ConfigMap/" + f.NS + "/settings", "spec.postBuild.substitute"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("event %q does not contain %q", msg, want)
 		}

@@ -7,6 +7,8 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestUnsupportedFieldsStall checks that a Kustomization using fields ferry
@@ -14,7 +16,7 @@ import (
 // nothing, and syncs once they are removed.
 func TestUnsupportedFieldsStall(t *testing.T) {
 	f := newFixture(t, appFiles())
-	f.applyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
+	f.ApplyYAML(`apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -41,8 +43,8 @@ spec:
   sourceRef:
     kind: GitRepository
     name: app`)
-	ks := f.waitFor("UnsupportedField", failed("UnsupportedField", ""))
-	msg := readyCondition(ks).Message
+	ks := f.WaitFor("UnsupportedField", testenv.KustomizationFailed("UnsupportedField", ""))
+	msg := testenv.ReadyCondition(ks).Message
 	for _, want := range []string{"spec.decryption.serviceAccountName", "not supported"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("Ready message %q does not contain %q", msg, want)
@@ -51,21 +53,21 @@ spec:
 	if c := apimeta.FindStatusCondition(ks.Status.Conditions, "Stalled"); c == nil || c.Reason != "UnsupportedField" {
 		t.Errorf("Stalled = %+v, want reason UnsupportedField", c)
 	}
-	if f.get("apps/v1", "Deployment", "web") != nil {
+	if f.Get("apps/v1", "Deployment", "web") != nil {
 		t.Error("a Kustomization with unsupported fields applied objects")
 	}
 
 	// Removing the fields lets it sync.
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.Decryption = nil
-	if err := k8sClient.Patch(context.Background(), ks, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}
-	ks = f.waitFor("ready", ready(f.head()))
+	ks = f.WaitFor("ready", testenv.KustomizationReady(f.Head()))
 	if c := apimeta.FindStatusCondition(ks.Status.Conditions, "Stalled"); c != nil {
 		t.Errorf("Stalled is still set after the fields were removed: %+v", c)
 	}
-	if f.get("apps/v1", "Deployment", "web") == nil {
+	if f.Get("apps/v1", "Deployment", "web") == nil {
 		t.Error("the Deployment was not applied once the fields were removed")
 	}
 }

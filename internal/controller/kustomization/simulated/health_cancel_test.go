@@ -9,6 +9,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestNewRevisionCancelsHealthCheck applies a Deployment that can never be
@@ -22,16 +23,16 @@ func TestNewRevisionCancelsHealthCheck(t *testing.T) {
 		"app/web.yaml":           deployment("web", "", unschedulable),
 	})
 	f.source()
-	f.ks(f.ns, "app", "app", "  wait: true\n  timeout: 1h\n")
-	first := f.head()
-	f.waitFor("waiting on the health check", func(ks *kustomizev1Kustomization) bool {
+	f.ks(f.NS, "app", "app", "  wait: true\n  timeout: 1h\n")
+	first := f.Head()
+	f.WaitFor("waiting on the health check", func(ks *kustomizev1Kustomization) bool {
 		return ks.Status.LastAttemptedRevision == first && conditionReason(ks, "Healthy") == "Progressing"
 	})
 
-	fixed := f.commit("schedule web", map[string]string{"app/web.yaml": deployment("web", "", "")})
-	f.requestReconcile(&sourcev1.GitRepository{}, "app")
-	f.waitFor("ready at the fixed revision", ready(fixed))
-	if got := nested(f.get("apps/v1", "Deployment", "web"), "status", "availableReplicas"); got != "1" {
+	fixed := f.Commit("schedule web", map[string]string{"app/web.yaml": deployment("web", "", "")})
+	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	f.WaitFor("ready at the fixed revision", testenv.KustomizationReady(fixed))
+	if got := testenv.Nested(f.Get("apps/v1", "Deployment", "web"), "status", "availableReplicas"); got != "1" {
 		t.Errorf("Deployment web has %s available replicas, want 1", got)
 	}
 }
@@ -49,38 +50,38 @@ func TestChangeCancelsHealthCheck(t *testing.T) {
 		"doomed/db.yaml":            deployment("db", "", unschedulable),
 	})
 	f.source()
-	f.ks(f.ns, "app", "app", "  wait: true\n  timeout: 1h\n")
-	f.ks(f.ns, "doomed", "doomed", "  wait: true\n  timeout: 1h\n")
+	f.ks(f.NS, "app", "app", "  wait: true\n  timeout: 1h\n")
+	f.ks(f.NS, "doomed", "doomed", "  wait: true\n  timeout: 1h\n")
 	waiting := func(ks *kustomizev1Kustomization) bool {
-		return ks.Status.LastAttemptedRevision == f.head() && conditionReason(ks, "Healthy") == "Progressing"
+		return ks.Status.LastAttemptedRevision == f.Head() && conditionReason(ks, "Healthy") == "Progressing"
 	}
-	f.waitFor("waiting on the health check", waiting)
-	f.waitForKS(f.ns, "doomed", "waiting on the health check", waiting)
+	f.WaitFor("waiting on the health check", waiting)
+	f.WaitForKS(f.NS, "doomed", "waiting on the health check", waiting)
 
 	ctx := context.Background()
 	ks := &kustomizev1.Kustomization{}
-	if err := k8sClient.Get(ctx, keyOf(f.ns, "app"), ks); err != nil {
+	if err := env.Client.Get(ctx, testenv.Key(f.NS, "app"), ks); err != nil {
 		t.Fatal(err)
 	}
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.Wait = false
-	if err := k8sClient.Patch(ctx, ks, patch); err != nil {
+	if err := env.Client.Patch(ctx, ks, patch); err != nil {
 		t.Fatal(err)
 	}
-	ks = f.waitFor("ready without waiting", ready(f.head()))
+	ks = f.WaitFor("ready without waiting", testenv.KustomizationReady(f.Head()))
 	if c := apimeta.FindStatusCondition(ks.Status.Conditions, "Healthy"); c != nil {
 		t.Errorf("Healthy condition %+v kept after wait was turned off", c)
 	}
 
 	doomed := &kustomizev1.Kustomization{}
-	if err := k8sClient.Get(ctx, keyOf(f.ns, "doomed"), doomed); err != nil {
+	if err := env.Client.Get(ctx, testenv.Key(f.NS, "doomed"), doomed); err != nil {
 		t.Fatal(err)
 	}
-	if err := k8sClient.Delete(ctx, doomed); err != nil {
+	if err := env.Client.Delete(ctx, doomed); err != nil {
 		t.Fatal(err)
 	}
-	f.eventually("the Kustomization deleted", func() string {
-		if err := k8sClient.Get(ctx, keyOf(f.ns, "doomed"), &kustomizev1.Kustomization{}); err == nil {
+	f.Eventually("the Kustomization deleted", func() string {
+		if err := env.Client.Get(ctx, testenv.Key(f.NS, "doomed"), &kustomizev1.Kustomization{}); err == nil {
 			return "Kustomization doomed still exists"
 		}
 		return ""

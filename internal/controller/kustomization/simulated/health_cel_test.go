@@ -8,6 +8,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // widgetCRD is a custom resource definition whose objects report a phase,
@@ -55,25 +57,25 @@ func TestHealthCheckExprs(t *testing.T) {
 		"bad/widget.yaml":         "apiVersion: test.ferry.dev/v1\nkind: Widget\nmetadata:\n  name: bad\nspec:\n  size: 1\n",
 	})
 	f.source()
-	f.ks(f.ns, "crd", "crd", "")
-	f.waitForKS(f.ns, "crd", "ready", ready(f.head()))
-	f.ks(f.ns, "app", "good", "  wait: true\n  timeout: 1h\n"+widgetExprs)
-	f.ks(f.ns, "bad", "bad", "  wait: true\n  timeout: 1h\n"+widgetExprs)
+	f.ks(f.NS, "crd", "crd", "")
+	f.WaitForKS(f.NS, "crd", "ready", testenv.KustomizationReady(f.Head()))
+	f.ks(f.NS, "app", "good", "  wait: true\n  timeout: 1h\n"+widgetExprs)
+	f.ks(f.NS, "bad", "bad", "  wait: true\n  timeout: 1h\n"+widgetExprs)
 
 	// Without a phase, the Widget is in progress.
-	f.waitFor("waiting on the Widget", func(ks *kustomizev1Kustomization) bool {
+	f.WaitFor("waiting on the Widget", func(ks *kustomizev1Kustomization) bool {
 		return conditionReason(ks, "Healthy") == "Progressing"
 	})
-	setPhase(t, f.ns, "good", "Ready")
-	f.waitFor("ready once the Widget is", ready(f.head()))
+	setPhase(t, f.NS, "good", "Ready")
+	f.WaitFor("ready once the Widget is", testenv.KustomizationReady(f.Head()))
 
-	f.waitForKS(f.ns, "bad", "waiting on the Widget", func(ks *kustomizev1Kustomization) bool {
+	f.WaitForKS(f.NS, "bad", "waiting on the Widget", func(ks *kustomizev1Kustomization) bool {
 		return conditionReason(ks, "Healthy") == "Progressing"
 	})
-	setPhase(t, f.ns, "bad", "Broken")
-	ks := f.waitForKS(f.ns, "bad", "failed with HealthCheckFailed", failed("HealthCheckFailed", f.head()))
-	if msg := readyCondition(ks).Message; !strings.Contains(msg, "Widget/"+f.ns+"/bad") || !strings.Contains(msg, "Failed") {
-		t.Errorf("Ready message %q does not name Widget/%s/bad as Failed", msg, f.ns)
+	setPhase(t, f.NS, "bad", "Broken")
+	ks := f.WaitForKS(f.NS, "bad", "failed with HealthCheckFailed", testenv.KustomizationFailed("HealthCheckFailed", f.Head()))
+	if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, "Widget/"+f.NS+"/bad") || !strings.Contains(msg, "Failed") {
+		t.Errorf("Ready message %q does not name Widget/%s/bad as Failed", msg, f.NS)
 	}
 }
 
@@ -85,11 +87,11 @@ func TestHealthCheckExprsInvalid(t *testing.T) {
 		"app/settings.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
 	})
 	f.source()
-	f.ks(f.ns, "app", "app", "  wait: true\n  healthCheckExprs:\n    - apiVersion: v1\n      kind: ConfigMap\n      current: \"data.a ==\"\n")
-	ks := f.waitFor("stalled", func(ks *kustomizev1Kustomization) bool {
+	f.ks(f.NS, "app", "app", "  wait: true\n  healthCheckExprs:\n    - apiVersion: v1\n      kind: ConfigMap\n      current: \"data.a ==\"\n")
+	ks := f.WaitFor("stalled", func(ks *kustomizev1Kustomization) bool {
 		return conditionReason(ks, "Stalled") == "HealthCheckFailed"
 	})
-	if msg := readyCondition(ks).Message; !strings.Contains(msg, "healthCheckExprs[0]") || !strings.Contains(msg, "data.a ==") {
+	if msg := testenv.ReadyCondition(ks).Message; !strings.Contains(msg, "healthCheckExprs[0]") || !strings.Contains(msg, "data.a ==") {
 		t.Errorf("Ready message %q does not name the invalid expression", msg)
 	}
 }
@@ -103,7 +105,7 @@ func setPhase(t *testing.T, ns, name, phase string) {
 	w.SetNamespace(ns)
 	w.SetName(name)
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"status":{"phase":"`+phase+`"}}`))
-	if err := k8sClient.Patch(context.Background(), w, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), w, patch); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -6,6 +6,8 @@ import (
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestWaitFailsFast applies a Deployment that cannot be scheduled and whose
@@ -19,12 +21,12 @@ func TestWaitFailsFast(t *testing.T) {
 		"app/settings.yaml":      "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n",
 	})
 	f.source()
-	f.ks(f.ns, "app", "app", "  wait: true\n  timeout: 1h\n")
-	ks := f.waitFor("failed with HealthCheckFailed", failed("HealthCheckFailed", f.head()))
+	f.ks(f.NS, "app", "app", "  wait: true\n  timeout: 1h\n")
+	ks := f.WaitFor("failed with HealthCheckFailed", testenv.KustomizationFailed("HealthCheckFailed", f.Head()))
 
-	msg := readyCondition(ks).Message
-	if !strings.Contains(msg, "Deployment/"+f.ns+"/stuck") || !strings.Contains(msg, "Failed") {
-		t.Errorf("Ready message %q does not name Deployment/%s/stuck as Failed", msg, f.ns)
+	msg := testenv.ReadyCondition(ks).Message
+	if !strings.Contains(msg, "Deployment/"+f.NS+"/stuck") || !strings.Contains(msg, "Failed") {
+		t.Errorf("Ready message %q does not name Deployment/%s/stuck as Failed", msg, f.NS)
 	}
 	if strings.Contains(msg, "ConfigMap") {
 		t.Errorf("Ready message %q names a ready object", msg)
@@ -33,10 +35,10 @@ func TestWaitFailsFast(t *testing.T) {
 	if healthy == nil || healthy.Status != metav1.ConditionFalse || healthy.Reason != "HealthCheckFailed" {
 		t.Errorf("Healthy condition = %+v, want False/HealthCheckFailed", healthy)
 	}
-	if ks.Status.LastAppliedRevision == f.head() {
-		t.Errorf("lastAppliedRevision is the unhealthy revision %s", f.head())
+	if ks.Status.LastAppliedRevision == f.Head() {
+		t.Errorf("lastAppliedRevision is the unhealthy revision %s", f.Head())
 	}
-	if f.get("v1", "ConfigMap", "settings") == nil {
+	if f.Get("v1", "ConfigMap", "settings") == nil {
 		t.Error("the objects were not applied before the health check")
 	}
 }
