@@ -19,13 +19,13 @@ import (
 // and postBuild variables from substitute and from a Secret, whose value
 // is masked in the output like the Secret's own data.
 func TestBuildKustomization(t *testing.T) {
-	ns := newNamespace(t, "build")
+	ns := env.NewNamespace(t, "build")
 	ctx := context.Background()
 	vars := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: "vars", Namespace: ns},
 		StringData: map[string]string{"TOKEN": "s3cr3t-token"},
 	}
-	if err := env.client.Create(ctx, vars); err != nil {
+	if err := env.Client.Create(ctx, vars); err != nil {
 		t.Fatal(err)
 	}
 	ks := &kustomizev1.Kustomization{
@@ -44,7 +44,7 @@ func TestBuildKustomization(t *testing.T) {
 			},
 		},
 	}
-	if err := env.client.Create(ctx, ks); err != nil {
+	if err := env.Client.Create(ctx, ks); err != nil {
 		t.Fatal(err)
 	}
 
@@ -62,7 +62,7 @@ func TestBuildKustomization(t *testing.T) {
 	// A missing variable is an error naming it.
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.PostBuild.Substitute = nil
-	if err := env.client.Patch(ctx, ks, patch); err != nil {
+	if err := env.Client.Patch(ctx, ks, patch); err != nil {
 		t.Fatal(err)
 	}
 	_, stderr, code = ferry(t, "-n", ns, "build", "ks", "app", "--path", "testdata/build/app")
@@ -87,7 +87,7 @@ func TestBuildKustomizationDryRun(t *testing.T) {
 }
 
 func TestBuildKustomizationRefusals(t *testing.T) {
-	ns := newNamespace(t, "buildno")
+	ns := env.NewNamespace(t, "buildno")
 	file := "--kustomization-file=testdata/build/flux-kustomization.yaml"
 	tests := map[string]struct {
 		args []string

@@ -70,8 +70,8 @@ func TestCreateKustomizationRefusals(t *testing.T) {
 // real cluster, waits for the apply, then updates it to a path that does
 // not exist and sees the failure.
 func TestCreateKustomization(t *testing.T) {
-	ns := newNamespace(t, "createks")
-	repo, err := env.git.InitRepo(ns+"/app", "main")
+	ns := env.NewNamespace(t, "createks")
+	repo, err := env.Git.InitRepo(ns+"/app", "main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestCreateKustomization(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, stderr, code := ferry(t, "-n", ns, "create", "source", "git", "app", "--url="+env.git.RepoURL(ns+"/app"), "--branch=main"); code != 0 {
+	if _, stderr, code := ferry(t, "-n", ns, "create", "source", "git", "app", "--url="+env.Git.RepoURL(ns+"/app"), "--branch=main"); code != 0 {
 		t.Fatalf("create source git exited %d: %s", code, stderr)
 	}
 
@@ -94,7 +94,7 @@ func TestCreateKustomization(t *testing.T) {
 		"✔ Kustomization reconciliation completed",
 		"✔ applied revision main@sha1:"+head)
 	var cm corev1.ConfigMap
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "settings"}, &cm); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "settings"}, &cm); err != nil {
 		t.Fatalf("the Kustomization did not apply the ConfigMap: %v", err)
 	}
 
@@ -104,7 +104,7 @@ func TestCreateKustomization(t *testing.T) {
 	}
 	mustContain(t, "failed update output", stderr, "✔ Kustomization updated", "✗ Kustomization reconciliation failed", "missing")
 	ks := &kustomizev1.Kustomization{}
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, ks); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, ks); err != nil {
 		t.Fatal(err)
 	}
 	if ks.Spec.Path != "./missing" || ks.Spec.Wait || ks.Spec.TargetNamespace != "" || !ks.Spec.Prune {

@@ -155,8 +155,8 @@ func TestCreateSecretGitRefusals(t *testing.T) {
 // it against the real cluster and git server, waits for the artifact, then
 // updates both.
 func TestCreateSourceGitAndSecret(t *testing.T) {
-	ns := newNamespace(t, "create")
-	repo, err := env.git.InitRepo(ns+"/app", "main")
+	ns := env.NewNamespace(t, "create")
+	repo, err := env.Git.InitRepo(ns+"/app", "main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func TestCreateSourceGitAndSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := env.git.RepoURL(ns + "/app")
+	url := env.Git.RepoURL(ns + "/app")
 
 	_, stderr, code := ferry(t, "-n", ns, "create", "secret", "git", "app-auth", "--url="+url, "--username=git", "--password=s3cret")
 	if code != 0 {
@@ -175,7 +175,7 @@ func TestCreateSourceGitAndSecret(t *testing.T) {
 		t.Errorf("create secret printed the password: %s", stderr)
 	}
 	var secret corev1.Secret
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app-auth"}, &secret); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app-auth"}, &secret); err != nil {
 		t.Fatal(err)
 	}
 	if string(secret.Data["username"]) != "git" || string(secret.Data["password"]) != "s3cret" {
@@ -186,7 +186,7 @@ func TestCreateSourceGitAndSecret(t *testing.T) {
 		t.Fatalf("update secret exited %d: %s", code, stderr)
 	}
 	mustContain(t, "update secret output", stderr, "updated")
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app-auth"}, &secret); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app-auth"}, &secret); err != nil {
 		t.Fatal(err)
 	}
 	if string(secret.Data["bearerToken"]) != "t0ken" || secret.Data["password"] != nil {
@@ -213,7 +213,7 @@ func TestCreateSourceGitAndSecret(t *testing.T) {
 	}
 	mustContain(t, "failed update output", stderr, "✔ GitRepository updated", "✗ GitRepository reconciliation failed", "nope")
 	gr := &sourcev1.GitRepository{}
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, gr); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "app"}, gr); err != nil {
 		t.Fatal(err)
 	}
 	if gr.Spec.Reference.Branch != "nope" || gr.Spec.Ignore == nil || *gr.Spec.Ignore != "*.md" || gr.Spec.Interval.Duration.String() != "1m0s" {

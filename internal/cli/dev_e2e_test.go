@@ -17,6 +17,7 @@ import (
 
 	"github.com/ferrycd/ferry/internal/gitserver"
 	"github.com/ferrycd/ferry/internal/scheme"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestDevSyncsTheExample runs the README's main command on a copy of
@@ -44,7 +45,7 @@ func TestDevSyncsTheExample(t *testing.T) {
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	var out, errOut syncBuffer
+	var out, errOut testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"dev", "--sync", filepath.Join(work, "examples"), "--path", "apps/development", "--state-dir", state}, &out, &errOut)
@@ -83,7 +84,7 @@ func TestDevSyncsTheExample(t *testing.T) {
 	}
 	reconcile := func() {
 		t.Helper()
-		var rout, rerr syncBuffer
+		var rout, rerr testenv.Buffer
 		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
 		if code := Main(rctx, []string{"--kubeconfig", kubeconfig, "reconcile", "kustomization", "flux-system", "--with-source"}, &rout, &rerr); code != 0 {
@@ -169,7 +170,7 @@ func checkNextSteps(t *testing.T, output, name string) {
 
 // waitForOutput waits until the running command has written want, failing
 // early when it exits first.
-func waitForOutput(t *testing.T, buf *syncBuffer, done chan int, want string, limit time.Duration) {
+func waitForOutput(t *testing.T, buf *testenv.Buffer, done chan int, want string, limit time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
@@ -189,7 +190,7 @@ func waitForOutput(t *testing.T, buf *syncBuffer, done chan int, want string, li
 // and no more, as `kubectl get deploy` would show READY n/n.
 func waitReady(t *testing.T, c client.Client, key client.ObjectKey, replicas int32) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("Deployment %s READY %d/%d", key, replicas, replicas), func() (bool, string) {
+	testenv.Eventually(t, fmt.Sprintf("Deployment %s READY %d/%d", key, replicas, replicas), func() (bool, string) {
 		var d appsv1.Deployment
 		if err := c.Get(context.Background(), key, &d); err != nil {
 			return false, err.Error()

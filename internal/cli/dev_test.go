@@ -15,6 +15,7 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 func TestCleanRepoPath(t *testing.T) {
@@ -186,8 +187,8 @@ func TestReportFirstSync(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			ns := newNamespace(t, "first-sync")
-			repo, err := env.git.InitRepo(ns+"/fleet", "main")
+			ns := env.NewNamespace(t, "first-sync")
+			repo, err := env.Git.InitRepo(ns+"/fleet", "main")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -202,16 +203,16 @@ func TestReportFirstSync(t *testing.T) {
 			if branch == "" {
 				branch = "main"
 			}
-			src := &syncSource{url: env.git.RepoURL(ns + "/fleet"), path: "./deploy", branch: branch}
+			src := &syncSource{url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: branch}
 			ctx := context.Background()
 			o := &devOptions{name: "first-sync", interval: 10 * time.Minute}
-			if err := createSync(ctx, env.client, ns, o, src); err != nil {
+			if err := createSync(ctx, env.Client, ns, o, src); err != nil {
 				t.Fatal(err)
 			}
 
-			var errOut syncBuffer
+			var errOut testenv.Buffer
 			g := &globals{errOut: &errOut}
-			g.reportFirstSync(ctx, env.client, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
+			g.reportFirstSync(ctx, env.Client, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
 			got := errOut.String()
 			if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, tt.want) || !strings.Contains(got, tt.detail) {
 				t.Errorf("reportFirstSync printed %q, want one line starting with %q and containing %q", got, tt.want, tt.detail)

@@ -137,14 +137,14 @@ func TestDiffKustomization(t *testing.T) {
 	// A Kustomization applying to a remote cluster is not diffed against
 	// this one.
 	ks := &kustomizev1.Kustomization{}
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "drift"}, ks); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "drift"}, ks); err != nil {
 		t.Fatal(err)
 	}
 	remote := ks.DeepCopy()
 	remote.Name, remote.ResourceVersion, remote.UID = "remote", "", ""
 	remote.Spec.Suspend = true
 	remote.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: meta.SecretKeyReference{Name: "remote-kubeconfig"}}
-	if err := env.client.Create(context.Background(), remote); err != nil {
+	if err := env.Client.Create(context.Background(), remote); err != nil {
 		t.Fatal(err)
 	}
 	_, stderr, code = ferry(t, "-n", ns, "diff", "ks", "remote", "--path", filepath.Join(same, "deploy"))

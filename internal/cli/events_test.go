@@ -9,6 +9,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 func TestPrintEvents(t *testing.T) {
@@ -44,7 +46,7 @@ func TestEvents(t *testing.T) {
 	if _, stderr, code := ferry(t, "-n", ns, "reconcile", "kustomization", "events", "--with-source"); code != 0 {
 		t.Fatalf("reconcile exited %d: %s", code, stderr)
 	}
-	eventually(t, "events of both objects", func() (bool, string) {
+	testenv.Eventually(t, "events of both objects", func() (bool, string) {
 		stdout, stderr, code := ferry(t, "-n", ns, "events")
 		ok := code == 0 && strings.Contains(stdout, "GitRepository/events") && strings.Contains(stdout, "Kustomization/events") &&
 			strings.Contains(stdout, "ReconciliationSucceeded")
@@ -94,17 +96,17 @@ func TestEvents(t *testing.T) {
 // TestEventsWatch prints the events so far, then an event recorded while
 // it watches, until its context ends.
 func TestEventsWatch(t *testing.T) {
-	ns := newNamespace(t, "watch")
-	var out, errOut syncBuffer
+	ns := env.NewNamespace(t, "watch")
+	var out, errOut testenv.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan int)
 	go func() {
-		done <- Main(ctx, []string{"--kubeconfig", env.kubeconfig, "-n", ns, "events", "--watch"}, &out, &errOut)
+		done <- Main(ctx, []string{"--kubeconfig", env.Kubeconfig, "-n", ns, "events", "--watch"}, &out, &errOut)
 	}()
 	// An empty namespace: the header alone is printed once the list is
 	// done; the watch starts from that list, so a later event is watched.
-	eventually(t, "the header", func() (bool, string) {
+	testenv.Eventually(t, "the header", func() (bool, string) {
 		return strings.Contains(out.String(), "LAST SEEN"), out.String() + errOut.String()
 	})
 	if strings.Contains(out.String(), "Kustomization/") {
@@ -120,10 +122,10 @@ func TestEventsWatch(t *testing.T) {
 		FirstTimestamp: now, LastTimestamp: now, Count: 1,
 		Source: corev1.EventSource{Component: "kustomize-controller"},
 	}
-	if err := env.client.Create(context.Background(), ev); err != nil {
+	if err := env.Client.Create(context.Background(), ev); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the watched event to be printed", func() (bool, string) {
+	testenv.Eventually(t, "the watched event to be printed", func() (bool, string) {
 		return strings.Contains(out.String(), "HealthCheckFailed"), out.String() + errOut.String()
 	})
 	cancel()

@@ -12,6 +12,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestGetStatusSelector lists a ready and a failing Kustomization of one
@@ -26,13 +27,13 @@ func TestGetStatusSelector(t *testing.T) {
 			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "good"},
 		},
 	}
-	if err := env.client.Create(context.Background(), bad); err != nil {
+	if err := env.Client.Create(context.Background(), bad); err != nil {
 		t.Fatal(err)
 	}
 	for name, want := range map[string]metav1.ConditionStatus{"good": metav1.ConditionTrue, "bad": metav1.ConditionFalse} {
-		eventually(t, "Kustomization "+name+" Ready="+string(want), func() (bool, string) {
+		testenv.Eventually(t, "Kustomization "+name+" Ready="+string(want), func() (bool, string) {
 			ks := &kustomizev1.Kustomization{}
-			if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
+			if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
 				return false, err.Error()
 			}
 			c := apimeta.FindStatusCondition(ks.Status.Conditions, meta.ReadyCondition)

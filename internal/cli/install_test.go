@@ -45,7 +45,7 @@ func TestInstallApplies(t *testing.T) {
 		mustContain(t, "install output", stderr, "✔ CRDs established", "Deployment/ferry-system/ferry applied")
 	}
 	var d appsv1.Deployment
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: "ferry-system", Name: "ferry"}, &d); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: "ferry-system", Name: "ferry"}, &d); err != nil {
 		t.Fatalf("the ferry Deployment was not created: %v", err)
 	}
 	if got := d.Spec.Template.Spec.Containers[0].Args; len(got) == 0 || got[0] != "controller" {

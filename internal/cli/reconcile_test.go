@@ -11,6 +11,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // syncYAML is a GitRepository and a Kustomization written exactly as Flux
@@ -50,20 +51,20 @@ func configMapYAML(name, value string) string {
 // path from it into a new namespace.
 func setupSync(t *testing.T, name, path string, files map[string]string) (ns string, repo *gitserver.Repo) {
 	t.Helper()
-	ns = newNamespace(t, name)
-	repo, err := env.git.InitRepo(ns+"/"+name, "main")
+	ns = env.NewNamespace(t, name)
+	repo, err := env.Git.InitRepo(ns+"/"+name, "main")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := repo.CommitFiles("initial", files); err != nil {
 		t.Fatal(err)
 	}
-	objs, err := decodeManifests([]byte(fmt.Sprintf(syncYAML, name, ns, env.git.RepoURL(ns+"/"+name), path)))
+	objs, err := decodeManifests([]byte(fmt.Sprintf(syncYAML, name, ns, env.Git.RepoURL(ns+"/"+name), path)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, obj := range objs {
-		if err := env.client.Create(context.Background(), obj); err != nil {
+		if err := env.Client.Create(context.Background(), obj); err != nil {
 			t.Fatalf("creating %s: %v", objectName(obj), err)
 		}
 	}
@@ -95,7 +96,7 @@ func TestReconcileKustomizationWithSource(t *testing.T) {
 	}
 	mustContain(t, "second reconcile output", stderr, "✔ applied revision main@sha1:"+head)
 	var cm corev1.ConfigMap
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "settings"}, &cm); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "settings"}, &cm); err != nil {
 		t.Fatal(err)
 	}
 	if cm.Data["value"] != "two" {
@@ -113,7 +114,7 @@ func TestReconcileKustomizationWithSource(t *testing.T) {
 // wantRow runs a get command until its output contains every want.
 func wantRow(t *testing.T, args []string, wants ...string) {
 	t.Helper()
-	eventually(t, strings.Join(args, " "), func() (bool, string) {
+	testenv.Eventually(t, strings.Join(args, " "), func() (bool, string) {
 		stdout, stderr, code := ferry(t, args...)
 		if code != 0 {
 			return false, fmt.Sprintf("exit %d: %s", code, stderr)
@@ -142,12 +143,12 @@ func TestReconcileKustomizationFailure(t *testing.T) {
 func TestReconcileRefusals(t *testing.T) {
 	ns, _ := setupSync(t, "paused", "./deploy", map[string]string{"deploy/cm.yaml": configMapYAML("settings", "one")})
 	ks := &kustomizev1.Kustomization{}
-	if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "paused"}, ks); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "paused"}, ks); err != nil {
 		t.Fatal(err)
 	}
 	patch := client.MergeFrom(ks.DeepCopy())
 	ks.Spec.Suspend = true
-	if err := env.client.Patch(context.Background(), ks, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}
 
@@ -173,7 +174,7 @@ func TestReconcileRefusals(t *testing.T) {
 }
 
 func TestGetEmpty(t *testing.T) {
-	ns := newNamespace(t, "empty")
+	ns := env.NewNamespace(t, "empty")
 	stdout, stderr, code := ferry(t, "-n", ns, "get", "sources", "git")
 	if code != 0 || stdout != "" {
 		t.Fatalf("exit %d, stdout %q", code, stdout)

@@ -9,6 +9,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestSuspendResume suspends and resumes a GitRepository and a
@@ -31,10 +32,10 @@ func TestSuspendResume(t *testing.T) {
 	mustContain(t, "suspend --all output", stderr, "► suspending kustomization pause in "+ns+" namespace", "✔ kustomization suspended")
 
 	gr, ks := &sourcev1.GitRepository{}, &kustomizev1.Kustomization{}
-	if err := env.client.Get(context.Background(), key, gr); err != nil {
+	if err := env.Client.Get(context.Background(), key, gr); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.client.Get(context.Background(), key, ks); err != nil {
+	if err := env.Client.Get(context.Background(), key, ks); err != nil {
 		t.Fatal(err)
 	}
 	if !gr.Spec.Suspend || !ks.Spec.Suspend {
@@ -63,7 +64,7 @@ func TestSuspendResume(t *testing.T) {
 		t.Fatalf("resume kustomization exited %d: %s", code, stderr)
 	}
 	mustContain(t, "resume ks output", stderr, "✔ kustomization resumed", "✔ applied revision main@sha1:"+head)
-	if err := env.client.Get(context.Background(), key, ks); err != nil {
+	if err := env.Client.Get(context.Background(), key, ks); err != nil {
 		t.Fatal(err)
 	}
 	if ks.Spec.Suspend {
@@ -97,23 +98,23 @@ func TestExport(t *testing.T) {
 	ns, _ := setupSync(t, "exported", "./deploy", map[string]string{"deploy/cm.yaml": configMapYAML("settings", "one")})
 	gr := &sourcev1.GitRepository{}
 	key := client.ObjectKey{Namespace: ns, Name: "exported"}
-	if err := env.client.Get(context.Background(), key, gr); err != nil {
+	if err := env.Client.Get(context.Background(), key, gr); err != nil {
 		t.Fatal(err)
 	}
 	patch := client.MergeFrom(gr.DeepCopy())
 	gr.Labels = map[string]string{"team": "dev"}
 	gr.Annotations = map[string]string{"owner": "dev", "reconcile.fluxcd.io/requestedAt": "now",
 		"kubectl.kubernetes.io/last-applied-configuration": "{}"}
-	if err := env.client.Patch(context.Background(), gr, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), gr, patch); err != nil {
 		t.Fatal(err)
 	}
 	// Wait for a status so the export demonstrably leaves it out.
-	eventually(t, "the GitRepository to be Ready", func() (bool, string) {
+	testenv.Eventually(t, "the GitRepository to be Ready", func() (bool, string) {
 		stdout, _, _ := ferry(t, "-n", ns, "get", "sources", "git", "exported")
 		return strings.Contains(stdout, "stored artifact"), stdout
 	})
 	normalize := func(s string) string {
-		s = strings.ReplaceAll(s, env.git.RepoURL(ns+"/exported"), "http://git.example/exported")
+		s = strings.ReplaceAll(s, env.Git.RepoURL(ns+"/exported"), "http://git.example/exported")
 		return strings.ReplaceAll(s, ns, "NAMESPACE")
 	}
 	tests := map[string][]string{

@@ -12,6 +12,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // childYAML is a GitRepository and a Kustomization that a parent
@@ -44,14 +45,14 @@ spec:
 // GitRepository and a child Kustomization, and prints the tree of both
 // inventories.
 func TestTreeKustomization(t *testing.T) {
-	ns := newNamespace(t, "tree")
-	url := env.git.RepoURL(ns + "/tree")
+	ns := env.NewNamespace(t, "tree")
+	url := env.Git.RepoURL(ns + "/tree")
 	repoFiles := map[string]string{
 		"deploy/settings.yaml": configMapYAML("settings", "one"),
 		"deploy/child.yaml":    fmt.Sprintf(childYAML, url, ns),
 		"child/cm.yaml":        configMapYAML("child-settings", "two"),
 	}
-	repo, err := env.git.InitRepo(ns+"/tree", "main")
+	repo, err := env.Git.InitRepo(ns+"/tree", "main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,14 +64,14 @@ func TestTreeKustomization(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, obj := range objs {
-		if err := env.client.Create(context.Background(), obj); err != nil {
+		if err := env.Client.Create(context.Background(), obj); err != nil {
 			t.Fatalf("creating %s: %v", objectName(obj), err)
 		}
 	}
 	for _, name := range []string{"tree", "child"} {
-		eventually(t, "Kustomization "+name+" to be ready", func() (bool, string) {
+		testenv.Eventually(t, "Kustomization "+name+" to be ready", func() (bool, string) {
 			ks := &kustomizev1.Kustomization{}
-			if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
+			if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, ks); err != nil {
 				return false, err.Error()
 			}
 			return apimeta.IsStatusConditionTrue(ks.Status.Conditions, meta.ReadyCondition) && ks.Status.Inventory != nil,

@@ -59,8 +59,8 @@ spec:
 // that the controllers reconcile them as v1 objects and the CLI handles
 // them: reconcile, suspend, resume and export (which writes v1).
 func TestOlderAPIVersions(t *testing.T) {
-	ns := newNamespace(t, "old")
-	repo, err := env.git.InitRepo(ns+"/podinfo", "main")
+	ns := env.NewNamespace(t, "old")
+	repo, err := env.Git.InitRepo(ns+"/podinfo", "main")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,12 +71,12 @@ func TestOlderAPIVersions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	objs, err := decodeManifests([]byte(fmt.Sprintf(olderVersionsYAML, ns, env.git.RepoURL(ns+"/podinfo"))))
+	objs, err := decodeManifests([]byte(fmt.Sprintf(olderVersionsYAML, ns, env.Git.RepoURL(ns+"/podinfo"))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, obj := range objs {
-		if err := env.client.Create(context.Background(), obj); err != nil {
+		if err := env.Client.Create(context.Background(), obj); err != nil {
 			t.Fatalf("creating %s %s: %v", obj.GetAPIVersion(), objectName(obj), err)
 		}
 	}
@@ -89,7 +89,7 @@ func TestOlderAPIVersions(t *testing.T) {
 		mustContain(t, "reconcile output", stderr, "✔ applied revision main@sha1:"+head)
 	}
 	for _, cm := range []string{"from-v1beta2", "from-v1beta1"} {
-		if err := env.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: cm}, &corev1.ConfigMap{}); err != nil {
+		if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: cm}, &corev1.ConfigMap{}); err != nil {
 			t.Errorf("ConfigMap %s was not applied: %v", cm, err)
 		}
 	}
