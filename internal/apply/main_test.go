@@ -7,12 +7,10 @@ import (
 	"os"
 	"testing"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/internal/controlplane"
+	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 // kube is a client of the control plane the integration tests share; nil
@@ -34,14 +32,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer cp.Stop()
-	scheme := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(scheme); err != nil {
-		panic(err)
-	}
-	if err := apiextensionsv1.AddToScheme(scheme); err != nil {
-		panic(err)
-	}
-	kube, err = client.New(cp.Config, client.Options{Scheme: scheme})
+	kube, err = client.New(cp.Config, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "creating a client: %v\n", err)
 		return 1

@@ -1,60 +1,27 @@
-package status
+package status_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
-	"github.com/ferrycd/ferry/config"
-	"github.com/ferrycd/ferry/internal/controlplane"
+	"github.com/ferrycd/ferry/internal/status"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
-// testClient talks to the control plane started by TestMain.
-var testClient client.Client
+// env is the API-only control plane the patch test runs against.
+var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	os.Exit(runTests(m))
-}
-
-func runTests(m *testing.M) int {
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	cp, err := controlplane.Start(ctx, controlplane.Options{Progress: os.Stderr})
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "start control plane: %v\n", err)
-		return 1
-	}
-	defer func() {
-		if err := cp.Stop(); err != nil {
-			fmt.Fprintf(os.Stderr, "stop control plane: %v\n", err)
-		}
-	}()
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, sourcev1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			fmt.Fprintf(os.Stderr, "scheme: %v\n", err)
-			return 1
-		}
-	}
-	if testClient, err = client.New(cp.Config, client.Options{Scheme: scheme}); err != nil {
-		fmt.Fprintf(os.Stderr, "client: %v\n", err)
-		return 1
-	}
-	if err := config.InstallCRDs(ctx, testClient); err != nil {
-		fmt.Fprintf(os.Stderr, "install CRDs: %v\n", err)
-		return 1
-	}
-	return m.Run()
+	env = testenv.Start(testenv.Options{})
+	os.Exit(env.Run(m))
 }
 
 func TestPatcher(t *testing.T) {
@@ -69,7 +36,7 @@ func TestPatcher(t *testing.T) {
 		},
 	}
 	for {
-		err := testClient.Create(ctx, gr)
+		err := env.Client.Create(ctx, gr)
 		if err == nil {
 			break
 		}
@@ -80,9 +47,9 @@ func TestPatcher(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 
-	p := NewPatcher(gr, testClient)
-	MarkReconciling(gr, meta.ProgressingReason, "cloning")
-	MarkReady(gr, meta.SucceededReason, "stored artifact for revision '%s'", "main@sha1:abc")
+	p := status.NewPatcher(gr, env.Client)
+	status.MarkReconciling(gr, meta.ProgressingReason, "cloning")
+	status.MarkReady(gr, meta.SucceededReason, "stored artifact for revision '%s'", "main@sha1:abc")
 	gr.Status.ObservedGeneration = gr.Generation
 	gr.Status.LastHandledReconcileAt = "now"
 	gr.Status.Artifact = &meta.Artifact{Path: "gitrepository/default/patcher/abc.tar.gz", URL: "http://x/abc.tar.gz", Revision: "main@sha1:abc", LastUpdateTime: metav1.Now()}
@@ -91,13 +58,13 @@ func TestPatcher(t *testing.T) {
 	}
 
 	got := &sourcev1.GitRepository{}
-	if err := testClient.Get(ctx, client.ObjectKeyFromObject(gr), got); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(gr), got); err != nil {
 		t.Fatal(err)
 	}
-	if !IsReady(got) || IsReconciling(got) {
+	if !status.IsReady(got) || status.IsReconciling(got) {
 		t.Errorf("stored conditions %+v: want only Ready=True", got.Status.Conditions)
 	}
-	if c := Get(got, meta.ReadyCondition); c == nil || c.ObservedGeneration != got.Generation {
+	if c := status.Get(got, meta.ReadyCondition); c == nil || c.ObservedGeneration != got.Generation {
 		t.Errorf("Ready %+v: want observedGeneration %d", c, got.Generation)
 	}
 	if got.Status.ObservedGeneration != got.Generation || got.Status.LastHandledReconcileAt != "now" || !got.Status.Artifact.HasRevision("main@sha1:abc") {
@@ -109,7 +76,7 @@ func TestPatcher(t *testing.T) {
 	if err := p.Patch(ctx, gr); err != nil {
 		t.Fatal(err)
 	}
-	if err := testClient.Get(ctx, client.ObjectKeyFromObject(gr), got); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(gr), got); err != nil {
 		t.Fatal(err)
 	}
 	if got.ResourceVersion != rv {
@@ -118,23 +85,23 @@ func TestPatcher(t *testing.T) {
 
 	// A later change is patched against the new snapshot; conditions removed
 	// locally are removed on the server.
-	MarkStalled(gr, meta.InvalidPathReason, "path not found")
-	MarkFalse(gr, meta.ReadyCondition, meta.InvalidPathReason, "path not found")
+	status.MarkStalled(gr, meta.InvalidPathReason, "path not found")
+	status.MarkFalse(gr, meta.ReadyCondition, meta.InvalidPathReason, "path not found")
 	if err := p.Patch(ctx, gr); err != nil {
 		t.Fatal(err)
 	}
-	if err := testClient.Get(ctx, client.ObjectKeyFromObject(gr), got); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(gr), got); err != nil {
 		t.Fatal(err)
 	}
-	if IsReady(got) || !IsStalled(got) {
+	if status.IsReady(got) || !status.IsStalled(got) {
 		t.Errorf("stored conditions %+v: want Stalled=True, Ready=False", got.Status.Conditions)
 	}
 
 	// Errors name the object.
 	gone := gr.DeepCopy()
 	gone.Name = "does-not-exist"
-	p = NewPatcher(gone, testClient)
-	MarkReady(gone, meta.SucceededReason, "ok")
+	p = status.NewPatcher(gone, env.Client)
+	status.MarkReady(gone, meta.SucceededReason, "ok")
 	err := p.Patch(ctx, gone)
 	if err == nil || !strings.Contains(err.Error(), "GitRepository/default/does-not-exist status patch failed") {
 		t.Errorf("patch of a missing object: got %v, want an error naming GitRepository/default/does-not-exist", err)
