@@ -52,39 +52,51 @@ func (f *Fetcher) maxSize() int64 {
 // (created if needed). Errors name the artifact's URL, which never holds
 // credentials.
 func (f *Fetcher) Fetch(ctx context.Context, a *meta.Artifact, dir string) error {
-	if a == nil {
-		return errors.New("fetching artifact: no artifact")
-	}
-	h, want, err := parseDigest(a.Digest)
+	src, err := f.Open(ctx, a)
 	if err != nil {
-		return fmt.Errorf("fetching artifact %s: %w", a.URL, err)
-	}
-	src, err := f.open(ctx, a)
-	if err != nil {
-		return fmt.Errorf("fetching artifact %s: %w", a.URL, err)
+		return err
 	}
 	defer src.Close()
-
-	// Verify the whole file before unpacking anything from it.
-	if _, err := io.Copy(h, src); err != nil {
-		return fmt.Errorf("fetching artifact %s: %w", a.URL, err)
-	}
-	if got := hex.EncodeToString(h.Sum(nil)); got != want {
-		return fmt.Errorf("fetching artifact %s: %w: computed %s, expected %s", a.URL, ErrDigestMismatch, got, want)
-	}
-	if _, err := src.Seek(0, io.SeekStart); err != nil {
-		return fmt.Errorf("fetching artifact %s: %w", a.URL, err)
-	}
 	if err := Untar(src, dir, f.Limits); err != nil {
 		return fmt.Errorf("fetching artifact %s: %w", a.URL, err)
 	}
 	return nil
 }
 
+// Open gets artifact a, a tarball or a single file (StoreFile), checks the
+// whole of it against a.Digest and returns it positioned at its start: no
+// byte is handed out before the digest matched. Close it when done.
+func (f *Fetcher) Open(ctx context.Context, a *meta.Artifact) (io.ReadSeekCloser, error) {
+	if a == nil {
+		return nil, errors.New("fetching artifact: no artifact")
+	}
+	h, want, err := parseDigest(a.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("fetching artifact %s: %w", a.URL, err)
+	}
+	src, err := f.open(ctx, a)
+	if err != nil {
+		return nil, fmt.Errorf("fetching artifact %s: %w", a.URL, err)
+	}
+	if _, err := io.Copy(h, src); err != nil {
+		src.Close()
+		return nil, fmt.Errorf("fetching artifact %s: %w", a.URL, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != want {
+		src.Close()
+		return nil, fmt.Errorf("fetching artifact %s: %w: computed %s, expected %s", a.URL, ErrDigestMismatch, got, want)
+	}
+	if _, err := src.Seek(0, io.SeekStart); err != nil {
+		src.Close()
+		return nil, fmt.Errorf("fetching artifact %s: %w", a.URL, err)
+	}
+	return src, nil
+}
+
 // open returns the artifact file, size-checked: the stored file when the
 // Storage owns the URL and has it, else a temporary copy of the download
 // that is removed on Close.
-func (f *Fetcher) open(ctx context.Context, a *meta.Artifact) (seekCloser, error) {
+func (f *Fetcher) open(ctx context.Context, a *meta.Artifact) (io.ReadSeekCloser, error) {
 	if rel, ok := f.local(a.URL); ok {
 		file, err := openConfined(f.Storage.Root(), rel)
 		if err == nil {
@@ -127,11 +139,6 @@ func (f *Fetcher) local(raw string) (string, bool) {
 	return rel, true
 }
 
-type seekCloser interface {
-	io.ReadSeeker
-	io.Closer
-}
-
 // tempFile is a temporary file removed on Close.
 type tempFile struct{ *os.File }
 
@@ -141,7 +148,7 @@ func (t tempFile) Close() error {
 	return err
 }
 
-func (f *Fetcher) download(ctx context.Context, rawURL string) (seekCloser, error) {
+func (f *Fetcher) download(ctx context.Context, rawURL string) (io.ReadSeekCloser, error) {
 	client := f.Client
 	if client == nil {
 		client = defaultClient
@@ -162,7 +169,7 @@ func (f *Fetcher) download(ctx context.Context, rawURL string) (seekCloser, erro
 	if resp.ContentLength > max {
 		return nil, fmt.Errorf("artifact of %d bytes is larger than %d bytes: %w", resp.ContentLength, max, ErrTooLarge)
 	}
-	tmp, err := os.CreateTemp("", "ferry-artifact-*.tar.gz")
+	tmp, err := os.CreateTemp("", "ferry-artifact-*")
 	if err != nil {
 		return nil, err
 	}

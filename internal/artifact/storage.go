@@ -1,8 +1,11 @@
 package artifact
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -159,6 +162,19 @@ func (s *Storage) Archive(kind, namespace, name, revision, dir string, opts ...A
 	for _, opt := range opts {
 		opt(&o)
 	}
+	return s.store(kind, namespace, name, revision, archiveExt, func(w io.Writer) (string, int64, error) {
+		digest, size, err := writeArchive(w, dir, s.maxSize(), o.filter)
+		if err != nil {
+			return "", 0, fmt.Errorf("archiving %s: %w", filepath.Base(dir), err)
+		}
+		return digest, size, nil
+	})
+}
+
+// store writes an artifact of the object kind/namespace/name: write puts
+// its content into a temporary file and returns its digest and size; the
+// file is then renamed to "<hex of the digest><ext>".
+func (s *Storage) store(kind, namespace, name, revision, ext string, write func(io.Writer) (string, int64, error)) (*meta.Artifact, error) {
 	objDir, err := objectDir(kind, namespace, name)
 	if err != nil {
 		return nil, err
@@ -167,7 +183,7 @@ func (s *Storage) Archive(kind, namespace, name, revision, dir string, opts ...A
 	if err := os.MkdirAll(absDir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating artifact directory: %w", err)
 	}
-	tmp, err := os.CreateTemp(absDir, tempPrefix+"*"+archiveExt)
+	tmp, err := os.CreateTemp(absDir, tempPrefix+"*"+ext)
 	if err != nil {
 		return nil, fmt.Errorf("creating artifact file: %w", err)
 	}
@@ -179,9 +195,9 @@ func (s *Storage) Archive(kind, namespace, name, revision, dir string, opts ...A
 		}
 	}()
 
-	digest, size, err := writeArchive(tmp, dir, s.maxSize(), o.filter)
+	digest, size, err := write(tmp)
 	if err != nil {
-		return nil, fmt.Errorf("archiving %s: %w", filepath.Base(dir), err)
+		return nil, err
 	}
 	if err := tmp.Sync(); err != nil {
 		return nil, fmt.Errorf("writing artifact: %w", err)
@@ -192,7 +208,7 @@ func (s *Storage) Archive(kind, namespace, name, revision, dir string, opts ...A
 	if err := os.Chmod(tmpName, 0o644); err != nil {
 		return nil, fmt.Errorf("writing artifact: %w", err)
 	}
-	fileName := strings.TrimPrefix(digest, digestPrefix) + archiveExt
+	fileName := strings.TrimPrefix(digest, digestPrefix) + ext
 	if err := os.Rename(tmpName, filepath.Join(absDir, fileName)); err != nil {
 		return nil, fmt.Errorf("storing artifact: %w", err)
 	}
@@ -209,8 +225,49 @@ func (s *Storage) Archive(kind, namespace, name, revision, dir string, opts ...A
 	}, nil
 }
 
-// GC removes all but the keep most recently written artifacts of the object
-// kind/namespace/name, and any leftover partial writes. keep below 1 is
+// StoreFile writes the content of r as a single-file artifact of the object
+// kind/namespace/name at revision: a Helm chart, a repository index, an OCI
+// layer. The file is named after its SHA-256 digest with the extension of
+// fileName ("index.yaml" is stored as "<hex>.yaml", "web-1.0.0.tgz" as
+// "<hex>.tgz") and written atomically. Content past MaxSize fails with
+// ErrTooLarge and leaves nothing in the storage.
+func (s *Storage) StoreFile(kind, namespace, name, revision, fileName string, r io.Reader) (*meta.Artifact, error) {
+	ext, err := fileExt(fileName)
+	if err != nil {
+		return nil, err
+	}
+	return s.store(kind, namespace, name, revision, ext, func(w io.Writer) (string, int64, error) {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(r, s.maxSize()+1))
+		if err != nil {
+			return "", 0, fmt.Errorf("writing %s: %w", fileName, err)
+		}
+		if n > s.maxSize() {
+			return "", 0, fmt.Errorf("%s: %w: the maximum artifact size is %d bytes", fileName, ErrTooLarge, s.maxSize())
+		}
+		return digestPrefix + hex.EncodeToString(h.Sum(nil)), n, nil
+	})
+}
+
+// fileExt returns the extension of a single-file artifact's name: ".tar.gz"
+// or the last one, made of lower-case letters and digits only.
+func fileExt(fileName string) (string, error) {
+	base := path.Base(fileName)
+	ext := path.Ext(base)
+	if strings.HasSuffix(base, archiveExt) {
+		ext = archiveExt
+	}
+	if len(ext) < 2 || len(ext) > 16 || strings.IndexFunc(ext[1:], func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '.')
+	}) >= 0 {
+		return "", fmt.Errorf("artifact file name %q: want a name with a plain extension such as .tgz or .yaml", fileName)
+	}
+	return ext, nil
+}
+
+// GC removes all but the keep most recently written artifacts (tarballs and
+// single files) of the object kind/namespace/name, and any leftover partial
+// writes. keep below 1 is
 // treated as 1, so the newest artifact always survives.
 func (s *Storage) GC(kind, namespace, name string, keep int) error {
 	objDir, err := objectDir(kind, namespace, name)
@@ -240,9 +297,6 @@ func (s *Storage) GC(kind, namespace, name string, keep int) error {
 		}
 		if strings.HasPrefix(e.Name(), tempPrefix) {
 			errs = append(errs, os.Remove(filepath.Join(absDir, e.Name())))
-			continue
-		}
-		if !strings.HasSuffix(e.Name(), archiveExt) {
 			continue
 		}
 		info, err := e.Info()
