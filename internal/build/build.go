@@ -24,6 +24,17 @@ var ErrPathNotFound = errors.New("kustomization path not found")
 // leads outside the root.
 var ErrPathOutsideRoot = errors.New("kustomization path is outside the source root")
 
+// ErrReadOutsideRoot is wrapped by the error Build returns when the build
+// of the path tried to read a base, a component or a file outside the
+// source root (through ../ or a symlink), which the build refuses.
+var ErrReadOutsideRoot = errors.New("the build reads outside the source root")
+
+// outsideRootError is a kustomize error caused by a read outside the root.
+type outsideRootError struct{ err error }
+
+func (e *outsideRootError) Error() string   { return e.err.Error() }
+func (e *outsideRootError) Unwrap() []error { return []error{e.err, ErrReadOutsideRoot} }
+
 // Options says what to build. Its fields mirror the Flux Kustomization spec.
 type Options struct {
 	// Root is the directory the source artifact was extracted into. Nothing
@@ -170,6 +181,9 @@ func Build(ctx context.Context, opts Options) ([]*unstructured.Unstructured, err
 	}
 
 	objs, err := run(c, dir)
+	if err != nil && c.escaped {
+		err = &outsideRootError{err: err}
+	}
 	if err != nil && c.sopsWhole != "" {
 		// The cause is likely a Secret encrypted without --encrypted-regex; say so, without the ciphertext.
 		return nil, fmt.Errorf("%s is SOPS-encrypted including its apiVersion, kind and metadata, which kustomize cannot read: "+

@@ -328,6 +328,10 @@ func TestBuildSymlinks(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
 				}
+				// Callers tell an escape from other failures by the error, not its text.
+				if !errors.Is(err, ErrReadOutsideRoot) && !errors.Is(err, ErrPathOutsideRoot) {
+					t.Errorf("error %v wraps neither ErrReadOutsideRoot nor ErrPathOutsideRoot", err)
+				}
 				return
 			}
 			if err != nil {

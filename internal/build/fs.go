@@ -26,6 +26,9 @@ type confinedFS struct {
 	root    string
 	disk    filesys.FileSystem
 	overlay map[string][]byte
+	// escaped records that the build tried to read outside the root: the
+	// error kustomize returns then only has the message.
+	escaped bool
 	// sopsWhole names the last file read that is SOPS-encrypted including
 	// its kind, which kustomize cannot read, for a clearer build error.
 	sopsWhole string
@@ -67,7 +70,8 @@ func inside(root, p string) bool {
 
 // resolve maps path (absolute, or relative to the root) to the real path it
 // designates, resolving symlinks component by component. It fails when the
-// path, or any symlink met on the way, points outside the root. A path that
+// path, or any symlink met on the way, points outside the root (an error
+// that wraps ErrReadOutsideRoot). A path that
 // does not exist resolves to its lexical remainder below the deepest existing
 // ancestor, so callers can report it as missing.
 func (c *confinedFS) resolve(path string) (string, error) {
@@ -77,7 +81,7 @@ func (c *confinedFS) resolve(path string) (string, error) {
 	}
 	p = filepath.Clean(p)
 	if !inside(c.root, p) {
-		return "", fmt.Errorf("path %s is outside the source root", path)
+		return "", c.escape("path %s is outside the source root", path)
 	}
 	rest := strings.TrimPrefix(strings.TrimPrefix(p, c.root), string(filepath.Separator))
 	if rest == "" {
@@ -106,7 +110,7 @@ func (c *confinedFS) resolve(path string) (string, error) {
 				link = filepath.Join(cur, link)
 			}
 			if lerr != nil || !inside(c.root, filepath.Clean(link)) {
-				return "", fmt.Errorf("symlink %s points outside the source root", c.rel(next))
+				return "", c.escape("symlink %s points outside the source root", c.rel(next))
 			}
 			return filepath.Join(append([]string{next}, parts[i+1:]...)...), nil
 		}
@@ -114,7 +118,7 @@ func (c *confinedFS) resolve(path string) (string, error) {
 			return "", fmt.Errorf("symlink %s: %w", c.rel(next), unwrapPathError(err))
 		}
 		if !inside(c.root, target) {
-			return "", fmt.Errorf("symlink %s points outside the source root", c.rel(next))
+			return "", c.escape("symlink %s points outside the source root", c.rel(next))
 		}
 		cur = target
 	}
@@ -307,4 +311,11 @@ func (c *confinedFS) Walk(path string, walkFn filepath.WalkFunc) error {
 		}
 		return walkFn(p, info, err)
 	})
+}
+
+// escape records a read outside the root and returns its error, which wraps
+// ErrReadOutsideRoot.
+func (c *confinedFS) escape(format string, args ...any) error {
+	c.escaped = true
+	return &outsideRootError{err: fmt.Errorf(format, args...)}
 }
