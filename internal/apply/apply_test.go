@@ -111,7 +111,7 @@ metadata:
   namespace: %[1]s
 spec:
   size: 3`)...)
-	m := NewManager(kube, Owner{Name: "apps", Namespace: "flux-system"})
+	m := NewManager(kube, testOwner)
 
 	cs, err := m.Apply(ctx, objs, Options{WaitTimeout: time.Minute, WaitInterval: 200 * time.Millisecond})
 	if err != nil {
@@ -140,8 +140,8 @@ spec:
 		if l[kustomizev1.NameLabel] != "apps" || l[kustomizev1.NamespaceLabel] != "flux-system" {
 			t.Errorf("%s/%s labels = %v, want the owner labels", o.kind, o.name, l)
 		}
-		if !slices.ContainsFunc(live.GetManagedFields(), func(f metav1.ManagedFieldsEntry) bool { return f.Manager == FieldManager }) {
-			t.Errorf("%s/%s is not managed by %s: %v", o.kind, o.name, FieldManager, live.GetManagedFields())
+		if !slices.ContainsFunc(live.GetManagedFields(), func(f metav1.ManagedFieldsEntry) bool { return f.Manager == testOwner.Field }) {
+			t.Errorf("%s/%s is not managed by %s: %v", o.kind, o.name, testOwner.Field, live.GetManagedFields())
 		}
 	}
 
@@ -163,7 +163,7 @@ func TestApplyRevertsDrift(t *testing.T) {
 	needCluster(t)
 	ctx := context.Background()
 	ns := testNamespace()
-	m := NewManager(kube, Owner{Name: "apps", Namespace: "flux-system"})
+	m := NewManager(kube, testOwner)
 	if _, err := m.Apply(ctx, manifests(t, ns, app), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestApplyRejectedObject(t *testing.T) {
 	needCluster(t)
 	ctx := context.Background()
 	ns := testNamespace()
-	m := NewManager(kube, Owner{Name: "apps", Namespace: "flux-system"})
+	m := NewManager(kube, testOwner)
 	if _, err := m.Apply(ctx, manifests(t, ns, app), Options{}); err != nil {
 		t.Fatal(err)
 	}
@@ -250,7 +250,7 @@ func TestPrune(t *testing.T) {
 	needCluster(t)
 	ctx := context.Background()
 	ns := testNamespace()
-	owner := Owner{Name: "apps", Namespace: "flux-system"}
+	owner := testOwner
 	m := NewManager(kube, owner)
 	extra := `
 ---
@@ -351,3 +351,6 @@ func mapsEqual(a, b map[string]ssa.Action) bool {
 	}
 	return true
 }
+
+// testOwner owns what the tests apply, as a Flux Kustomization would.
+var testOwner = Owner{Field: "kustomize-controller", Group: "kustomize.toolkit.fluxcd.io", Name: "apps", Namespace: "flux-system"}

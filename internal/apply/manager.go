@@ -21,27 +21,45 @@ import (
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 )
 
-// FieldManager is the server-side apply field manager. It is Flux's, so that
-// ferry takes over the fields kustomize-controller managed (and back).
-const FieldManager = "kustomize-controller"
-
-// OwnerGroup prefixes the owner labels set on every applied object.
-var OwnerGroup = kustomizev1.GroupVersion.Group
-
-// Owner names the Flux Kustomization that owns the applied objects.
+// Owner is the object that owns the applied objects (a Flux
+// Kustomization; a HelmRelease's post-rendered objects as they land): the
+// server-side apply field manager its controller applies with and the API
+// group of the owner labels every applied object carries.
 type Owner struct {
+	// Field is the field manager, Flux's controller name
+	// ("kustomize-controller"), so that ferry takes over the fields Flux
+	// managed (and back).
+	Field string
+	// Group prefixes the owner labels <group>/name and <group>/namespace.
+	Group string
+	// Name and Namespace name the owning object.
 	Name      string
 	Namespace string
 }
 
-// Labels returns the owner labels: kustomize.toolkit.fluxcd.io/name and
-// kustomize.toolkit.fluxcd.io/namespace.
+// Labels returns the owner labels: <group>/name and <group>/namespace.
 func (o Owner) Labels() map[string]string {
 	return map[string]string{
-		kustomizev1.NameLabel:      o.Name,
-		kustomizev1.NamespaceLabel: o.Namespace,
+		o.Group + "/name":      o.Name,
+		o.Group + "/namespace": o.Namespace,
 	}
 }
+
+// SetLabels sets the owner labels on each of objs.
+func (o Owner) SetLabels(objs []*unstructured.Unstructured) {
+	for _, obj := range objs {
+		labels := obj.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		for k, v := range o.Labels() {
+			labels[k] = v
+		}
+		obj.SetLabels(labels)
+	}
+}
+
+func (o Owner) ssa() ssa.Owner { return ssa.Owner{Field: o.Field, Group: o.Group} }
 
 // Options tunes Apply.
 type Options struct {
@@ -70,7 +88,7 @@ type Manager struct {
 // must read unstructured objects from the API server (controller-runtime's
 // default client does; it does not cache unstructured objects).
 func NewManager(c client.Client, owner Owner) *Manager {
-	rm := ssa.NewResourceManager(c, newPoller(c, nil), ssa.Owner{Field: FieldManager, Group: OwnerGroup})
+	rm := ssa.NewResourceManager(c, newPoller(c, nil), owner.ssa())
 	rm.SetConcurrency(4)
 	return &Manager{c: c, rm: rm, owner: owner}
 }
@@ -146,7 +164,7 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationApply},
 			{Name: "kubectl", OperationType: metav1.ManagedFieldsOperationUpdate},
 			{Name: "before-first-apply", OperationType: metav1.ManagedFieldsOperationUpdate},
-			{Name: FieldManager, OperationType: metav1.ManagedFieldsOperationUpdate},
+			{Name: m.owner.Field, OperationType: metav1.ManagedFieldsOperationUpdate},
 		},
 		Exclusions: map[string]string{
 			kustomizev1.SSAAnnotation: kustomizev1.MergeValue,
@@ -215,7 +233,7 @@ func (m *Manager) Wait(ctx context.Context, set object.ObjMetadataSet, opts Wait
 	}
 	rm := m.rm
 	if len(opts.StatusReaders) > 0 {
-		rm = ssa.NewResourceManager(m.c, newPoller(m.c, opts.StatusReaders), ssa.Owner{Field: FieldManager, Group: OwnerGroup})
+		rm = ssa.NewResourceManager(m.c, newPoller(m.c, opts.StatusReaders), m.owner.ssa())
 	}
 	err := rm.WaitForSetWithContext(ctx, set, ssa.WaitOptions{
 		Interval: opts.Interval, Timeout: opts.Timeout, FailFast: true, JobsWithTTL: opts.JobsWithTTL,

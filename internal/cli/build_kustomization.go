@@ -18,6 +18,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/build"
+	"github.com/ferrycd/ferry/internal/controller/kustomization"
 )
 
 // localBuildFlags are the flags `build` and `diff` share.
@@ -184,20 +185,12 @@ func (g *globals) buildAt(ctx context.Context, ks *kustomizev1.Kustomization, su
 	objs, err := build.Build(ctx, opts)
 	if err != nil {
 		msg := sub.Mask(err.Error())
-		if strings.Contains(msg, "outside the source root") {
+		if errors.Is(err, build.ErrPathOutsideRoot) || errors.Is(err, build.ErrReadOutsideRoot) {
 			msg += " (the build is confined to the Git checkout --path is in, " + root + ", as the controller's is to the artifact; outside a checkout, to --path itself)"
 		}
 		return nil, fmt.Errorf("building %s: %s", shown, msg)
 	}
-	for _, obj := range objs {
-		labels := obj.GetLabels()
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		labels[kustomizev1.NameLabel] = ks.Name
-		labels[kustomizev1.NamespaceLabel] = ks.Namespace
-		obj.SetLabels(labels)
-	}
+	kustomization.Owner(ks).SetLabels(objs)
 	return &localBuildResult{ks: ks, objects: objs, sub: sub, root: root}, nil
 }
 

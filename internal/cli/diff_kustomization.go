@@ -22,6 +22,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/apply"
+	"github.com/ferrycd/ferry/internal/controller/kustomization"
 	"github.com/ferrycd/ferry/internal/decrypt"
 )
 
@@ -111,7 +112,8 @@ func diffKustomization(ctx context.Context, c client.Client, lb *localBuildResul
 	}
 	sort.Sort(ssa.SortableUnstructureds(objs))
 	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
-	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: apply.FieldManager, Group: apply.OwnerGroup})
+	owner := kustomization.Owner(lb.ks)
+	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: owner.Field, Group: owner.Group})
 	opts := ssa.DiffOptions{
 		Force: lb.ks.Spec.Force,
 		Exclusions: map[string]string{

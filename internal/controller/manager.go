@@ -25,6 +25,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
@@ -92,6 +93,9 @@ type Manager struct {
 	// Storage holds the source artifacts and is served on
 	// Options.StorageAddr.
 	Storage *artifact.Storage
+	// Events receives every event of every controller, for the
+	// subscribers in this process (notifications, the UI's live stream).
+	Events *events.Bus
 }
 
 // Selected reports which controllers of Names the list asks for; it refuses
@@ -197,15 +201,23 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 		return nil, err
 	}
 
+	bus := events.NewBus()
+	instance, _ := os.Hostname() // the pod's name in a cluster, as Flux's reportingInstance
+	d := deps{
+		storage: storage,
+		events: func(name string) *events.Recorder {
+			return events.NewRecorder(mgr.GetEventRecorderFor(name), mgr.GetScheme(), name, instance, bus)
+		},
+	}
 	for _, r := range registry {
 		if !slices.Contains(names, r.name) {
 			continue
 		}
-		if err := r.setup(ctx, mgr, storage, opts); err != nil {
+		if err := r.setup(ctx, mgr, d, opts); err != nil {
 			return nil, fmt.Errorf("setting up the %s controller: %w", r.name, err)
 		}
 	}
-	return &Manager{Manager: mgr, Storage: storage}, nil
+	return &Manager{Manager: mgr, Storage: storage, Events: bus}, nil
 }
 
 // pprofHandlers serves Go's profiles on the metrics endpoint under

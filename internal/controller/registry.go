@@ -11,12 +11,21 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
+	"github.com/ferrycd/ferry/internal/events"
 )
 
-// setupFunc registers one controller with mgr. storage is the process's artifact
-// storage: source controllers write to it, consumers read from it through an
-// artifact.Fetcher. opts has its defaults filled.
-type setupFunc func(ctx context.Context, mgr manager.Manager, storage *artifact.Storage, opts Options) error
+// setupFunc registers one controller with mgr. opts has its defaults filled.
+type setupFunc func(ctx context.Context, mgr manager.Manager, deps deps, opts Options) error
+
+// deps is what the manager shares between its controllers.
+type deps struct {
+	// storage is the process's artifact storage: source controllers write
+	// to it, consumers read from it through an artifact.Fetcher.
+	storage *artifact.Storage
+	// events returns the event recorder of the controller named name,
+	// which writes Kubernetes Events and publishes on the manager's bus.
+	events func(name string) *events.Recorder
+}
 
 // registration is one of ferry's controllers.
 type registration struct {
@@ -44,11 +53,11 @@ var Names = func() []string {
 	return names
 }()
 
-func setupGitRepository(ctx context.Context, mgr manager.Manager, storage *artifact.Storage, opts Options) error {
+func setupGitRepository(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
 	r := &gitrepository.Reconciler{
-		Client:        mgr.GetClient(),
-		EventRecorder: mgr.GetEventRecorderFor(gitrepository.ControllerName),
-		Storage:       storage,
+		Client:  mgr.GetClient(),
+		Events:  d.events(gitrepository.ControllerName),
+		Storage: d.storage,
 
 		ArtifactRetention:         opts.ArtifactRetention,
 		MaxCheckoutSize:           opts.CheckoutMaxSize,
@@ -58,16 +67,17 @@ func setupGitRepository(ctx context.Context, mgr manager.Manager, storage *artif
 	return r.SetupWithManager(ctx, mgr, gitrepository.Options{MaxConcurrentReconciles: opts.Concurrent})
 }
 
-func setupKustomization(ctx context.Context, mgr manager.Manager, storage *artifact.Storage, opts Options) error {
+func setupKustomization(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
 	r := &kustomization.Reconciler{
-		Client:        mgr.GetClient(),
-		EventRecorder: mgr.GetEventRecorderFor(kustomization.ControllerName),
-		Fetcher:       &artifact.Fetcher{Storage: storage},
-		TempDir:       opts.TempDir,
+		Client:  mgr.GetClient(),
+		Events:  d.events(kustomization.ControllerName),
+		Fetcher: &artifact.Fetcher{Storage: d.storage},
+		TempDir: opts.TempDir,
 
 		DependencyRequeueInterval: opts.DependencyRequeue,
 		DefaultServiceAccount:     opts.DefaultServiceAccount,
 		NoCrossNamespaceRefs:      opts.NoCrossNamespaceRefs,
+		IntervalJitterPercentage:  opts.IntervalJitterPercentage,
 	}
 	return r.SetupWithManager(ctx, mgr, kustomization.Options{MaxConcurrentReconciles: opts.Concurrent})
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/controller"
 	"github.com/ferrycd/ferry/internal/controlplane"
+	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/gitserver"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
@@ -58,6 +59,9 @@ type Env struct {
 	// Storage is the manager's artifact storage; nil without
 	// Options.Manager.
 	Storage *artifact.Storage
+	// Events is the manager's event bus: every event of every controller;
+	// nil without Options.Manager.
+	Events *events.Bus
 	// Git is the Git server; nil without Options.GitServer.
 	Git *gitserver.Server
 	// Logs holds everything logged through controller-runtime's logger:
@@ -148,6 +152,7 @@ func (e *Env) start() error {
 			return err
 		}
 		e.Storage = mgr.Storage
+		e.Events = mgr.Events
 		e.onStop(stop)
 	}
 	return nil

@@ -352,6 +352,22 @@ func (in *Kustomization) SetConditions(conditions []metav1.Condition) {
 	in.Status.Conditions = conditions
 }
 
+// IsSuspended reports whether spec.suspend stops the reconciliation.
+func (in *Kustomization) IsSuspended() bool {
+	return in.Spec.Suspend
+}
+
+// SetObservedGeneration records the generation the status describes.
+func (in *Kustomization) SetObservedGeneration(generation int64) {
+	in.Status.ObservedGeneration = generation
+}
+
+// SetLastHandledReconcileRequest records the reconcile request
+// (reconcile.fluxcd.io/requestedAt) the status answers.
+func (in *Kustomization) SetLastHandledReconcileRequest(token string) {
+	in.Status.SetLastHandledReconcileRequest(token)
+}
+
 // GetRequeueAfter returns the duration after which the Kustomization is
 // reconciled again: spec.interval.
 func (in *Kustomization) GetRequeueAfter() time.Duration {

@@ -308,6 +308,22 @@ func (in *GitRepository) SetConditions(conditions []metav1.Condition) {
 	in.Status.Conditions = conditions
 }
 
+// IsSuspended reports whether spec.suspend stops the reconciliation.
+func (in *GitRepository) IsSuspended() bool {
+	return in.Spec.Suspend
+}
+
+// SetObservedGeneration records the generation the status describes.
+func (in *GitRepository) SetObservedGeneration(generation int64) {
+	in.Status.ObservedGeneration = generation
+}
+
+// SetLastHandledReconcileRequest records the reconcile request
+// (reconcile.fluxcd.io/requestedAt) the status answers.
+func (in *GitRepository) SetLastHandledReconcileRequest(token string) {
+	in.Status.SetLastHandledReconcileRequest(token)
+}
+
 // GetRequeueAfter returns the duration after which the GitRepository is
 // reconciled again: spec.interval.
 func (in *GitRepository) GetRequeueAfter() time.Duration {

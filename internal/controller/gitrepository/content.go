@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"strings"
 	"sync"
@@ -12,8 +11,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/predicate"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -25,18 +22,13 @@ import (
 )
 
 // Content selection and limits: spec.ignore and .sourceignore, spec.include,
-// the checkout and artifact size limits, and the interval jitter.
+// the checkout and artifact size limits.
 
 const (
 	// DefaultMaxCheckoutSize bounds the bytes a checkout (working tree and
 	// .git, with the included artifacts) may take on disk when
 	// Reconciler.MaxCheckoutSize is not set.
 	DefaultMaxCheckoutSize int64 = 1 << 30
-
-	// DefaultIntervalJitterPercentage is the jitter applied to
-	// spec.interval when Reconciler.IntervalJitterPercentage is not set,
-	// like Flux's --interval-jitter-percentage default.
-	DefaultIntervalJitterPercentage = 5
 
 	// DefaultDependencyRequeueInterval is how soon a GitRepository waiting
 	// for an included one is retried, like Flux's --requeue-dependency.
@@ -85,26 +77,6 @@ func (r *Reconciler) dependencyRequeue() time.Duration {
 		return r.DependencyRequeueInterval
 	}
 	return DefaultDependencyRequeueInterval
-}
-
-// requeueAfter returns spec.interval with the jitter applied: a random
-// duration within ±IntervalJitterPercentage percent of it.
-func (r *Reconciler) requeueAfter(obj *sourcev1.GitRepository) time.Duration {
-	p := r.IntervalJitterPercentage
-	if p == 0 {
-		p = DefaultIntervalJitterPercentage
-	}
-	return jitter(obj.GetRequeueAfter(), p, rand.Float64())
-}
-
-// jitter returns d moved by (2*f-1)*percent% of d, f in [0, 1): a duration
-// within ±percent% of d. A percent outside (0, 100) or a non-positive d
-// leaves d unchanged.
-func jitter(d time.Duration, percent int, f float64) time.Duration {
-	if d <= 0 || percent <= 0 || percent >= 100 {
-		return d
-	}
-	return d + time.Duration(float64(d)*float64(percent)/100*(2*f-1))
 }
 
 // resolveIncludes returns the artifacts of the GitRepositories obj
@@ -357,25 +329,4 @@ func (r *Reconciler) requestsForIncluders(ctx context.Context, o client.Object) 
 		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: gr.Namespace, Name: gr.Name}})
 	}
 	return reqs
-}
-
-// artifactChangedPredicate passes the creation of a GitRepository and the
-// updates that change its artifact, which its includers must pick up.
-type artifactChangedPredicate struct {
-	predicate.Funcs
-}
-
-func (artifactChangedPredicate) Create(event.CreateEvent) bool   { return true }
-func (artifactChangedPredicate) Delete(event.DeleteEvent) bool   { return true }
-func (artifactChangedPredicate) Generic(event.GenericEvent) bool { return false }
-
-func (artifactChangedPredicate) Update(e event.UpdateEvent) bool {
-	oldObj, ok1 := e.ObjectOld.(*sourcev1.GitRepository)
-	newObj, ok2 := e.ObjectNew.(*sourcev1.GitRepository)
-	if !ok1 || !ok2 || newObj.Status.Artifact == nil {
-		return false
-	}
-	return oldObj.Status.Artifact == nil ||
-		oldObj.Status.Artifact.Digest != newObj.Status.Artifact.Digest ||
-		oldObj.Status.Artifact.Revision != newObj.Status.Artifact.Revision
 }

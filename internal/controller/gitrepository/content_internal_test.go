@@ -2,47 +2,10 @@ package gitrepository
 
 import (
 	"testing"
-	"time"
-
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 )
-
-func TestJitter(t *testing.T) {
-	for _, tc := range []struct {
-		d       time.Duration
-		percent int
-		f       float64
-		want    time.Duration
-	}{
-		{10 * time.Minute, 5, 0.5, 10 * time.Minute},
-		{10 * time.Minute, 5, 0, 9*time.Minute + 30*time.Second},
-		{10 * time.Minute, 5, 1, 10*time.Minute + 30*time.Second},
-		{10 * time.Minute, 10, 0.75, 10*time.Minute + 30*time.Second},
-		{10 * time.Minute, 0, 0, 10 * time.Minute},
-		{10 * time.Minute, -1, 0, 10 * time.Minute},
-		{10 * time.Minute, 100, 0, 10 * time.Minute},
-		{0, 5, 0, 0},
-	} {
-		if got := jitter(tc.d, tc.percent, tc.f); got != tc.want {
-			t.Errorf("jitter(%s, %d%%, %v) = %s, want %s", tc.d, tc.percent, tc.f, got, tc.want)
-		}
-	}
-	// The reconciler's requeue stays within the default ±5%.
-	r := &Reconciler{}
-	obj := &sourcev1.GitRepository{Spec: sourcev1.GitRepositorySpec{Interval: metav1.Duration{Duration: time.Hour}}}
-	for range 100 {
-		if d := r.requeueAfter(obj); d < 57*time.Minute || d > 63*time.Minute {
-			t.Fatalf("requeueAfter = %s, outside 1h ± 5%%", d)
-		}
-	}
-	r.IntervalJitterPercentage = -1
-	if d := r.requeueAfter(obj); d != time.Hour {
-		t.Errorf("requeueAfter without jitter = %s", d)
-	}
-}
 
 func TestContentChanged(t *testing.T) {
 	ignore, sameIgnore, other := "/a\n", "/a\n", "/b\n"

@@ -12,11 +12,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/git"
+	"github.com/ferrycd/ferry/internal/reconcile"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
@@ -39,7 +40,8 @@ func (f *failure) Error() string { return f.err.Error() }
 func (f *failure) Unwrap() error { return f.err }
 
 // reconcile runs the phases: resolve the spec, fetch, archive and store.
-func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository, patcher *status.Patcher) (ctrl.Result, error) {
+// Its error is the outcome (see internal/reconcile).
+func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository, patcher *status.Patcher) error {
 	log := ctrl.LoggerFrom(ctx)
 	old := obj.DeepCopy()
 	wasFailing := status.Get(obj, meta.ReadyCondition) != nil && !status.IsReady(obj)
@@ -86,7 +88,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration && !contentChanged(obj, includes) && !checkoutChanged(obj) {
 		log.V(1).Info("artifact up-to-date with remote revision", "revision", revision)
 		r.succeed(obj, old, wasFailing, "")
-		return ctrl.Result{RequeueAfter: r.requeueAfter(obj)}, nil
+		return nil
 	}
 
 	// Fetch: clone the reference into a temporary directory. As Flux, a
@@ -97,7 +99,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	}
 	status.MarkReconciling(obj, meta.ProgressingReason, "building artifact: new upstream revision '%s'", revision)
 	if err := patcher.Patch(ctx, obj); err != nil {
-		return ctrl.Result{}, err
+		return err
 	}
 	tmp, err := os.MkdirTemp("", fmt.Sprintf("gitrepository-%s-%s-", obj.Namespace, obj.Name))
 	if err != nil {
@@ -147,7 +149,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	}
 	r.succeed(obj, old, wasFailing, firstLine(commit.Message))
 	log.Info("stored artifact", "revision", a.Revision, "digest", a.Digest)
-	return ctrl.Result{RequeueAfter: r.requeueAfter(obj)}, nil
+	return nil
 }
 
 // succeed marks obj Ready for its artifact and emits the event Flux emits: a
@@ -168,46 +170,43 @@ func (r *Reconciler) succeed(obj, old *sourcev1.GitRepository, wasFailing bool, 
 	if commitSubject == "" {
 		eventMsg = fmt.Sprintf("stored artifact for commit '%s'", a.Revision)
 	}
-	annotations := map[string]string{
-		sourcev1.GroupVersion.Group + "/revision": a.Revision,
-		sourcev1.GroupVersion.Group + "/digest":   a.Digest,
-	}
+	metadata := map[string]string{events.MetaRevision: a.Revision, events.MetaDigest: a.Digest}
 	switch {
 	case !old.Status.Artifact.HasDigest(a.Digest):
-		r.annotatedEvent(obj, annotations, corev1.EventTypeNormal, "NewArtifact", eventMsg)
+		r.Events.Normal(obj, "NewArtifact", eventMsg, metadata)
 	case wasFailing:
-		r.annotatedEvent(obj, annotations, corev1.EventTypeNormal, meta.SucceededReason, eventMsg)
+		r.Events.Normal(obj, meta.SucceededReason, eventMsg, metadata)
 	}
 }
 
 // fail records f on obj: its condition, Ready=False with the same reason and
 // message, Stalled or Reconciling (with retry), and a Warning event. It
-// returns the error controller-runtime should see: a terminal one for a
-// stalled object, else one that is retried with backoff. auth, when set,
-// scrubs its secret values from the message.
-func (r *Reconciler) fail(obj *sourcev1.GitRepository, auth *git.Auth, f *failure) (ctrl.Result, error) {
+// returns the outcome: Stalled for a misconfigured object, Waiting for one
+// waiting on an included GitRepository, else a transient error that is
+// retried with backoff. auth, when set, scrubs its secret values from the
+// message.
+func (r *Reconciler) fail(obj *sourcev1.GitRepository, auth *git.Auth, f *failure) error {
 	msg := auth.Redact(f.err.Error())
 	if f.condType != "" {
 		status.MarkTrue(obj, f.condType, f.reason, "%s", msg)
 	}
 	status.MarkFalse(obj, meta.ReadyCondition, f.reason, "%s", msg)
-	r.event(obj, corev1.EventTypeWarning, f.reason, "%s", msg)
-	err := fmt.Errorf("GitRepository/%s/%s: %s", obj.Namespace, obj.Name, msg)
+	r.Events.Warning(obj, f.reason, msg, nil)
+	err := errors.New(msg)
 	if f.stalled {
 		status.MarkStalled(obj, f.reason, "%s", msg)
-		obj.Status.ObservedGeneration = obj.Generation
-		return ctrl.Result{}, reconcile.TerminalError(err)
+		return reconcile.Stalled(f.reason, err)
 	}
 	if f.waiting > 0 {
 		status.MarkReconciling(obj, meta.ProgressingWithRetryReason, "%s", msg)
-		return ctrl.Result{RequeueAfter: f.waiting}, nil
+		return reconcile.Waiting(f.reason, f.waiting, err)
 	}
 	progress := msg
 	if c := status.Get(obj, meta.ReconcilingCondition); c != nil {
 		progress = c.Message
 	}
 	status.MarkReconciling(obj, meta.ProgressingWithRetryReason, "%s", progress)
-	return ctrl.Result{}, err
+	return err
 }
 
 // gitFailure classifies an error of the git package; an authentication

@@ -6,23 +6,17 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
-	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
-	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
-	"github.com/ferrycd/ferry/internal/metrics"
-	"github.com/ferrycd/ferry/internal/status"
+	"github.com/ferrycd/ferry/internal/events"
+	"github.com/ferrycd/ferry/internal/reconcile"
 )
 
 // ControllerName names the controller in logs, metrics and as the source of
@@ -37,8 +31,9 @@ const DefaultArtifactRetention = 2
 // Reconciler reconciles GitRepository objects into artifacts in Storage.
 type Reconciler struct {
 	client.Client
-	// EventRecorder receives Kubernetes events; nil records none.
-	EventRecorder record.EventRecorder
+	// Events records the events about GitRepositories (Kubernetes Events and
+	// the in-process bus); nil records none.
+	Events *events.Recorder
 	// Storage holds and serves the artifacts.
 	Storage *artifact.Storage
 	// ArtifactRetention is how many artifacts per object survive garbage
@@ -49,7 +44,7 @@ type Reconciler struct {
 	// DefaultMaxCheckoutSize. The artifact is bounded by Storage.MaxSize.
 	MaxCheckoutSize int64
 	// IntervalJitterPercentage spreads requeues over spec.interval ± this
-	// percentage; zero means DefaultIntervalJitterPercentage, negative
+	// percentage; zero means reconcile.DefaultJitterPercentage, negative
 	// disables the jitter.
 	IntervalJitterPercentage int
 	// DependencyRequeueInterval is how soon a GitRepository waiting for an
@@ -77,121 +72,39 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	}
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.GitRepository{}, builder.WithPredicates(
-			predicate.Or(predicate.GenerationChangedPredicate{}, ReconcileRequestedPredicate{}, deletingPredicate{}),
+			predicate.Or(predicate.GenerationChangedPredicate{}, reconcile.ReconcileRequested{}, reconcile.Deleting{}),
 		)).
 		// A new artifact of an included GitRepository rebuilds its includers.
 		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.requestsForIncluders),
-			builder.WithPredicates(artifactChangedPredicate{})).
+			builder.WithPredicates(reconcile.ArtifactChanged{Lifecycle: true})).
 		Named("gitrepository").
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)
 }
 
-// Reconcile brings one GitRepository to its desired state. The status is
-// patched and metrics recorded on every return.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	start := time.Now()
-	log := ctrl.LoggerFrom(ctx)
-
-	obj := &sourcev1.GitRepository{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+// Reconcile brings one GitRepository to its desired state on the shared
+// skeleton (internal/reconcile): the finalizer, the status finish and
+// patch, metrics and suspend are handled there.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	s := &reconcile.Skeleton[*sourcev1.GitRepository]{
+		Client:           r.Client,
+		Kind:             sourcev1.GitRepositoryKind,
+		Finalizer:        sourcev1.SourceFinalizer,
+		New:              func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
+		Phases:           r.reconcile,
+		Finalize:         r.reconcileDelete,
+		JitterPercentage: r.IntervalJitterPercentage,
 	}
-
-	// Handle deletion first: remove the artifacts, then the finalizer.
-	if !obj.DeletionTimestamp.IsZero() {
-		defer func() {
-			metrics.Record(sourcev1.GitRepositoryKind, obj, obj.Status.Conditions, obj.Spec.Suspend, start)
-		}()
-		return ctrl.Result{}, r.reconcileDelete(ctx, obj)
-	}
-
-	// Add the finalizer before anything is stored, so no artifact outlives
-	// the object.
-	if !controllerutil.ContainsFinalizer(obj, sourcev1.SourceFinalizer) {
-		base := obj.DeepCopy()
-		controllerutil.AddFinalizer(obj, sourcev1.SourceFinalizer)
-		if err := r.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
-			return ctrl.Result{}, fmt.Errorf("GitRepository/%s/%s: adding finalizer: %w", obj.Namespace, obj.Name, err)
-		}
-	}
-
-	// Patch the status and record metrics whatever happens below.
-	patcher := status.NewPatcher(obj, r.Client)
-	defer func() {
-		if err := patcher.Patch(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
-			retErr = errors.Join(retErr, err)
-		}
-		metrics.Record(sourcev1.GitRepositoryKind, obj, obj.Status.Conditions, obj.Spec.Suspend, start)
-	}()
-
-	// Acknowledge a reconcile request, as `flux reconcile` waits for it.
-	if v, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
-		obj.Status.SetLastHandledReconcileRequest(v)
-	}
-
-	if obj.Spec.Suspend {
-		log.Info("reconciliation is suspended for this object")
-		return ctrl.Result{}, nil
-	}
-
-	return r.reconcile(ctx, obj, patcher)
+	return s.Reconcile(ctx, req)
 }
 
-// reconcileDelete removes every artifact of obj and then its finalizer.
+// reconcileDelete removes every artifact of obj, before the skeleton
+// removes its finalizer.
 func (r *Reconciler) reconcileDelete(ctx context.Context, obj *sourcev1.GitRepository) error {
-	if !controllerutil.ContainsFinalizer(obj, sourcev1.SourceFinalizer) {
-		return nil
-	}
 	if err := r.Storage.Remove(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name); err != nil {
-		r.event(obj, corev1.EventTypeWarning, "GarbageCollectionFailed", "garbage collection for deleted resource failed: %s", err)
-		return fmt.Errorf("GitRepository/%s/%s: garbage collection for deleted resource failed: %w", obj.Namespace, obj.Name, err)
-	}
-	base := obj.DeepCopy()
-	controllerutil.RemoveFinalizer(obj, sourcev1.SourceFinalizer)
-	if err := r.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
-		return client.IgnoreNotFound(fmt.Errorf("GitRepository/%s/%s: removing finalizer: %w", obj.Namespace, obj.Name, err))
+		r.Events.Warning(obj, "GarbageCollectionFailed", fmt.Sprintf("garbage collection for deleted resource failed: %s", err), nil)
+		return fmt.Errorf("garbage collection for deleted resource failed: %w", err)
 	}
 	ctrl.LoggerFrom(ctx).Info("garbage collected artifacts for deleted resource")
 	return nil
-}
-
-// event records a Kubernetes event for obj when a recorder is set.
-func (r *Reconciler) event(obj *sourcev1.GitRepository, eventType, reason, messageFormat string, args ...any) {
-	r.annotatedEvent(obj, nil, eventType, reason, fmt.Sprintf(messageFormat, args...))
-}
-
-func (r *Reconciler) annotatedEvent(obj *sourcev1.GitRepository, annotations map[string]string, eventType, reason, message string) {
-	if r.EventRecorder == nil {
-		return
-	}
-	r.EventRecorder.AnnotatedEventf(obj, annotations, eventType, reason, "%s", message)
-}
-
-// ReconcileRequestedPredicate passes updates that change the
-// reconcile.fluxcd.io/requestedAt annotation, so `flux reconcile` (which
-// sets it) triggers a reconcile although the generation is unchanged.
-type ReconcileRequestedPredicate struct {
-	predicate.Funcs
-}
-
-// Update reports whether the reconcile request annotation changed.
-func (ReconcileRequestedPredicate) Update(e event.UpdateEvent) bool {
-	if e.ObjectOld == nil || e.ObjectNew == nil {
-		return false
-	}
-	oldVal, _ := meta.ReconcileAnnotationValue(e.ObjectOld.GetAnnotations())
-	newVal, ok := meta.ReconcileAnnotationValue(e.ObjectNew.GetAnnotations())
-	return ok && newVal != oldVal
-}
-
-// deletingPredicate passes the update that starts a deletion, which does
-// not always change the generation.
-type deletingPredicate struct {
-	predicate.Funcs
-}
-
-func (deletingPredicate) Update(e event.UpdateEvent) bool {
-	return e.ObjectOld != nil && e.ObjectNew != nil &&
-		e.ObjectOld.GetDeletionTimestamp().IsZero() && !e.ObjectNew.GetDeletionTimestamp().IsZero()
 }

@@ -14,14 +14,21 @@ import (
 	"github.com/ferrycd/ferry/internal/build"
 )
 
-// sensitive holds, per Kustomization UID, the substitution of its last build
-// when it read values from Secrets, so that failure messages can mask them.
-var sensitive sync.Map
+// memory is what a Reconciler remembers between reconciliations of its
+// Kustomizations, per UID, until they are deleted. The zero value is ready.
+type memory struct {
+	// sensitive holds the substitution of the last build when it read
+	// values from Secrets, so that failure messages can mask them.
+	sensitive sync.Map
+	// warned holds the build warnings last reported as events, so that a
+	// routine re-apply does not repeat them.
+	warned sync.Map
+}
 
 // redact returns err with the Secret values of obj's last substitution
 // masked in its message; errors.Is and errors.As still see err.
-func redact(obj *kustomizev1.Kustomization, err error) error {
-	v, ok := sensitive.Load(obj.UID)
+func (r *Reconciler) redact(obj *kustomizev1.Kustomization, err error) error {
+	v, ok := r.memory.sensitive.Load(obj.UID)
 	if !ok || err == nil {
 		return err
 	}
@@ -41,14 +48,10 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// warned remembers, per Kustomization UID, the build warnings last reported
-// as events, so that a routine re-apply does not repeat them.
-var warned sync.Map
-
-// forget drops what this package remembers about a deleted Kustomization.
-func forget(obj *kustomizev1.Kustomization) {
-	sensitive.Delete(obj.UID)
-	warned.Delete(obj.UID)
+// forget drops what the reconciler remembers about a deleted Kustomization.
+func (r *Reconciler) forget(obj *kustomizev1.Kustomization) {
+	r.memory.sensitive.Delete(obj.UID)
+	r.memory.warned.Delete(obj.UID)
 }
 
 // build builds the Kustomization's path in dir with the spec fields, and
@@ -68,9 +71,9 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 		return nil, err
 	}
 	if sub != nil && len(sub.Sensitive) > 0 {
-		sensitive.Store(obj.UID, sub)
+		r.memory.sensitive.Store(obj.UID, sub)
 	} else {
-		sensitive.Delete(obj.UID)
+		r.memory.sensitive.Delete(obj.UID)
 	}
 	opts := build.FromSpec(dir, &obj.Spec)
 	opts.Substitution = sub
@@ -85,12 +88,12 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 		key.WriteString("\x00" + w.Reason + "\x00" + w.Message)
 	}
 	if len(warnings) == 0 {
-		warned.Delete(obj.UID)
-	} else if last, ok := warned.Load(obj.UID); !ok || last != key.String() {
-		warned.Store(obj.UID, key.String())
+		r.memory.warned.Delete(obj.UID)
+	} else if last, ok := r.memory.warned.Load(obj.UID); !ok || last != key.String() {
+		r.memory.warned.Store(obj.UID, key.String())
 		for _, w := range warnings {
 			log.FromContext(ctx).Info("build warning", "reason", w.Reason, "message", w.Message)
-			r.event(obj, revision, "Warning", w.Reason, w.Message)
+			r.warning(obj, revision, w.Reason, w.Message)
 		}
 	}
 	return objects, err

@@ -16,6 +16,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/apply"
 	"github.com/ferrycd/ferry/internal/status"
 )
@@ -55,7 +56,7 @@ func indexByDependency(o client.Object) []string {
 // Ready at its latest generation, as kustomize-controller does. A dependency
 // built from the same source must also have applied the source's current
 // revision, so that dependents never run ahead of what they depend on.
-func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kustomization, src sourceWithArtifact) error {
+func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kustomization, src sourcev1.Source) error {
 	for i, key := range dependencyKeys(obj) {
 		if key.Namespace == obj.Namespace && key.Name == obj.Name {
 			return fmt.Errorf("dependency '%s' is the Kustomization itself", key)

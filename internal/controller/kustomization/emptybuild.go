@@ -18,7 +18,7 @@ const AllowEmptyAnnotation = "ferry.toolkit.fluxcd.io/allow-empty-prune"
 
 // refuseEmptyBuild fails a build that yields no objects while the inventory
 // holds some, unless the Kustomization opts in with AllowEmptyAnnotation.
-func refuseEmptyBuild(obj *kustomizev1.Kustomization, objects []*unstructured.Unstructured, revision string) *phaseError {
+func (r *Reconciler) refuseEmptyBuild(obj *kustomizev1.Kustomization, objects []*unstructured.Unstructured, revision string) *phaseError {
 	if len(objects) > 0 || obj.Status.Inventory == nil || len(obj.Status.Inventory.Entries) == 0 ||
 		obj.GetAnnotations()[AllowEmptyAnnotation] == "true" {
 		return nil
@@ -27,7 +27,7 @@ func refuseEmptyBuild(obj *kustomizev1.Kustomization, objects []*unstructured.Un
 	if path == "" {
 		path = "./"
 	}
-	return fail(obj, meta.BuildFailedReason, fmt.Errorf(
+	return r.fail(obj, meta.BuildFailedReason, fmt.Errorf(
 		"refusing to apply revision %s: path %q produced no objects while the inventory holds %d, and nothing was applied or pruned; "+
 			"if the path is meant to be empty, annotate the Kustomization with %s: \"true\"",
 		revision, path, len(obj.Status.Inventory.Entries), AllowEmptyAnnotation))

@@ -53,7 +53,7 @@ func (r *Reconciler) healthCheckInterval() time.Duration {
 // revision, so that the new revision is applied without waiting out the
 // timeout of the old one.
 func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomization, m *apply.Manager,
-	objects []*unstructured.Unstructured, cs *ssa.ChangeSet, revision string, patcher *status.Patcher) *phaseError {
+	objects []*unstructured.Unstructured, cs *ssa.ChangeSet, revision string, prog *progress) *phaseError {
 	if !obj.Spec.Wait && len(obj.Spec.HealthChecks) == 0 {
 		status.Delete(obj, meta.HealthyCondition)
 		return nil
@@ -72,7 +72,7 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 	}
 	readers, err := apply.StatusReaders(ctx, m.RESTMapper(), obj.Spec.HealthCheckExprs)
 	if err != nil {
-		pe := fail(obj, meta.HealthCheckFailedReason, fmt.Errorf("spec.%w", err))
+		pe := r.fail(obj, meta.HealthCheckFailedReason, fmt.Errorf("spec.%w", err))
 		status.MarkFalse(obj, meta.HealthyCondition, meta.HealthCheckFailedReason, "%s", pe.err)
 		status.MarkStalled(obj, meta.HealthCheckFailedReason, "%s", pe.err)
 		pe.stalled = true
@@ -88,7 +88,7 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		"Running health checks for revision %s with a timeout of %s", revision, obj.GetTimeout())
 	status.MarkReconciling(obj, meta.ProgressingReason,
 		"Running health checks for revision %s with a timeout of %s", revision, obj.GetTimeout())
-	r.patchProgress(ctx, obj, patcher)
+	prog.report(ctx, obj)
 
 	waitCtx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -108,12 +108,12 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		}
 		err = fmt.Errorf("health check of revision %s failed: %w", revision, err)
 		status.MarkFalse(obj, meta.HealthyCondition, meta.HealthCheckFailedReason, "%s", err)
-		return fail(obj, meta.HealthCheckFailedReason, err)
+		return r.fail(obj, meta.HealthCheckFailedReason, err)
 	}
 	msg := fmt.Sprintf("Health check passed in %s", time.Since(start).Round(time.Millisecond))
 	// Announce a first pass, a recovery or a new revision, as Flux does.
 	if !wasHealthy || obj.Status.LastAppliedRevision != revision {
-		r.event(obj, revision, "Normal", meta.SucceededReason, msg)
+		r.normal(obj, revision, meta.SucceededReason, msg)
 	}
 	status.MarkTrue(obj, meta.HealthyCondition, meta.SucceededReason, "%s", msg)
 	return nil

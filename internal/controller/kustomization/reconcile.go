@@ -10,7 +10,6 @@ import (
 	"github.com/fluxcd/pkg/ssa"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
@@ -18,63 +17,49 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/apply"
 	"github.com/ferrycd/ferry/internal/build"
+	"github.com/ferrycd/ferry/internal/events"
+	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/ferrycd/ferry/internal/source"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
 // reconcile runs the phases of one reconciliation of a Kustomization that
-// is neither deleted nor suspended. Failures are reported in the conditions
-// and retried after spec.retryInterval; only errors talking to the API
-// server are returned, for a retry with backoff.
-func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, patcher *status.Patcher) (ctrl.Result, error) {
+// is neither deleted nor suspended. Its error is the outcome (see
+// internal/reconcile): a failure is reported in the conditions and retried
+// after spec.retryInterval, a misconfiguration stalls, and a missing
+// artifact or dependency is waited for.
+func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomization, patcher *status.Patcher) error {
 	logger := log.FromContext(ctx)
 	start := time.Now()
 
 	// Refuse fields that would change what is applied and are not acted on yet.
 	if fields := unsupportedFields(&obj.Spec); len(fields) > 0 {
-		msg := unsupportedMessage(fields)
-		status.MarkFalse(obj, meta.ReadyCondition, UnsupportedFieldReason, "%s", msg)
-		status.MarkStalled(obj, UnsupportedFieldReason, "%s", msg)
-		logger.Info("reconciliation stalled", "error", msg)
-		r.event(obj, "", "Warning", UnsupportedFieldReason, msg)
-		return ctrl.Result{}, nil
+		return r.stall(obj, "", UnsupportedFieldReason, errors.New(unsupportedMessage(fields)))
 	}
 
 	// Refuse references to other namespaces under --no-cross-namespace-refs.
 	if msg := r.crossNamespaceRef(obj); msg != "" {
-		status.MarkFalse(obj, meta.ReadyCondition, AccessDeniedReason, "%s", msg)
-		status.MarkStalled(obj, AccessDeniedReason, "%s", msg)
-		logger.Info("reconciliation stalled", "error", msg)
-		r.event(obj, "", "Warning", AccessDeniedReason, msg)
-		return ctrl.Result{}, nil
+		return r.stall(obj, "", AccessDeniedReason, errors.New(msg))
 	}
 
 	// Get the source and its artifact; without one, wait for it.
 	src, err := r.getSource(ctx, obj)
 	if err != nil {
-		var unsupported unsupportedSourceError
+		var unsupported *source.UnsupportedKindError
 		switch {
 		case errors.As(err, &unsupported):
-			status.MarkFalse(obj, meta.ReadyCondition, meta.ArtifactFailedReason, "%s", err)
-			status.MarkStalled(obj, meta.ArtifactFailedReason, "%s", err)
-			logger.Info("reconciliation stalled", "error", err.Error())
-			r.event(obj, "", "Warning", meta.ArtifactFailedReason, err.Error())
-			return ctrl.Result{}, nil
+			return r.stall(obj, "", meta.ArtifactFailedReason, err)
 		case apierrors.IsNotFound(err):
-			msg := fmt.Sprintf("source %s not found", sourceString(obj))
-			status.MarkFalse(obj, meta.ReadyCondition, meta.ArtifactFailedReason, "%s", msg)
-			logger.Info(msg)
-			return ctrl.Result{RequeueAfter: obj.GetRetryInterval()}, nil
-		default:
-			status.MarkFalse(obj, meta.ReadyCondition, meta.ArtifactFailedReason, "%s", err)
-			return ctrl.Result{}, err
+			err = fmt.Errorf("source %s not found", sourceString(obj))
 		}
+		status.MarkFalse(obj, meta.ReadyCondition, meta.ArtifactFailedReason, "%s", err)
+		return err
 	}
 	art := src.GetArtifact()
 	if art == nil {
-		msg := fmt.Sprintf("source %s has no artifact yet, retrying in %s", sourceString(obj), r.dependencyRequeue())
-		status.MarkFalse(obj, meta.ReadyCondition, meta.ArtifactFailedReason, "%s", msg)
-		logger.Info(msg)
-		return ctrl.Result{RequeueAfter: r.dependencyRequeue()}, nil
+		err := fmt.Errorf("source %s has no artifact yet, retrying in %s", sourceString(obj), r.dependencyRequeue())
+		status.MarkFalse(obj, meta.ReadyCondition, meta.ArtifactFailedReason, "%s", err)
+		return reconcile.Waiting(meta.ArtifactFailedReason, r.dependencyRequeue(), err)
 	}
 	revision := art.Revision
 
@@ -83,27 +68,21 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 		if err := r.checkDependencies(ctx, obj, src); err != nil {
 			status.MarkFalse(obj, meta.ReadyCondition, meta.DependencyNotReadyReason, "%s", err)
 			msg := fmt.Sprintf("dependencies do not meet ready condition (%s), retrying in %s", err, r.dependencyRequeue())
-			logger.Info(msg)
-			r.event(obj, revision, "Normal", meta.DependencyNotReadyReason, msg)
-			return ctrl.Result{RequeueAfter: r.dependencyRequeue()}, nil
+			r.normal(obj, revision, meta.DependencyNotReadyReason, msg)
+			return reconcile.Waiting(meta.DependencyNotReadyReason, r.dependencyRequeue(), errors.New(msg))
 		}
 	}
 
 	wasReady, lastApplied := status.IsReady(obj), obj.Status.LastAppliedRevision
 	if failed := r.reconcileRevision(ctx, obj, art, patcher); failed != nil {
-		if failed.stalled {
-			// Misconfigured: say so once; the object must change before a retry can help.
-			logger.Info("reconciliation stalled", "revision", revision, "error", failed.Error())
-			r.event(obj, revision, "Warning", failed.reason, failed.Error())
-			return ctrl.Result{}, nil
+		r.warning(obj, revision, failed.reason, failed.Error())
+		switch {
+		case failed.stalled:
+			return reconcile.Stalled(failed.reason, failed)
+		case failed.retrySooner && r.dependencyRequeue() < obj.GetRetryInterval():
+			return reconcile.Waiting(failed.reason, r.dependencyRequeue(), failed)
 		}
-		retry := obj.GetRetryInterval()
-		if failed.retrySooner && r.dependencyRequeue() < retry {
-			retry = r.dependencyRequeue()
-		}
-		logger.Info("reconciliation failed", "revision", revision, "error", failed.Error(), "retryIn", retry.String())
-		r.event(obj, revision, "Warning", failed.reason, failed.Error())
-		return ctrl.Result{RequeueAfter: retry}, nil
+		return failed
 	}
 
 	msg := fmt.Sprintf("Reconciliation finished in %s, next run in %s",
@@ -111,9 +90,18 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	logger.Info(msg, "revision", revision)
 	// Announce a new revision or a recovery; a routine re-apply stays quiet.
 	if !wasReady || lastApplied != revision {
-		r.event(obj, revision, "Normal", meta.ReconciliationSucceededReason, msg)
+		r.normal(obj, revision, meta.ReconciliationSucceededReason, msg)
 	}
-	return ctrl.Result{RequeueAfter: obj.GetRequeueAfter()}, nil
+	return nil
+}
+
+// stall marks obj Ready=False and Stalled for reason, with a Warning event:
+// it is misconfigured, and no retry can help until it changes.
+func (r *Reconciler) stall(obj *kustomizev1.Kustomization, revision, reason string, err error) error {
+	status.MarkFalse(obj, meta.ReadyCondition, reason, "%s", err)
+	status.MarkStalled(obj, reason, "%s", err)
+	r.warning(obj, revision, reason, err.Error())
+	return reconcile.Stalled(reason, err)
 }
 
 // phaseError is a failed phase: the Ready reason it reports, whether the
@@ -131,8 +119,8 @@ func (e *phaseError) Error() string { return e.err.Error() }
 func (e *phaseError) Unwrap() error { return e.err }
 
 // fail marks Ready=False with the phase's reason and returns the phase error.
-func fail(obj *kustomizev1.Kustomization, reason string, err error) *phaseError {
-	err = redact(obj, err) // no value substituted from a Secret in a message
+func (r *Reconciler) fail(obj *kustomizev1.Kustomization, reason string, err error) *phaseError {
+	err = r.redact(obj, err) // no value substituted from a Secret in a message
 	status.MarkFalse(obj, meta.ReadyCondition, reason, "%s", err)
 	return &phaseError{reason: reason, err: err}
 }
@@ -141,10 +129,9 @@ func fail(obj *kustomizev1.Kustomization, reason string, err error) *phaseError 
 func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kustomization, art *meta.Artifact, patcher *status.Patcher) *phaseError {
 	revision := art.Revision
 	timeout := obj.GetTimeout()
-	// A routine re-apply reports no intermediate progress unless it finds drift (see quietProgress).
-	quiet := &quietProgress{quiet: status.IsReady(obj) && obj.Status.LastAppliedRevision == revision &&
+	// A routine re-apply reports no intermediate progress unless it finds drift (see progress).
+	prog := &progress{patcher: patcher, quiet: status.IsReady(obj) && obj.Status.LastAppliedRevision == revision &&
 		obj.Status.ObservedGeneration == obj.Generation}
-	ctx = withQuietProgress(ctx, quiet)
 	status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "Reconciliation in progress")
 	status.MarkReconciling(obj, meta.ProgressingReason, "Fetching manifests for revision %s with a timeout of %s", revision, timeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -153,7 +140,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	// Fetch the artifact, unpacked once per digest and shared read-only.
 	dir, release, err := r.artifactCache().Acquire(ctx, art)
 	if err != nil {
-		pe := fail(obj, meta.ArtifactFailedReason, fmt.Errorf("revision %s: %w", revision, err))
+		pe := r.fail(obj, meta.ArtifactFailedReason, fmt.Errorf("revision %s: %w", revision, err))
 		pe.retrySooner = true
 		return pe
 	}
@@ -162,40 +149,40 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	// Build the path.
 	obj.Status.LastAttemptedRevision = revision
 	status.MarkReconciling(obj, meta.ProgressingReason, "Building manifests for revision %s with a timeout of %s", revision, timeout)
-	r.patchProgress(ctx, obj, patcher)
+	prog.report(ctx, obj)
 	objects, err := r.build(ctx, obj, dir, revision)
 	switch {
 	case errors.Is(err, build.ErrPathOutsideRoot):
-		pe := fail(obj, meta.InvalidPathReason, fmt.Errorf("spec.path: %w", err))
+		pe := r.fail(obj, meta.InvalidPathReason, fmt.Errorf("spec.path: %w", err))
 		status.MarkStalled(obj, meta.InvalidPathReason, "%s", pe.err)
 		pe.stalled = true
 		return pe
 	case errors.Is(err, build.ErrPathNotFound):
-		return fail(obj, meta.ArtifactFailedReason, fmt.Errorf("%w in revision %s", err, revision))
+		return r.fail(obj, meta.ArtifactFailedReason, fmt.Errorf("%w in revision %s", err, revision))
 	case err != nil:
-		return fail(obj, meta.BuildFailedReason, fmt.Errorf("build of revision %s failed: %w", revision, err))
+		return r.fail(obj, meta.BuildFailedReason, fmt.Errorf("build of revision %s failed: %w", revision, err))
 	}
 
 	// A path that suddenly builds nothing must not wipe what it applied before.
-	if pe := refuseEmptyBuild(obj, objects, revision); pe != nil {
+	if pe := r.refuseEmptyBuild(obj, objects, revision); pe != nil {
 		return pe
 	}
 
 	// Apply in stages; drift is corrected here, since every object is compared with the cluster.
 	status.MarkReconciling(obj, meta.ProgressingReason, "Detecting drift for revision %s with a timeout of %s", revision, timeout)
-	r.patchProgress(ctx, obj, patcher)
+	prog.report(ctx, obj)
 	kube, _, err := r.targetClient(ctx, obj) // spec.kubeConfig, spec.serviceAccountName
 	if err != nil {
-		return fail(obj, meta.ReconciliationFailedReason, err)
+		return r.fail(obj, meta.ReconciliationFailedReason, err)
 	}
-	m := apply.NewManager(kube, apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
+	m := apply.NewManager(kube, Owner(obj))
 	cs, err := m.Apply(ctx, objects, apply.Options{Force: obj.Spec.Force, WaitTimeout: timeout})
 	if msg := changeSetMessage(cs, false); msg != "" {
-		quiet.quiet = false
-		r.event(obj, revision, "Normal", "Progressing", msg)
+		prog.quiet = false
+		r.normal(obj, revision, "Progressing", msg)
 	}
 	if err != nil {
-		return fail(obj, meta.ReconciliationFailedReason, fmt.Errorf("apply of revision %s failed%s: %w", revision, r.actingAs(obj), err))
+		return r.fail(obj, meta.ReconciliationFailedReason, fmt.Errorf("apply of revision %s failed%s: %w", revision, r.actingAs(obj), err))
 	}
 
 	// Record the inventory, then prune what the revision no longer declares.
@@ -205,19 +192,19 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	if obj.Spec.Prune {
 		stale, err := apply.Stale(oldInventory, newInventory)
 		if err != nil {
-			return fail(obj, meta.PruneFailedReason, fmt.Errorf("finding objects to prune: %w", err))
+			return r.fail(obj, meta.PruneFailedReason, fmt.Errorf("finding objects to prune: %w", err))
 		}
 		pruned, err := m.Prune(ctx, stale)
 		if msg := changeSetMessage(pruned, true); msg != "" {
-			r.event(obj, revision, "Normal", "Progressing", msg)
+			r.normal(obj, revision, "Progressing", msg)
 		}
 		if err != nil {
-			return fail(obj, meta.PruneFailedReason, fmt.Errorf("prune failed%s: %w", r.actingAs(obj), err))
+			return r.fail(obj, meta.PruneFailedReason, fmt.Errorf("prune failed%s: %w", r.actingAs(obj), err))
 		}
 	}
 
 	// Wait for the applied objects (spec.wait) or spec.healthChecks to become ready.
-	if pe := r.checkHealth(ctx, obj, m, objects, cs, revision, patcher); pe != nil {
+	if pe := r.checkHealth(ctx, obj, m, objects, cs, revision, prog); pe != nil {
 		return pe
 	}
 
@@ -226,46 +213,13 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	return nil
 }
 
-// patchProgress shows the current phase in the status; a failure to do so
-// is not worth failing the reconciliation for.
-func (r *Reconciler) patchProgress(ctx context.Context, obj *kustomizev1.Kustomization, patcher *status.Patcher) {
-	if progressIsQuiet(ctx) {
-		return
-	}
-	if err := patcher.Patch(ctx, obj); err != nil {
-		log.FromContext(ctx).V(1).Info("could not report progress", "error", err.Error())
-	}
-}
-
-// sourceWithArtifact is a source that produces artifacts.
-type sourceWithArtifact interface {
-	GetArtifact() *meta.Artifact
-}
-
-// unsupportedSourceError reports a sourceRef kind ferry cannot read yet.
-type unsupportedSourceError struct{ kind string }
-
-func (e unsupportedSourceError) Error() string {
-	return fmt.Sprintf("source kind %s is not supported yet; use a GitRepository", e.kind)
-}
-
 // getSource returns the source the Kustomization references.
-func (r *Reconciler) getSource(ctx context.Context, obj *kustomizev1.Kustomization) (sourceWithArtifact, error) {
+func (r *Reconciler) getSource(ctx context.Context, obj *kustomizev1.Kustomization) (sourcev1.Source, error) {
 	ns := obj.Spec.SourceRef.Namespace
 	if ns == "" {
 		ns = obj.Namespace
 	}
-	key := types.NamespacedName{Namespace: ns, Name: obj.Spec.SourceRef.Name}
-	switch obj.Spec.SourceRef.Kind {
-	case sourcev1.GitRepositoryKind:
-		src := &sourcev1.GitRepository{}
-		if err := r.Get(ctx, key, src); err != nil {
-			return nil, err
-		}
-		return src, nil
-	default:
-		return nil, unsupportedSourceError{kind: obj.Spec.SourceRef.Kind}
-	}
+	return source.Get(ctx, r.Client, obj.Spec.SourceRef.Kind, types.NamespacedName{Namespace: ns, Name: obj.Spec.SourceRef.Name})
 }
 
 // sourceString names the source as Kind/namespace/name.
@@ -302,15 +256,13 @@ func changeSetMessage(cs *ssa.ChangeSet, deletions bool) string {
 	return strings.Join(lines, "\n")
 }
 
-// event records a Kubernetes event about obj, annotated with the revision
-// as Flux does.
-func (r *Reconciler) event(obj *kustomizev1.Kustomization, revision, eventType, reason, msg string) {
-	if r.EventRecorder == nil {
-		return
-	}
-	annotations := map[string]string{}
-	if revision != "" {
-		annotations[kustomizev1.GroupVersion.Group+"/revision"] = revision
-	}
-	r.EventRecorder.AnnotatedEventf(obj, annotations, eventType, reason, "%s", msg)
+// normal records an event about obj (severity info) with the revision it
+// is about, as Flux does.
+func (r *Reconciler) normal(obj *kustomizev1.Kustomization, revision, reason, msg string) {
+	r.Events.Normal(obj, reason, msg, map[string]string{events.MetaRevision: revision})
+}
+
+// warning records a failure of obj (severity error) with its revision.
+func (r *Reconciler) warning(obj *kustomizev1.Kustomization, revision, reason, msg string) {
+	r.Events.Warning(obj, reason, msg, map[string]string{events.MetaRevision: revision})
 }

@@ -2,38 +2,41 @@ package kustomization
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/tools/record"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	"github.com/ferrycd/ferry/internal/apply"
 	"github.com/ferrycd/ferry/internal/artifact"
-	"github.com/ferrycd/ferry/internal/metrics"
-	"github.com/ferrycd/ferry/internal/status"
+	"github.com/ferrycd/ferry/internal/events"
+	"github.com/ferrycd/ferry/internal/reconcile"
 )
 
-// ControllerName is the name the controller's events and logs carry, Flux's.
+// ControllerName is the name the controller's events and logs carry, and
+// its server-side apply field manager: Flux's, so that ferry takes over the
+// fields kustomize-controller managed (and back).
 const ControllerName = "kustomize-controller"
+
+// Owner is the owner of what obj applies: the field manager and the
+// kustomize.toolkit.fluxcd.io/name and /namespace labels, as Flux sets them.
+func Owner(obj *kustomizev1.Kustomization) apply.Owner {
+	return apply.Owner{Field: ControllerName, Group: kustomizev1.GroupVersion.Group, Name: obj.Name, Namespace: obj.Namespace}
+}
 
 // Reconciler reconciles Flux Kustomizations.
 type Reconciler struct {
 	client.Client
 
-	// EventRecorder records Kubernetes events about Kustomizations; nil
-	// records none.
-	EventRecorder record.EventRecorder
+	// Events records the events about Kustomizations (Kubernetes Events and
+	// the in-process bus); nil records none.
+	Events *events.Recorder
 
 	// Fetcher gets and unpacks source artifacts.
 	Fetcher *artifact.Fetcher
@@ -51,6 +54,9 @@ type Reconciler struct {
 	// HealthCheckInterval is how often a health check (spec.wait,
 	// spec.healthChecks) polls the objects it waits for; zero means 500ms.
 	HealthCheckInterval time.Duration
+
+	// memory keeps what is remembered per Kustomization between reconciliations.
+	memory memory
 
 	// artifacts shares unpacked artifacts between reconciliations.
 	artifactsOnce sync.Once
@@ -72,116 +78,68 @@ type Reconciler struct {
 	// NoCrossNamespaceRefs refuses Kustomizations whose sourceRef or
 	// dependsOn names another namespace (--no-cross-namespace-refs).
 	NoCrossNamespaceRefs bool
+
+	// IntervalJitterPercentage spreads the requeue after a success over
+	// spec.interval ± this percentage; zero means
+	// reconcile.DefaultJitterPercentage, negative disables the jitter.
+	IntervalJitterPercentage int
 }
 
-// Reconcile brings one Kustomization in line with its source.
-func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (result ctrl.Result, retErr error) {
-	start := time.Now()
-	logger := log.FromContext(ctx)
-
-	obj := &kustomizev1.Kustomization{}
-	if err := r.Get(ctx, req.NamespacedName, obj); err != nil {
-		if apierrors.IsNotFound(err) {
-			metrics.Forget(kustomizev1.KustomizationKind, req.Namespace, req.Name)
-			return ctrl.Result{}, nil
-		}
-		return ctrl.Result{}, err
+// Reconcile brings one Kustomization in line with its source, on the
+// shared skeleton (internal/reconcile): the finalizer, the status finish
+// and patch, metrics and suspend are handled there.
+func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	s := &reconcile.Skeleton[*kustomizev1.Kustomization]{
+		Client:           r.Client,
+		Kind:             kustomizev1.KustomizationKind,
+		Finalizer:        kustomizev1.KustomizationFinalizer,
+		New:              func() *kustomizev1.Kustomization { return &kustomizev1.Kustomization{} },
+		Phases:           r.reconcile,
+		Finalize:         r.finalize,
+		Forget:           r.forget,
+		JitterPercentage: r.IntervalJitterPercentage,
 	}
-
-	// Handle deletion: prune what was applied (per deletionPolicy), then let go.
-	if !obj.DeletionTimestamp.IsZero() {
-		return r.finalize(ctx, obj)
-	}
-
-	// Add the finalizer before anything is applied, so nothing applied is ever orphaned.
-	if !controllerutil.ContainsFinalizer(obj, kustomizev1.KustomizationFinalizer) {
-		before := obj.DeepCopy()
-		controllerutil.AddFinalizer(obj, kustomizev1.KustomizationFinalizer)
-		if err := r.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
-			return ctrl.Result{}, fmt.Errorf("adding finalizer: %w", err)
-		}
-	}
-
-	// Patch the status, record metrics and finish the conditions whatever happens next.
-	patcher := status.NewPatcher(obj, r.Client)
-	defer func() {
-		finishStatus(obj)
-		if err := patcher.Patch(ctx, obj); err != nil && !apierrors.IsNotFound(err) {
-			retErr = errors.Join(retErr, err)
-		}
-		metrics.Record(kustomizev1.KustomizationKind, obj, obj.Status.Conditions, obj.Spec.Suspend, start)
-	}()
-
-	if obj.Spec.Suspend {
-		logger.Info("reconciliation is suspended for this object")
-		return ctrl.Result{}, nil
-	}
-
-	return r.reconcile(ctx, obj, patcher)
-}
-
-// finishStatus settles the conditions at the end of a reconciliation, as
-// kstatus expects: the request annotation is echoed; a Ready or Stalled
-// object has observed its generation and is no longer Reconciling; a failed
-// one keeps Reconciling with reason ProgressingWithRetry.
-func finishStatus(obj *kustomizev1.Kustomization) {
-	if v, ok := meta.ReconcileAnnotationValue(obj.GetAnnotations()); ok {
-		obj.Status.SetLastHandledReconcileRequest(v)
-	}
-	if status.IsReady(obj) || status.IsStalled(obj) {
-		status.ClearReconciling(obj)
-		obj.Status.ObservedGeneration = obj.Generation
-	}
-	if rc := status.Get(obj, meta.ReconcilingCondition); rc != nil && !status.IsReady(obj) {
-		if ready := status.Get(obj, meta.ReadyCondition); ready != nil && ready.Status == metav1.ConditionFalse {
-			status.MarkReconciling(obj, meta.ProgressingWithRetryReason, "%s", rc.Message)
-		}
-	}
+	return s.Reconcile(ctx, req)
 }
 
 // finalize deletes what the Kustomization applied, when its deletionPolicy
-// says so, and removes the finalizer.
-func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) (ctrl.Result, error) {
+// says so, before the skeleton removes the finalizer.
+func (r *Reconciler) finalize(ctx context.Context, obj *kustomizev1.Kustomization) error {
 	logger := log.FromContext(ctx)
-	if !controllerutil.ContainsFinalizer(obj, kustomizev1.KustomizationFinalizer) {
-		return ctrl.Result{}, nil
-	}
 	policy := obj.GetDeletionPolicy()
 	prune := policy == kustomizev1.DeletionPolicyDelete || policy == kustomizev1.DeletionPolicyWaitForTermination ||
 		policy == kustomizev1.DeletionPolicyMirrorPrune && obj.Spec.Prune
-	if prune && !obj.Spec.Suspend && obj.Status.Inventory != nil && len(obj.Status.Inventory.Entries) > 0 {
-		objs, err := apply.Objects(obj.Status.Inventory)
-		if err != nil {
-			// A corrupt inventory cannot be pruned; do not block the deletion on it.
-			logger.Error(err, "skipping garbage collection of a corrupt inventory")
-		} else if kube, err := r.deletionClient(ctx, obj); err != nil {
-			return ctrl.Result{}, fmt.Errorf("garbage collection of the deleted Kustomization failed: %w", err)
-		} else if kube != nil {
-			m := apply.NewManager(kube, apply.Owner{Name: obj.Name, Namespace: obj.Namespace})
-			cs, err := m.Prune(ctx, objs)
-			if err != nil {
-				r.event(obj, obj.Status.LastAppliedRevision, "Warning", meta.PruneFailedReason,
-					fmt.Sprintf("garbage collection of the deleted Kustomization failed%s: %v", r.actingAs(obj), err))
-				return ctrl.Result{}, fmt.Errorf("garbage collection of the deleted Kustomization failed: %w", err)
-			}
-			if msg := changeSetMessage(cs, true); msg != "" {
-				logger.Info("garbage collection completed", "changes", msg)
-				r.event(obj, obj.Status.LastAppliedRevision, "Normal", "GarbageCollectionSucceeded", msg)
-			}
-			if policy == kustomizev1.DeletionPolicyWaitForTermination {
-				if err := m.WaitForTermination(cs, obj.GetTimeout()); err != nil {
-					return ctrl.Result{}, fmt.Errorf("waiting for the deleted objects to terminate: %w", err)
-				}
-			}
+	if !prune || obj.Spec.Suspend || obj.Status.Inventory == nil || len(obj.Status.Inventory.Entries) == 0 {
+		return nil
+	}
+	objs, err := apply.Objects(obj.Status.Inventory)
+	if err != nil {
+		// A corrupt inventory cannot be pruned; do not block the deletion on it.
+		logger.Error(err, "skipping garbage collection of a corrupt inventory")
+		return nil
+	}
+	kube, err := r.deletionClient(ctx, obj)
+	if err != nil {
+		return fmt.Errorf("garbage collection of the deleted Kustomization failed: %w", err)
+	}
+	if kube == nil {
+		return nil
+	}
+	m := apply.NewManager(kube, Owner(obj))
+	cs, err := m.Prune(ctx, objs)
+	if err != nil {
+		r.warning(obj, obj.Status.LastAppliedRevision, meta.PruneFailedReason,
+			fmt.Sprintf("garbage collection of the deleted Kustomization failed%s: %v", r.actingAs(obj), err))
+		return fmt.Errorf("garbage collection of the deleted Kustomization failed: %w", err)
+	}
+	if msg := changeSetMessage(cs, true); msg != "" {
+		logger.Info("garbage collection completed", "changes", msg)
+		r.normal(obj, obj.Status.LastAppliedRevision, "GarbageCollectionSucceeded", msg)
+	}
+	if policy == kustomizev1.DeletionPolicyWaitForTermination {
+		if err := m.WaitForTermination(cs, obj.GetTimeout()); err != nil {
+			return fmt.Errorf("waiting for the deleted objects to terminate: %w", err)
 		}
 	}
-
-	before := obj.DeepCopy()
-	controllerutil.RemoveFinalizer(obj, kustomizev1.KustomizationFinalizer)
-	if err := r.Patch(ctx, obj, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil && !apierrors.IsNotFound(err) {
-		return ctrl.Result{}, fmt.Errorf("removing finalizer: %w", err)
-	}
-	metrics.Forget(kustomizev1.KustomizationKind, obj.Namespace, obj.Name)
-	forget(obj)
-	return ctrl.Result{}, nil
+	return nil
 }

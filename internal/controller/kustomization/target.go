@@ -148,7 +148,7 @@ func (r *Reconciler) deletionClient(ctx context.Context, obj *kustomizev1.Kustom
 	if missing != "" {
 		msg := fmt.Sprintf("skipping garbage collection: %s not found; the applied objects are left in place", missing)
 		log.FromContext(ctx).Info(msg)
-		r.event(obj, obj.Status.LastAppliedRevision, "Warning", meta.PruneFailedReason, msg)
+		r.warning(obj, obj.Status.LastAppliedRevision, meta.PruneFailedReason, msg)
 		return nil, nil
 	}
 	c, _, err := r.targetClient(ctx, obj)

@@ -1,0 +1,185 @@
+package events
+
+import (
+	"maps"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/record"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+)
+
+// Severities of an event, Flux's.
+const (
+	SeverityInfo  = "info"
+	SeverityError = "error"
+	SeverityTrace = "trace"
+)
+
+// Metadata keys Flux's controllers set; a Kubernetes Event carries them
+// prefixed with the object's API group.
+const (
+	MetaRevision       = "revision"
+	MetaDigest         = "digest"
+	MetaOriginRevision = "originRevision"
+	MetaToken          = "token"
+	MetaCommitStatus   = "commit_status"
+)
+
+// Event is one event about an object, in the JSON shape of Flux's
+// eventv1.Event that notification providers receive.
+type Event struct {
+	InvolvedObject      corev1.ObjectReference `json:"involvedObject"`
+	Severity            string                 `json:"severity"`
+	Timestamp           metav1.Time            `json:"timestamp"`
+	Message             string                 `json:"message"`
+	Reason              string                 `json:"reason"`
+	Metadata            map[string]string      `json:"metadata,omitempty"`
+	ReportingController string                 `json:"reportingController"`
+	ReportingInstance   string                 `json:"reportingInstance,omitempty"`
+}
+
+// Bus hands every event to the subscribers in this process. Publishing
+// never blocks a controller: a subscriber whose buffer is full misses the
+// event, and Dropped counts it.
+type Bus struct {
+	mu      sync.RWMutex
+	subs    map[int]chan Event
+	next    int
+	dropped atomic.Int64
+}
+
+// NewBus returns a bus without subscribers.
+func NewBus() *Bus {
+	return &Bus{subs: map[int]chan Event{}}
+}
+
+// Subscribe returns a channel that receives every event published from now
+// on, buffered for buffer events, and the function that ends the
+// subscription and closes the channel.
+func (b *Bus) Subscribe(buffer int) (<-chan Event, func()) {
+	ch := make(chan Event, buffer)
+	b.mu.Lock()
+	id := b.next
+	b.next++
+	b.subs[id] = ch
+	b.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			b.mu.Lock()
+			delete(b.subs, id)
+			b.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+// Dropped returns how many deliveries missed a subscriber whose buffer was
+// full.
+func (b *Bus) Dropped() int64 { return b.dropped.Load() }
+
+func (b *Bus) publish(e Event) {
+	if b == nil {
+		return
+	}
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, ch := range b.subs {
+		select {
+		case ch <- e:
+		default:
+			b.dropped.Add(1)
+		}
+	}
+}
+
+// Recorder records the events of one controller. A nil *Recorder records
+// nothing.
+type Recorder struct {
+	kube       record.EventRecorder
+	scheme     *runtime.Scheme
+	controller string
+	instance   string
+	bus        *Bus
+	now        func() time.Time
+}
+
+// NewRecorder returns the recorder of the controller named controller
+// (Flux's name: "source-controller", "kustomize-controller"). kube, if set,
+// receives Kubernetes Events; scheme resolves the API group of typed
+// objects; bus, if set, receives every event; instance names the process
+// (the pod), as Flux's reportingInstance.
+func NewRecorder(kube record.EventRecorder, scheme *runtime.Scheme, controller, instance string, bus *Bus) *Recorder {
+	return &Recorder{kube: kube, scheme: scheme, controller: controller, instance: instance, bus: bus, now: time.Now}
+}
+
+// Normal records an informational event (severity info).
+func (r *Recorder) Normal(obj client.Object, reason, message string, metadata map[string]string) {
+	r.Event(obj, SeverityInfo, reason, message, metadata)
+}
+
+// Warning records a failure (severity error).
+func (r *Recorder) Warning(obj client.Object, reason, message string, metadata map[string]string) {
+	r.Event(obj, SeverityError, reason, message, metadata)
+}
+
+// Event records an event of the given severity with metadata (keys without
+// the group prefix; empty values are left out). Trace events reach only the
+// bus.
+func (r *Recorder) Event(obj client.Object, severity, reason, message string, metadata map[string]string) {
+	if r == nil {
+		return
+	}
+	md := map[string]string{}
+	for k, v := range metadata {
+		if v != "" {
+			md[k] = v
+		}
+	}
+	gvk := obj.GetObjectKind().GroupVersionKind()
+	if r.scheme != nil {
+		if g, err := apiutil.GVKForObject(obj, r.scheme); err == nil {
+			gvk = g
+		}
+	}
+	if r.kube != nil && severity != SeverityTrace {
+		eventType := corev1.EventTypeNormal
+		if severity == SeverityError {
+			eventType = corev1.EventTypeWarning
+		}
+		var annotations map[string]string
+		if len(md) > 0 {
+			annotations = make(map[string]string, len(md))
+			for k, v := range md {
+				annotations[gvk.Group+"/"+k] = v
+			}
+		}
+		r.kube.AnnotatedEventf(obj, annotations, eventType, reason, "%s", message)
+	}
+	e := Event{
+		InvolvedObject: corev1.ObjectReference{
+			APIVersion:      gvk.GroupVersion().String(),
+			Kind:            gvk.Kind,
+			Namespace:       obj.GetNamespace(),
+			Name:            obj.GetName(),
+			UID:             obj.GetUID(),
+			ResourceVersion: obj.GetResourceVersion(),
+		},
+		Severity:            severity,
+		Timestamp:           metav1.NewTime(r.now()),
+		Message:             message,
+		Reason:              reason,
+		ReportingController: r.controller,
+		ReportingInstance:   r.instance,
+	}
+	if len(md) > 0 {
+		e.Metadata = maps.Clone(md)
+	}
+	r.bus.publish(e)
+}
