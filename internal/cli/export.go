@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -27,9 +28,13 @@ func newExportCommand(g *globals) *cobra.Command {
 		Short: "Print sources and Kustomizations as Flux YAML, without status",
 	}
 	cmd.PersistentFlags().BoolVar(&ef.all, "all", false, "export every object of the kind in the namespace")
-	source := &cobra.Command{Use: "source", Short: "Export sources"}
-	source.AddCommand(newExportSourceGitCommand(g, ef))
-	cmd.AddCommand(source, newExportKustomizationCommand(g, ef))
+	addKindCommands(cmd, kindVerb{
+		groupShort: "Export",
+		help:       func(h kindHelp) help { return h.export },
+		run: func(cmd *cobra.Command, k *kind, args []string) error {
+			return g.runExport(cmd.Context(), k, ef, args)
+		},
+	})
 	return cmd
 }
 
@@ -40,30 +45,34 @@ var droppedAnnotations = []string{
 	meta.ReconcileRequestAnnotation,
 }
 
-// exportMeta keeps what a user declares of an object's metadata: name,
-// namespace, labels and annotations.
-func exportMeta(in metav1.ObjectMeta) metav1.ObjectMeta {
-	out := metav1.ObjectMeta{Name: in.Name, Namespace: in.Namespace, Labels: in.Labels}
-	for k, v := range in.Annotations {
-		keep := true
-		for _, d := range droppedAnnotations {
-			if k == d {
-				keep = false
+// exported keeps what a user declares of an object, the same for every
+// kind: apiVersion, kind, spec, and of the metadata the name, namespace,
+// labels and annotations. Status and what the server sets are left out.
+func exported(k *kind, obj fluxObject) (map[string]any, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, fmt.Errorf("encoding %s '%s': %w", k.gvk.Kind, client.ObjectKeyFromObject(obj), err)
+	}
+	md := metav1.ObjectMeta{Name: obj.GetName(), Namespace: obj.GetNamespace(), Labels: obj.GetLabels()}
+	for key, v := range obj.GetAnnotations() {
+		if !slices.Contains(droppedAnnotations, key) {
+			if md.Annotations == nil {
+				md.Annotations = map[string]string{}
 			}
-		}
-		if keep {
-			if out.Annotations == nil {
-				out.Annotations = map[string]string{}
-			}
-			out.Annotations[k] = v
+			md.Annotations[key] = v
 		}
 	}
-	return out
+	return map[string]any{
+		"apiVersion": k.gvk.GroupVersion().String(),
+		"kind":       k.gvk.Kind,
+		"metadata":   md,
+		"spec":       u["spec"],
+	}, nil
 }
 
 // runExport prints the named objects of kind k (or all with --all) in name
-// order; clean turns a live object into its export.
-func (g *globals) runExport(ctx context.Context, k suspendable, ef *exportFlags, args []string, clean func(client.Object) any) error {
+// order.
+func (g *globals) runExport(ctx context.Context, k *kind, ef *exportFlags, args []string) error {
 	switch {
 	case ef.all && len(args) > 0:
 		return errors.New("give either NAME or --all, not both")
@@ -76,25 +85,25 @@ func (g *globals) runExport(ctx context.Context, k suspendable, ef *exportFlags,
 	}
 	names := args
 	if ef.all {
-		if names, err = k.list(ctx, c, g.namespace); err != nil {
+		if names, err = k.names(ctx, c, g.namespace); err != nil {
 			return err
 		}
 		sort.Strings(names)
 		if len(names) == 0 {
-			g.printf("✗ no %s objects found in %s namespace", k.noun, g.namespace)
+			g.printf("✗ no %s objects found in %s namespace", k.noun(), g.namespace)
 			return nil
 		}
 	}
 	for _, name := range names {
-		key := types.NamespacedName{Namespace: g.namespace, Name: name}
-		t := k.target(key)
-		if err := c.Get(ctx, key, t.object); err != nil {
-			if apierrors.IsNotFound(err) {
-				return fmt.Errorf("%s '%s' not found", t.kind, key)
-			}
-			return fmt.Errorf("getting %s '%s': %w", t.kind, key, err)
+		t := k.target(types.NamespacedName{Namespace: g.namespace, Name: name})
+		if err := t.get(ctx, c); err != nil {
+			return err
 		}
-		if err := printYAML(g, clean(t.object)); err != nil {
+		out, err := exported(k, t.object)
+		if err != nil {
+			return err
+		}
+		if err := printYAML(g, out); err != nil {
 			return err
 		}
 	}

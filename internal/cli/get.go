@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sort"
@@ -31,12 +32,16 @@ func newGetCommand(g *globals) *cobra.Command {
 	cmd.PersistentFlags().BoolVarP(&gf.allNamespaces, "all-namespaces", "A", false, "list objects across all namespaces")
 	cmd.PersistentFlags().BoolVar(&gf.noHeader, "no-header", false, "skip the header row")
 	cmd.PersistentFlags().StringVar(&gf.statusSelector, "status-selector", "", "list only objects whose condition has this status, '<type>=<status>', e.g. ready=false")
-	sources := &cobra.Command{
-		Use:   "sources",
-		Short: "Get the status of sources",
-	}
-	sources.AddCommand(newGetSourceGitCommand(g, gf))
-	cmd.AddCommand(sources, newGetKustomizationCommand(g, gf))
+	addKindCommands(cmd, kindVerb{
+		groupShort: "Get the status of",
+		plural:     true,
+		args:       "[name]",
+		nargs:      cobra.MaximumNArgs(1),
+		help:       func(h kindHelp) help { return h.get },
+		run: func(cmd *cobra.Command, k *kind, args []string) error {
+			return g.runGet(cmd.Context(), k, gf, args)
+		},
+	})
 	return cmd
 }
 
@@ -50,18 +55,50 @@ type statusRow struct {
 	Message   string
 }
 
+// runGet prints the table of the kind's objects: the named one, or all
+// in the namespace (every namespace with -A).
+func (g *globals) runGet(ctx context.Context, k *kind, gf *getFlags, args []string) error {
+	matches, err := gf.statusFilter()
+	if err != nil {
+		return err
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	objs, err := k.list(ctx, c, gf.listOptions(g)...)
+	if err != nil {
+		return err
+	}
+	var rows []statusRow
+	for _, obj := range objs {
+		if (len(args) == 1 && obj.GetName() != args[0]) || !matches(obj.GetConditions()) {
+			continue
+		}
+		rows = append(rows, rowFor(k, obj))
+	}
+	if len(rows) == 0 {
+		if len(args) == 1 && gf.statusSelector == "" {
+			return fmt.Errorf("%s %q not found in %s namespace", k.gvk.Kind, args[0], g.namespace)
+		}
+		g.noneFound(k.gvk.Kind, gf)
+		return nil
+	}
+	return printStatusTable(g.out, rows, gf.allNamespaces, gf.noHeader)
+}
+
 // rowFor builds a table row from an object's conditions, the way Flux's CLI
 // does: READY is the Ready condition's status, MESSAGE its message.
-func rowFor(obj client.Object, conditions []metav1.Condition, revision string, suspended bool) statusRow {
+func rowFor(k *kind, obj fluxObject) statusRow {
 	row := statusRow{
 		Namespace: obj.GetNamespace(),
 		Name:      obj.GetName(),
-		Revision:  revision,
-		Suspended: suspended,
+		Revision:  k.revision(obj),
+		Suspended: obj.IsSuspended(),
 		Ready:     string(metav1.ConditionUnknown),
 		Message:   "waiting to be reconciled",
 	}
-	if c := apimeta.FindStatusCondition(conditions, meta.ReadyCondition); c != nil {
+	if c := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition); c != nil {
 		row.Ready = string(c.Status)
 		row.Message = c.Message
 	}

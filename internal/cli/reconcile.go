@@ -29,32 +29,71 @@ func newReconcileCommand(g *globals) *cobra.Command {
 		Short: "Reconcile sources and Kustomizations now, and wait for the outcome",
 	}
 	cmd.PersistentFlags().DurationVar(&rf.timeout, "timeout", 5*time.Minute, "how long to wait for the reconciliation")
-	source := &cobra.Command{
-		Use:   "source",
-		Short: "Reconcile sources",
-	}
-	source.AddCommand(newReconcileSourceGitCommand(g, rf))
-	cmd.AddCommand(source, newReconcileKustomizationCommand(g, rf))
+	addKindCommands(cmd, kindVerb{
+		groupShort: "Reconcile",
+		args:       "NAME",
+		nargs:      cobra.ExactArgs(1),
+		help:       func(h kindHelp) help { return h.reconcile },
+		flags: func(k *kind, sub *cobra.Command) {
+			if k.sourceRef != nil {
+				sub.Flags().Bool("with-source", false, "reconcile the "+k.gvk.Kind+"'s source first")
+			}
+		},
+		run: func(cmd *cobra.Command, k *kind, args []string) error {
+			c, err := g.client()
+			if err != nil {
+				return err
+			}
+			key := types.NamespacedName{Namespace: g.namespace, Name: args[0]}
+			// A kind without a source has no --with-source: GetBool fails
+			// and withSource is false.
+			if withSource, _ := cmd.Flags().GetBool("with-source"); withSource {
+				if err := g.reconcileSource(cmd.Context(), c, k, key, rf.timeout); err != nil {
+					return err
+				}
+			}
+			return g.requestAndWait(cmd.Context(), c, k.target(key), rf.timeout)
+		},
+	})
 	return cmd
 }
 
-// reconcilable is a ferry object that can be asked to reconcile.
-type reconcilable interface {
-	client.Object
-	GetConditions() []metav1.Condition
+// reconcileTarget is one object to ask to reconcile and to read the outcome
+// of.
+type reconcileTarget struct {
+	kind   *kind
+	key    types.NamespacedName
+	object fluxObject
 }
 
-// reconcileTarget describes how to ask one kind to reconcile and how to read
-// the outcome.
-type reconcileTarget struct {
-	kind        string
-	key         types.NamespacedName
-	object      reconcilable
-	suspended   func() bool
-	lastHandled func() string
-	// outcome says what a successful reconciliation produced, e.g.
-	// "applied revision main@sha1:...".
-	outcome func() string
+// get reads the target's object; a missing one is "<Kind> '<key>' not
+// found".
+func (t reconcileTarget) get(ctx context.Context, c client.Client) error {
+	if err := c.Get(ctx, t.key, t.object); err != nil {
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("%s '%s' not found", t.kind.gvk.Kind, t.key)
+		}
+		return fmt.Errorf("getting %s '%s': %w", t.kind.gvk.Kind, t.key, err)
+	}
+	return nil
+}
+
+// reconcileSource reconciles the source of kind k's object at key, for
+// --with-source, and waits for it.
+func (g *globals) reconcileSource(ctx context.Context, c client.Client, k *kind, key types.NamespacedName, timeout time.Duration) error {
+	obj := k.newObject()
+	if err := c.Get(ctx, key, obj); err != nil {
+		return fmt.Errorf("getting %s '%s': %w", k.gvk.Kind, key, err)
+	}
+	srcKind, srcKey := k.sourceRef(obj)
+	src := kindNamed(srcKind)
+	if src == nil {
+		return fmt.Errorf("--with-source does not support source kind %q yet; reconcile the source separately", srcKind)
+	}
+	if srcKey.Namespace == "" {
+		srcKey.Namespace = key.Namespace
+	}
+	return g.requestAndWait(ctx, c, src.target(srcKey), timeout)
 }
 
 // requestAndWait annotates the object with reconcile.fluxcd.io/requestedAt
@@ -62,24 +101,21 @@ type reconcileTarget struct {
 // Ready condition: nil when it is True, an exitError with its message when
 // it is False.
 func (g *globals) requestAndWait(ctx context.Context, c client.Client, t reconcileTarget, timeout time.Duration) error {
-	if err := c.Get(ctx, t.key, t.object); err != nil {
-		if apierrors.IsNotFound(err) {
-			return fmt.Errorf("%s '%s' not found", t.kind, t.key)
-		}
-		return fmt.Errorf("getting %s '%s': %w", t.kind, t.key, err)
+	if err := t.get(ctx, c); err != nil {
+		return err
 	}
-	if t.suspended() {
-		return fmt.Errorf("%s '%s' is suspended: resume it first with 'ferry resume'", t.kind, t.key)
+	if t.object.IsSuspended() {
+		return fmt.Errorf("%s '%s' is suspended: resume it first with 'ferry resume'", t.kind.gvk.Kind, t.key)
 	}
 
-	g.printf("► annotating %s %s in %s namespace", t.kind, t.key.Name, t.key.Namespace)
+	g.printf("► annotating %s %s in %s namespace", t.kind.gvk.Kind, t.key.Name, t.key.Namespace)
 	token := time.Now().Format(time.RFC3339Nano)
 	patch := client.MergeFrom(t.object.DeepCopyObject().(client.Object))
 	setAnnotation(t.object, meta.ReconcileRequestAnnotation, token)
 	if err := c.Patch(ctx, t.object, patch); err != nil {
-		return fmt.Errorf("annotating %s '%s': %w", t.kind, t.key, err)
+		return fmt.Errorf("annotating %s '%s': %w", t.kind.gvk.Kind, t.key, err)
 	}
-	g.printf("✔ %s annotated", t.kind)
+	g.printf("✔ %s annotated", t.kind.gvk.Kind)
 	return g.waitReconciled(ctx, c, t, token, timeout)
 }
 
@@ -97,16 +133,16 @@ func setAnnotation(obj client.Object, key, value string) {
 // at the object's current generation and Ready is True or False; it
 // reports False as an exitError with the condition's message.
 func (g *globals) waitReconciled(ctx context.Context, c client.Client, t reconcileTarget, token string, timeout time.Duration) error {
-	g.printf("◎ waiting for %s reconciliation", t.kind)
+	g.printf("◎ waiting for %s reconciliation", t.kind.gvk.Kind)
 	var ready *metav1.Condition
 	err := wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		if err := c.Get(ctx, t.key, t.object); err != nil {
 			if apierrors.IsNotFound(err) {
-				return false, fmt.Errorf("%s '%s' was deleted while waiting", t.kind, t.key)
+				return false, fmt.Errorf("%s '%s' was deleted while waiting", t.kind.gvk.Kind, t.key)
 			}
 			return false, nil
 		}
-		if t.lastHandled() != token {
+		if t.kind.lastHandled(t.object) != token {
 			return false, nil
 		}
 		ready = apimeta.FindStatusCondition(t.object.GetConditions(), meta.ReadyCondition)
@@ -118,14 +154,14 @@ func (g *globals) waitReconciled(ctx context.Context, c client.Client, t reconci
 			if c := apimeta.FindStatusCondition(t.object.GetConditions(), meta.ReadyCondition); c != nil {
 				msg = c.Message
 			}
-			return &exitError{code: 1, err: fmt.Errorf("timed out after %s waiting for %s '%s' to reconcile: %s", timeout, t.kind, t.key, msg)}
+			return &exitError{code: 1, err: fmt.Errorf("timed out after %s waiting for %s '%s' to reconcile: %s", timeout, t.kind.gvk.Kind, t.key, msg)}
 		}
 		return err
 	}
 	if ready.Status != metav1.ConditionTrue {
-		return &exitError{code: 1, err: fmt.Errorf("%s reconciliation failed: %s", t.kind, ready.Message)}
+		return &exitError{code: 1, err: fmt.Errorf("%s reconciliation failed: %s", t.kind.gvk.Kind, ready.Message)}
 	}
-	g.printf("✔ %s reconciliation completed", t.kind)
-	g.printf("✔ %s", t.outcome())
+	g.printf("✔ %s reconciliation completed", t.kind.gvk.Kind)
+	g.printf("✔ %s", t.kind.outcome(t.object))
 	return nil
 }

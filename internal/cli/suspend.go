@@ -7,24 +7,11 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/api/meta"
 )
-
-// suspendable describes one kind for suspend, resume and export.
-type suspendable struct {
-	// noun is how the CLI names the kind ("source git", "kustomization").
-	noun string
-	// target describes the object at key for waiting on it.
-	target func(key types.NamespacedName) reconcileTarget
-	// setSuspend sets spec.suspend on the target's object.
-	setSuspend func(obj client.Object, suspend bool)
-	// list returns the names of the objects in namespace.
-	list func(ctx context.Context, c client.Client, namespace string) ([]string, error)
-}
 
 // suspendFlags are the flags of `suspend` and `resume`.
 type suspendFlags struct {
@@ -40,9 +27,13 @@ func newSuspendCommand(g *globals) *cobra.Command {
 		Short: "Suspend the reconciliation of sources and Kustomizations",
 	}
 	cmd.PersistentFlags().BoolVar(&sf.all, "all", false, "suspend every object of the kind in the namespace")
-	source := &cobra.Command{Use: "source", Short: "Suspend sources"}
-	source.AddCommand(newSuspendSourceGitCommand(g, sf))
-	cmd.AddCommand(source, newSuspendKustomizationCommand(g, sf))
+	addKindCommands(cmd, kindVerb{
+		groupShort: "Suspend",
+		help:       func(h kindHelp) help { return h.suspend },
+		run: func(cmd *cobra.Command, k *kind, args []string) error {
+			return g.runSuspend(cmd.Context(), k, sf, args)
+		},
+	})
 	return cmd
 }
 
@@ -55,24 +46,28 @@ func newResumeCommand(g *globals) *cobra.Command {
 	cmd.PersistentFlags().BoolVar(&sf.all, "all", false, "resume every object of the kind in the namespace")
 	cmd.PersistentFlags().BoolVar(&sf.wait, "wait", true, "wait for the reconciliation after resuming")
 	cmd.PersistentFlags().DurationVar(&sf.timeout, "timeout", 5*time.Minute, "how long to wait for the reconciliation")
-	source := &cobra.Command{Use: "source", Short: "Resume sources"}
-	source.AddCommand(newResumeSourceGitCommand(g, sf))
-	cmd.AddCommand(source, newResumeKustomizationCommand(g, sf))
+	addKindCommands(cmd, kindVerb{
+		groupShort: "Resume",
+		help:       func(h kindHelp) help { return h.resume },
+		run: func(cmd *cobra.Command, k *kind, args []string) error {
+			return g.runResume(cmd.Context(), k, sf, args)
+		},
+	})
 	return cmd
 }
 
 // names returns the objects a suspend or resume command acts on.
-func (g *globals) names(ctx context.Context, c client.Client, k suspendable, sf *suspendFlags, args []string) ([]string, error) {
+func (g *globals) names(ctx context.Context, c client.Client, k *kind, sf *suspendFlags, args []string) ([]string, error) {
 	switch {
 	case sf.all && len(args) > 0:
 		return nil, errors.New("give either NAME or --all, not both")
 	case sf.all:
-		names, err := k.list(ctx, c, g.namespace)
+		names, err := k.names(ctx, c, g.namespace)
 		if err != nil {
 			return nil, err
 		}
 		if len(names) == 0 {
-			g.printf("✗ no %s objects found in %s namespace", k.noun, g.namespace)
+			g.printf("✗ no %s objects found in %s namespace", k.noun(), g.namespace)
 		}
 		return names, nil
 	case len(args) != 1:
@@ -83,13 +78,10 @@ func (g *globals) names(ctx context.Context, c client.Client, k suspendable, sf 
 
 // setSuspended patches spec.suspend of the object at key; on resume it also
 // requests a reconciliation and returns its token.
-func setSuspended(ctx context.Context, c client.Client, k suspendable, key types.NamespacedName, suspend bool) (reconcileTarget, string, error) {
+func setSuspended(ctx context.Context, c client.Client, k *kind, key types.NamespacedName, suspend bool) (reconcileTarget, string, error) {
 	t := k.target(key)
-	if err := c.Get(ctx, key, t.object); err != nil {
-		if apierrors.IsNotFound(err) {
-			return t, "", fmt.Errorf("%s '%s' not found", t.kind, key)
-		}
-		return t, "", fmt.Errorf("getting %s '%s': %w", t.kind, key, err)
+	if err := t.get(ctx, c); err != nil {
+		return t, "", err
 	}
 	patch := client.MergeFrom(t.object.DeepCopyObject().(client.Object))
 	k.setSuspend(t.object, suspend)
@@ -99,13 +91,13 @@ func setSuspended(ctx context.Context, c client.Client, k suspendable, key types
 		setAnnotation(t.object, meta.ReconcileRequestAnnotation, token)
 	}
 	if err := c.Patch(ctx, t.object, patch); err != nil {
-		return t, "", fmt.Errorf("patching %s '%s': %w", t.kind, key, err)
+		return t, "", fmt.Errorf("patching %s '%s': %w", k.gvk.Kind, key, err)
 	}
 	return t, token, nil
 }
 
 // runSuspend suspends the named objects of kind k.
-func (g *globals) runSuspend(ctx context.Context, k suspendable, sf *suspendFlags, args []string) error {
+func (g *globals) runSuspend(ctx context.Context, k *kind, sf *suspendFlags, args []string) error {
 	c, err := g.client()
 	if err != nil {
 		return err
@@ -115,18 +107,18 @@ func (g *globals) runSuspend(ctx context.Context, k suspendable, sf *suspendFlag
 		return err
 	}
 	for _, name := range names {
-		g.printf("► suspending %s %s in %s namespace", k.noun, name, g.namespace)
+		g.printf("► suspending %s %s in %s namespace", k.noun(), name, g.namespace)
 		if _, _, err := setSuspended(ctx, c, k, types.NamespacedName{Namespace: g.namespace, Name: name}, true); err != nil {
 			return err
 		}
-		g.printf("✔ %s suspended", k.noun)
+		g.printf("✔ %s suspended", k.noun())
 	}
 	return nil
 }
 
 // runResume resumes the named objects of kind k and, with --wait, waits for
 // each to reconcile.
-func (g *globals) runResume(ctx context.Context, k suspendable, sf *suspendFlags, args []string) error {
+func (g *globals) runResume(ctx context.Context, k *kind, sf *suspendFlags, args []string) error {
 	c, err := g.client()
 	if err != nil {
 		return err
@@ -137,12 +129,12 @@ func (g *globals) runResume(ctx context.Context, k suspendable, sf *suspendFlags
 	}
 	var failed []error
 	for _, name := range names {
-		g.printf("► resuming %s %s in %s namespace", k.noun, name, g.namespace)
+		g.printf("► resuming %s %s in %s namespace", k.noun(), name, g.namespace)
 		t, token, err := setSuspended(ctx, c, k, types.NamespacedName{Namespace: g.namespace, Name: name}, false)
 		if err != nil {
 			return err
 		}
-		g.printf("✔ %s resumed", k.noun)
+		g.printf("✔ %s resumed", k.noun())
 		if !sf.wait {
 			continue
 		}

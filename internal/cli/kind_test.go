@@ -1,0 +1,38 @@
+package cli
+
+import (
+	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/ferrycd/ferry/internal/scheme"
+)
+
+// TestKinds checks that every kind's entry is complete, so a new kind's
+// mistakes show here rather than as a panic in one verb.
+func TestKinds(t *testing.T) {
+	s := scheme.New()
+	for _, k := range kinds {
+		t.Run(k.gvk.Kind, func(t *testing.T) {
+			if gvk, err := apiutil.GVKForObject(k.newObject(), s); err != nil || gvk != k.gvk {
+				t.Errorf("newObject is %v (%v), want %v", gvk, err, k.gvk)
+			}
+			if gvk, err := apiutil.GVKForObject(k.newList(), s); err != nil || gvk != k.gvk.GroupVersion().WithKind(k.gvk.Kind+"List") {
+				t.Errorf("newList is %v (%v), want %sList", gvk, err, k.gvk.Kind)
+			}
+			if k.plural == "" || k.command == "" || k.done == "" || k.setSuspend == nil || k.lastHandled == nil || k.revision == nil {
+				t.Error("plural, command, done, setSuspend, lastHandled and revision must be set")
+			}
+			for verb, h := range map[string]help{"get": k.help.get, "export": k.help.export, "suspend": k.help.suspend, "resume": k.help.resume, "reconcile": k.help.reconcile} {
+				if h.short == "" || h.example == "" {
+					t.Errorf("no %s help", verb)
+				}
+			}
+			obj := k.newObject()
+			k.setSuspend(obj, true)
+			if !obj.IsSuspended() {
+				t.Error("setSuspend(true) does not suspend")
+			}
+		})
+	}
+}
