@@ -11,6 +11,7 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
+	"github.com/fluxcd/pkg/ssa/jsondiff"
 	"github.com/fluxcd/pkg/ssa/normalize"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -75,7 +76,23 @@ type Options struct {
 
 	// WaitInterval is how often that wait polls (default two seconds).
 	WaitInterval time.Duration
+
+	// DriftIgnoreRules are JSON pointer paths (with a target selector)
+	// that are neither compared with nor written to the cluster, as
+	// spec.driftIgnoreRules; Diff honours them the same way.
+	DriftIgnoreRules []jsondiff.IgnoreRule
 }
+
+// Selectors of the per-object annotations, shared by Apply and Diff so
+// that a diff shows what an apply would do.
+var (
+	exclusionSelector = map[string]string{
+		kustomizev1.ReconcileAnnotation: kustomizev1.DisabledValue,
+		kustomizev1.SSAAnnotation:       kustomizev1.IgnoreValue,
+	}
+	ifNotPresentSelector = map[string]string{kustomizev1.SSAAnnotation: kustomizev1.IfNotPresentValue}
+	forceSelector        = map[string]string{kustomizev1.ForceAnnotation: kustomizev1.EnabledValue}
+)
 
 // Manager applies and prunes the objects of one owner.
 type Manager struct {
@@ -128,10 +145,9 @@ func (m *Manager) RESTMapper() apimeta.RESTMapper { return m.c.RESTMapper() }
 // rejection (named Kind/namespace/name) stops the apply before any object of
 // that stage is changed. The change set returned holds what was done.
 func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, opts Options) (*ssa.ChangeSet, error) {
-	if err := normalize.UnstructuredList(objs); err != nil {
-		return nil, fmt.Errorf("normalizing objects: %w", err)
+	if err := m.Normalize(objs); err != nil {
+		return nil, err
 	}
-	m.rm.SetOwnerLabels(objs, m.owner.Name, m.owner.Namespace)
 
 	applyOpts := ssa.DefaultApplyOptions()
 	applyOpts.Force = opts.Force
@@ -141,16 +157,10 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 	if opts.WaitInterval > 0 {
 		applyOpts.WaitInterval = opts.WaitInterval
 	}
-	applyOpts.ExclusionSelector = map[string]string{
-		kustomizev1.ReconcileAnnotation: kustomizev1.DisabledValue,
-		kustomizev1.SSAAnnotation:       kustomizev1.IgnoreValue,
-	}
-	applyOpts.IfNotPresentSelector = map[string]string{
-		kustomizev1.SSAAnnotation: kustomizev1.IfNotPresentValue,
-	}
-	applyOpts.ForceSelector = map[string]string{
-		kustomizev1.ForceAnnotation: kustomizev1.EnabledValue,
-	}
+	applyOpts.ExclusionSelector = exclusionSelector
+	applyOpts.IfNotPresentSelector = ifNotPresentSelector
+	applyOpts.ForceSelector = forceSelector
+	applyOpts.DriftIgnoreRules = opts.DriftIgnoreRules
 	applyOpts.Cleanup = ssa.ApplyCleanupOptions{
 		Annotations: []string{
 			corev1.LastAppliedConfigAnnotation,
@@ -171,6 +181,30 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 		},
 	}
 	return m.rm.ApplyAllStaged(ctx, objs, applyOpts)
+}
+
+// Diff dry-runs the apply of obj (normalized, with the owner labels) as
+// Apply would, with the same annotation selectors and opts.Force and
+// opts.DriftIgnoreRules, and returns what it would do with the live and
+// merged objects (Secret values masked) when it would change something.
+func (m *Manager) Diff(ctx context.Context, obj *unstructured.Unstructured, opts Options) (*ssa.ChangeSetEntry, *unstructured.Unstructured, *unstructured.Unstructured, error) {
+	return m.rm.Diff(ctx, obj, ssa.DiffOptions{
+		Exclusions:           exclusionSelector,
+		IfNotPresentSelector: ifNotPresentSelector,
+		Force:                opts.Force,
+		ForceSelector:        forceSelector,
+		DriftIgnoreRules:     opts.DriftIgnoreRules,
+	})
+}
+
+// Normalize prepares objs as Apply does before it compares them with the
+// cluster: defaults filled in, the owner labels set.
+func (m *Manager) Normalize(objs []*unstructured.Unstructured) error {
+	if err := normalize.UnstructuredList(objs); err != nil {
+		return fmt.Errorf("normalizing objects: %w", err)
+	}
+	m.rm.SetOwnerLabels(objs, m.owner.Name, m.owner.Namespace)
+	return nil
 }
 
 // Prune deletes objs (typically the stale objects of an inventory diff, or

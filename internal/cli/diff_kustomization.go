@@ -8,10 +8,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/fluxcd/cli-utils/pkg/kstatus/polling"
 	"github.com/fluxcd/pkg/ssa"
-	"github.com/fluxcd/pkg/ssa/jsondiff"
-	"github.com/fluxcd/pkg/ssa/normalize"
 	"github.com/pmezard/go-difflib/difflib"
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -107,33 +104,14 @@ func diffKustomization(ctx context.Context, c client.Client, lb *localBuildResul
 			encrypted[apply.ID(obj)] = obj.DeepCopy()
 		}
 	}
-	if err := normalize.UnstructuredList(objs); err != nil {
-		return false, fmt.Errorf("normalizing objects: %w", err)
+	// Dry-run through the controller's apply manager, with the options it
+	// applies with (annotation selectors, force, driftIgnoreRules).
+	m := apply.NewManager(c, kustomization.Owner(lb.ks))
+	if err := m.Normalize(objs); err != nil {
+		return false, err
 	}
 	sort.Sort(ssa.SortableUnstructureds(objs))
-	poller := polling.NewStatusPoller(c, c.RESTMapper(), polling.Options{})
-	owner := kustomization.Owner(lb.ks)
-	rm := ssa.NewResourceManager(c, poller, ssa.Owner{Field: owner.Field, Group: owner.Group})
-	opts := ssa.DiffOptions{
-		Force: lb.ks.Spec.Force,
-		Exclusions: map[string]string{
-			kustomizev1.ReconcileAnnotation: kustomizev1.DisabledValue,
-			kustomizev1.SSAAnnotation:       kustomizev1.IgnoreValue,
-		},
-		IfNotPresentSelector: map[string]string{kustomizev1.SSAAnnotation: kustomizev1.IfNotPresentValue},
-		ForceSelector:        map[string]string{kustomizev1.ForceAnnotation: kustomizev1.EnabledValue},
-	}
-	for _, r := range lb.ks.Spec.DriftIgnoreRules {
-		rule := jsondiff.IgnoreRule{Paths: r.Paths}
-		if r.Target != nil {
-			rule.Selector = &jsondiff.Selector{
-				Group: r.Target.Group, Version: r.Target.Version, Kind: r.Target.Kind,
-				Name: r.Target.Name, Namespace: r.Target.Namespace,
-				AnnotationSelector: r.Target.AnnotationSelector, LabelSelector: r.Target.LabelSelector,
-			}
-		}
-		opts.DriftIgnoreRules = append(opts.DriftIgnoreRules, rule)
-	}
+	opts := kustomization.ApplyOptions(lb.ks, 0)
 
 	newNamespaces := map[string]bool{}
 	newKinds := map[string]bool{}
@@ -152,7 +130,7 @@ func diffKustomization(ctx context.Context, c client.Client, lb *localBuildResul
 			changed = changed || drift
 			continue
 		}
-		entry, live, merged, err := rm.Diff(ctx, obj, opts)
+		entry, live, merged, err := m.Diff(ctx, obj, opts)
 		if err != nil {
 			// An object in a Namespace, or of a CRD, that this very build
 			// creates cannot be dry-run yet: it will be created.

@@ -176,7 +176,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 		return r.fail(obj, meta.ReconciliationFailedReason, err)
 	}
 	m := apply.NewManager(kube, Owner(obj))
-	cs, err := m.Apply(ctx, objects, apply.Options{Force: obj.Spec.Force, WaitTimeout: timeout})
+	cs, err := m.Apply(ctx, objects, ApplyOptions(obj, timeout))
 	if msg := changeSetMessage(cs, false); msg != "" {
 		prog.quiet = false
 		r.normal(obj, revision, "Progressing", msg)
@@ -265,4 +265,10 @@ func (r *Reconciler) normal(obj *kustomizev1.Kustomization, revision, reason, ms
 // warning records a failure of obj (severity error) with its revision.
 func (r *Reconciler) warning(obj *kustomizev1.Kustomization, revision, reason, msg string) {
 	r.Events.Warning(obj, reason, msg, map[string]string{events.MetaRevision: revision})
+}
+
+// ApplyOptions are the options obj applies with, and `ferry diff` dry-runs
+// with (a zero timeout there).
+func ApplyOptions(obj *kustomizev1.Kustomization, timeout time.Duration) apply.Options {
+	return apply.Options{Force: obj.Spec.Force, WaitTimeout: timeout, DriftIgnoreRules: DriftIgnoreRules(&obj.Spec)}
 }

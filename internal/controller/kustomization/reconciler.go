@@ -17,12 +17,31 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/fluxcd/pkg/ssa/jsondiff"
 )
 
 // ControllerName is the name the controller's events and logs carry, and
 // its server-side apply field manager: Flux's, so that ferry takes over the
 // fields kustomize-controller managed (and back).
 const ControllerName = "kustomize-controller"
+
+// DriftIgnoreRules returns spec.driftIgnoreRules as the apply package
+// takes them.
+func DriftIgnoreRules(spec *kustomizev1.KustomizationSpec) []jsondiff.IgnoreRule {
+	var rules []jsondiff.IgnoreRule
+	for _, r := range spec.DriftIgnoreRules {
+		rule := jsondiff.IgnoreRule{Paths: r.Paths}
+		if r.Target != nil {
+			rule.Selector = &jsondiff.Selector{
+				Group: r.Target.Group, Version: r.Target.Version, Kind: r.Target.Kind,
+				Name: r.Target.Name, Namespace: r.Target.Namespace,
+				AnnotationSelector: r.Target.AnnotationSelector, LabelSelector: r.Target.LabelSelector,
+			}
+		}
+		rules = append(rules, rule)
+	}
+	return rules
+}
 
 // Owner is the owner of what obj applies: the field manager and the
 // kustomize.toolkit.fluxcd.io/name and /namespace labels, as Flux sets them.
