@@ -244,7 +244,7 @@ type WaitOptions struct {
 	Interval time.Duration
 
 	// StatusReaders compute the status of the kinds they support instead
-	// of kstatus (see StatusReaders, for spec.healthCheckExprs).
+	// of kstatus (see cel.StatusReaders, for spec.healthCheckExprs).
 	StatusReaders []engine.StatusReader
 
 	// JobsWithTTL are Jobs deleted once finished (see JobsWithTTL): their

@@ -17,7 +17,7 @@ import (
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
-	"github.com/ferrycd/ferry/internal/apply"
+	"github.com/ferrycd/ferry/internal/cel"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
@@ -91,7 +91,7 @@ func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kus
 // evalReadyExpr evaluates a dependsOn readyExpr, as Flux does, with self
 // bound to the dependent Kustomization and dep to the dependency.
 func evalReadyExpr(ctx context.Context, src string, self, dep *kustomizev1.Kustomization) (bool, error) {
-	expr, err := apply.NewExpression(src, "self", "dep")
+	expr, err := cel.NewExpression(src, "self", "dep")
 	if err != nil {
 		return false, err
 	}

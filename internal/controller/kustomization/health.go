@@ -17,6 +17,7 @@ import (
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	"github.com/ferrycd/ferry/internal/apply"
+	"github.com/ferrycd/ferry/internal/cel"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
@@ -70,7 +71,7 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		status.Delete(obj, meta.HealthyCondition)
 		return nil
 	}
-	readers, err := apply.StatusReaders(ctx, m.RESTMapper(), obj.Spec.HealthCheckExprs)
+	readers, err := cel.StatusReaders(ctx, m.RESTMapper(), healthCheckExprs(obj.Spec.HealthCheckExprs))
 	if err != nil {
 		pe := r.fail(obj, meta.HealthCheckFailedReason, fmt.Errorf("spec.%w", err))
 		status.MarkFalse(obj, meta.HealthyCondition, meta.HealthCheckFailedReason, "%s", pe.err)
@@ -180,6 +181,17 @@ func withoutSelf(set object.ObjMetadataSet, obj *kustomizev1.Kustomization) obje
 			continue
 		}
 		out = append(out, o)
+	}
+	return out
+}
+
+// healthCheckExprs turns spec.healthCheckExprs into what the cel package
+// takes.
+func healthCheckExprs(checks []kustomizev1.CustomHealthCheck) []cel.HealthCheck {
+	out := make([]cel.HealthCheck, 0, len(checks))
+	for _, c := range checks {
+		out = append(out, cel.HealthCheck{APIVersion: c.APIVersion, Kind: c.Kind,
+			Current: c.Current, Failed: c.Failed, InProgress: c.InProgress})
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-package apply
+package cel
 
 import (
 	"context"
@@ -7,40 +7,38 @@ import (
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/statusreaders"
 	"github.com/fluxcd/cli-utils/pkg/kstatus/status"
-	"github.com/google/cel-go/cel"
+	celgo "github.com/google/cel-go/cel"
 	"github.com/google/cel-go/common/types"
 	"github.com/google/cel-go/ext"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-
-	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 )
 
 // Expression is a CEL expression compiled once and evaluated many times.
 type Expression struct {
 	src  string
-	prog cel.Program
+	prog celgo.Program
 }
 
 // newEnv returns the CEL environment of Flux's expressions: optional types
 // (a.?b.orValue(c)) and the strings, sets and encoders extensions, with the
 // given variables declared.
-func newEnv(vars ...string) (*cel.Env, error) {
-	opts := []cel.EnvOption{
-		cel.HomogeneousAggregateLiterals(),
-		cel.EagerlyValidateDeclarations(true),
-		cel.DefaultUTCTimeZone(true),
-		cel.CrossTypeNumericComparisons(true),
-		cel.OptionalTypes(),
+func newEnv(vars ...string) (*celgo.Env, error) {
+	opts := []celgo.EnvOption{
+		celgo.HomogeneousAggregateLiterals(),
+		celgo.EagerlyValidateDeclarations(true),
+		celgo.DefaultUTCTimeZone(true),
+		celgo.CrossTypeNumericComparisons(true),
+		celgo.OptionalTypes(),
 		ext.Strings(),
 		ext.Sets(),
 		ext.Encoders(),
 	}
 	for _, v := range vars {
-		opts = append(opts, cel.Variable(v, cel.DynType))
+		opts = append(opts, celgo.Variable(v, celgo.DynType))
 	}
-	return cel.NewEnv(opts...)
+	return celgo.NewEnv(opts...)
 }
 
 // NewExpression parses a CEL expression whose variables are the given names.
@@ -52,8 +50,8 @@ func NewExpression(src string, vars ...string) (*Expression, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the CEL environment: %w", err)
 	}
-	var ast *cel.Ast
-	var iss *cel.Issues
+	var ast *celgo.Ast
+	var iss *celgo.Issues
 	if len(vars) > 0 {
 		ast, iss = env.Compile(src)
 	} else {
@@ -62,7 +60,7 @@ func NewExpression(src string, vars ...string) (*Expression, error) {
 	if iss != nil && iss.Err() != nil {
 		return nil, fmt.Errorf("invalid CEL expression %q: %w", src, iss.Err())
 	}
-	prog, err := env.Program(ast, cel.EvalOptions(cel.OptOptimize), cel.InterruptCheckFrequency(100))
+	prog, err := env.Program(ast, celgo.EvalOptions(celgo.OptOptimize), celgo.InterruptCheckFrequency(100))
 	if err != nil {
 		return nil, fmt.Errorf("invalid CEL expression %q: %w", src, err)
 	}
@@ -128,10 +126,17 @@ type celReader struct {
 // Supports reports whether the reader computes the status of kind gk.
 func (r *celReader) Supports(gk schema.GroupKind) bool { return gk == r.gk }
 
+// HealthCheck is one entry of spec.healthCheckExprs: the kind of object it
+// assesses and its expressions; Current is required.
+type HealthCheck struct {
+	APIVersion, Kind            string
+	Current, Failed, InProgress string
+}
+
 // StatusReaders compiles spec.healthCheckExprs into kstatus status readers,
-// one per kind, for WaitOptions.StatusReaders. The error names the entry and
-// expression that does not compile.
-func StatusReaders(ctx context.Context, mapper apimeta.RESTMapper, checks []kustomizev1.CustomHealthCheck) ([]engine.StatusReader, error) {
+// one per kind, for apply.WaitOptions.StatusReaders. The error names the
+// entry and expression that does not compile.
+func StatusReaders(ctx context.Context, mapper apimeta.RESTMapper, checks []HealthCheck) ([]engine.StatusReader, error) {
 	var readers []engine.StatusReader
 	for i, c := range checks {
 		if c.Current == "" {

@@ -1,4 +1,4 @@
-package apply
+package cel
 
 import (
 	"context"
@@ -89,5 +89,44 @@ func TestNewExpressionErrors(t *testing.T) {
 	}
 	if _, err := e.Bool(context.Background(), nil); err == nil || !strings.Contains(err.Error(), "not a bool") {
 		t.Errorf("Bool of a string = %v, want a not-a-bool error", err)
+	}
+}
+
+func TestStatusReadersErrors(t *testing.T) {
+	tests := map[string]struct {
+		checks []HealthCheck
+		want   string // empty: compiles
+	}{
+		"compiles": {checks: []HealthCheck{
+			{APIVersion: "example.com/v1", Kind: "Widget", Current: "status.ready", Failed: "status.?failed.orValue(false)"},
+		}},
+		"current missing": {
+			checks: []HealthCheck{{APIVersion: "example.com/v1", Kind: "Widget", Failed: "status.failed"}},
+			want:   "healthCheckExprs[0] (example.com/v1 Widget): current is required",
+		},
+		"second entry invalid": {
+			checks: []HealthCheck{
+				{APIVersion: "v1", Kind: "ConfigMap", Current: "true"},
+				{APIVersion: "example.com/v1", Kind: "Widget", Current: "status.ready", InProgress: "status.phase =="},
+			},
+			want: `healthCheckExprs[1] (example.com/v1 Widget): invalid CEL expression "status.phase =="`,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			readers, err := StatusReaders(context.Background(), nil, tc.checks)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(readers) != len(tc.checks) {
+					t.Fatalf("%d readers for %d checks", len(readers), len(tc.checks))
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
 	}
 }
