@@ -26,9 +26,8 @@ import (
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
-	"github.com/ferrycd/ferry/config"
-	"github.com/ferrycd/ferry/internal/controlplane"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/localcluster"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
@@ -142,26 +141,17 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 	defer os.RemoveAll(work)
 
 	say("► starting the local simulated cluster")
-	cp, err := controlplane.Start(ctx, controlplane.Options{Simulated: true, Progress: progress})
+	kubeconfig := filepath.Join(work, "kubeconfig")
+	cluster, err := localcluster.Start(ctx, localcluster.Options{Kubeconfig: kubeconfig, Progress: progress})
 	if err != nil {
 		return nil, fmt.Errorf("starting the simulated cluster: %w", err)
 	}
 	defer func() {
-		if stopErr := cp.Stop(); stopErr != nil {
+		if stopErr := cluster.Stop(); stopErr != nil {
 			err = errors.Join(err, fmt.Errorf("stopping the simulated cluster: %w", stopErr))
 		}
 	}()
-	kubeconfig := filepath.Join(work, "kubeconfig")
-	if err := cp.WriteKubeconfig(kubeconfig); err != nil {
-		return nil, err
-	}
-	c, err := client.New(cp.Config, client.Options{Scheme: scheme.New()})
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the simulated cluster: %w", err)
-	}
-	if err := config.InstallCRDs(ctx, c); err != nil {
-		return nil, err
-	}
+	c := cluster.Client
 	for _, ns := range []string{SourceNamespace, TargetNamespace} {
 		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
 			return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
@@ -213,7 +203,7 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 
 	// Watch the Kustomizations in a cache of our own, so waiting costs the
 	// API server one watch rather than a list per poll.
-	watch, err := cache.New(cp.Config, cache.Options{Scheme: scheme.New(),
+	watch, err := cache.New(cluster.Config, cache.Options{Scheme: scheme.New(),
 		DefaultNamespaces: map[string]cache.Config{SourceNamespace: {}}})
 	if err != nil {
 		return nil, fmt.Errorf("creating the cache: %w", err)

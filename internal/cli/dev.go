@@ -26,12 +26,10 @@ import (
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
-	"github.com/ferrycd/ferry/config"
 	"github.com/ferrycd/ferry/internal/controller"
-	"github.com/ferrycd/ferry/internal/controlplane"
 	"github.com/ferrycd/ferry/internal/git"
 	"github.com/ferrycd/ferry/internal/gitserver"
-	"github.com/ferrycd/ferry/internal/scheme"
+	"github.com/ferrycd/ferry/internal/localcluster"
 )
 
 // devOptions are the flags of `ferry dev`.
@@ -118,31 +116,21 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	klog.SetLogger(logger)
 
 	g.printf("► starting the local simulated cluster")
-	cp, err := controlplane.Start(ctx, controlplane.Options{Simulated: true, Progress: g.errOut})
+	cluster, err := localcluster.Start(ctx, localcluster.Options{Kubeconfig: o.kubeconfigOut, Progress: g.errOut})
 	if err != nil {
 		return fmt.Errorf("starting the local cluster: %w", err)
 	}
 	defer func() {
 		g.printf("► stopping the local cluster")
-		if err := cp.Stop(); err != nil {
+		if err := cluster.Stop(); err != nil {
 			g.printf("✗ stopping the local cluster: %v", err)
 			return
 		}
 		g.printf("✔ stopped")
 	}()
-	if err := cp.WriteKubeconfig(o.kubeconfigOut); err != nil {
-		return fmt.Errorf("writing the kubeconfig: %w", err)
-	}
 	g.printf("✔ cluster started, kubeconfig written to %s", o.kubeconfigOut)
-
-	c, err := client.New(cp.Config, client.Options{Scheme: scheme.New()})
-	if err != nil {
-		return fmt.Errorf("connecting to the local cluster: %w", err)
-	}
-	if err := config.InstallCRDs(ctx, c); err != nil {
-		return err
-	}
 	g.printf("✔ CRDs installed")
+	c := cluster.Client
 
 	storage := filepath.Join(o.stateDir, "artifacts")
 	if err := os.RemoveAll(storage); err != nil {
@@ -150,7 +138,7 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	}
 	mgrCtx, stopMgr := context.WithCancel(ctx)
 	defer stopMgr()
-	mgr, err := controller.NewManager(mgrCtx, cp.Config, controller.Options{
+	mgr, err := controller.NewManager(mgrCtx, cluster.Config, controller.Options{
 		StoragePath: storage,
 		StorageAddr: "127.0.0.1:0",
 		MetricsAddr: "0",
