@@ -17,4 +17,7 @@
 // URL is served by it (one process, in-process hand-off), else over HTTP with
 // a size limit. It verifies the digest and unpacks with Untar, which refuses
 // path traversal, absolute paths, links that escape and oversized archives.
+// Cache sits in front of a Fetcher for consumers that read a tree: it
+// unpacks each digest once and shares the directory, read-only, between the
+// reconciliations that read it.
 package artifact

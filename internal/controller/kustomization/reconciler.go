@@ -79,7 +79,7 @@ type Reconciler struct {
 
 	// artifacts shares unpacked artifacts between reconciliations.
 	artifactsOnce sync.Once
-	artifacts     *artifactCache
+	artifacts     *artifact.Cache
 
 	// RESTConfig is ferry's own configuration, from which the clients that
 	// impersonate a ServiceAccount are made; nil means the manager's.
@@ -102,6 +102,12 @@ type Reconciler struct {
 	// spec.interval ± this percentage; zero means
 	// reconcile.DefaultJitterPercentage, negative disables the jitter.
 	IntervalJitterPercentage int
+}
+
+// artifactCache returns the reconciler's cache of unpacked artifacts.
+func (r *Reconciler) artifactCache() *artifact.Cache {
+	r.artifactsOnce.Do(func() { r.artifacts = artifact.NewCache(r.Fetcher, r.TempDir, 0) })
+	return r.artifacts
 }
 
 // Reconcile brings one Kustomization in line with its source, on the

@@ -36,7 +36,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if r.Fetcher == nil {
 		return fmt.Errorf("the kustomization controller needs an artifact fetcher")
 	}
-	if err := r.closeArtifactCacheOnStop(mgr); err != nil {
+	// Remove the unpacked artifacts when the manager stops.
+	if err := mgr.Add(r.artifactCache()); err != nil {
 		return err
 	}
 	if r.RESTConfig == nil {

@@ -1,4 +1,4 @@
-package kustomization
+package artifact_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 )
 
-// archive stores a one-file artifact whose content is s.
-func archive(t *testing.T, st *artifact.Storage, name, s string) *meta.Artifact {
+// archiveOneFile stores a one-file artifact whose content is s.
+func archiveOneFile(t *testing.T, st *artifact.Storage, name, s string) *meta.Artifact {
 	t.Helper()
 	src := t.TempDir()
 	if err := os.MkdirAll(filepath.Join(src, "app"), 0o755); err != nil {
@@ -38,14 +38,14 @@ func readUnpacked(t *testing.T, dir string) string {
 	return string(data)
 }
 
-func TestArtifactCacheSharesOneUnpackPerDigest(t *testing.T) {
+func TestCacheSharesOneUnpackPerDigest(t *testing.T) {
 	st, err := artifact.NewStorage(t.TempDir(), "127.0.0.1:1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := archive(t, st, "one", "first")
+	a := archiveOneFile(t, st, "one", "first")
 	parent := t.TempDir()
-	c := newArtifactCache(&artifact.Fetcher{Storage: st}, parent, 2)
+	c := artifact.NewCache(&artifact.Fetcher{Storage: st}, parent, 2)
 
 	// Many reconciliations at once get the same directory, unpacked once.
 	const workers = 8
@@ -74,8 +74,8 @@ func TestArtifactCacheSharesOneUnpackPerDigest(t *testing.T) {
 	if got := readUnpacked(t, dirs[0]); got != "first" {
 		t.Fatalf("unpacked content = %q, want %q", got, "first")
 	}
-	if c.len() != 1 {
-		t.Fatalf("cache holds %d artifacts, want 1", c.len())
+	if c.Len() != 1 {
+		t.Fatalf("cache holds %d artifacts, want 1", c.Len())
 	}
 	for _, r := range releases {
 		r()
@@ -93,8 +93,8 @@ func TestArtifactCacheSharesOneUnpackPerDigest(t *testing.T) {
 	release()
 
 	// Unused artifacts beyond keep are removed, least recently used first.
-	b := archive(t, st, "two", "second")
-	d := archive(t, st, "three", "third")
+	b := archiveOneFile(t, st, "two", "second")
+	d := archiveOneFile(t, st, "three", "third")
 	for _, art := range []*meta.Artifact{b, d} {
 		dir, release, err := c.Acquire(context.Background(), art)
 		if err != nil {
@@ -105,8 +105,8 @@ func TestArtifactCacheSharesOneUnpackPerDigest(t *testing.T) {
 			t.Fatal("another digest got the same directory")
 		}
 	}
-	if c.len() != 2 {
-		t.Fatalf("cache holds %d artifacts, want 2", c.len())
+	if c.Len() != 2 {
+		t.Fatalf("cache holds %d artifacts, want 2", c.Len())
 	}
 	if _, err := os.Stat(dirs[0]); !os.IsNotExist(err) {
 		t.Fatalf("the least recently used artifact was not removed: %v", err)
@@ -118,21 +118,21 @@ func TestArtifactCacheSharesOneUnpackPerDigest(t *testing.T) {
 	}
 }
 
-func TestArtifactCacheDoesNotKeepAFailedFetch(t *testing.T) {
+func TestCacheDoesNotKeepAFailedFetch(t *testing.T) {
 	st, err := artifact.NewStorage(t.TempDir(), "127.0.0.1:1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := archive(t, st, "one", "content")
+	good := archiveOneFile(t, st, "one", "content")
 	bad := *good
 	bad.Digest = "sha256:" + strings.Repeat("0", 64)
-	c := newArtifactCache(&artifact.Fetcher{Storage: st}, t.TempDir(), 2)
+	c := artifact.NewCache(&artifact.Fetcher{Storage: st}, t.TempDir(), 2)
 	defer c.Close()
 
 	if _, _, err := c.Acquire(context.Background(), &bad); err == nil {
 		t.Fatal("an artifact whose digest does not match was accepted")
 	}
-	if c.len() != 0 {
+	if c.Len() != 0 {
 		t.Fatalf("a failed fetch was cached")
 	}
 	if _, _, err := c.Acquire(context.Background(), &bad); err == nil {
@@ -148,19 +148,46 @@ func TestArtifactCacheDoesNotKeepAFailedFetch(t *testing.T) {
 	}
 }
 
-func TestArtifactCacheRefusesAnArtifactWithoutDigest(t *testing.T) {
+func TestCacheRefusesAnArtifactWithoutDigest(t *testing.T) {
 	st, err := artifact.NewStorage(t.TempDir(), "127.0.0.1:1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := *archive(t, st, "one", "content")
+	a := *archiveOneFile(t, st, "one", "content")
 	a.Digest = ""
-	c := newArtifactCache(&artifact.Fetcher{Storage: st}, t.TempDir(), 2)
+	c := artifact.NewCache(&artifact.Fetcher{Storage: st}, t.TempDir(), 2)
 	defer c.Close()
 	if _, _, err := c.Acquire(context.Background(), &a); err == nil || !strings.Contains(err.Error(), "no digest") {
 		t.Fatalf("err = %v, want one saying the artifact has no digest", err)
 	}
-	if c.len() != 0 {
+	if c.Len() != 0 {
 		t.Fatal("an artifact without digest was cached")
+	}
+}
+
+func TestCacheStartClosesWhenStopped(t *testing.T) {
+	st, err := artifact.NewStorage(t.TempDir(), "127.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parent := t.TempDir()
+	c := artifact.NewCache(&artifact.Fetcher{Storage: st}, parent, 2)
+	_, release, err := c.Acquire(context.Background(), archiveOneFile(t, st, "one", "content"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Start(ctx) }()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(parent); len(entries) != 0 {
+		t.Fatalf("a stopped cache left %d entries in %s", len(entries), parent)
+	}
+	if _, _, err := c.Acquire(context.Background(), archiveOneFile(t, st, "two", "content")); err == nil {
+		t.Fatal("a stopped cache unpacked an artifact")
 	}
 }

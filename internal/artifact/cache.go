@@ -1,4 +1,4 @@
-package kustomization
+package artifact
 
 import (
 	"context"
@@ -9,30 +9,26 @@ import (
 	"strings"
 	"sync"
 
-	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
-
 	"github.com/ferrycd/ferry/api/meta"
-	"github.com/ferrycd/ferry/internal/artifact"
 )
 
-// defaultUnpackedArtifacts is how many unpacked artifacts an artifactCache
-// keeps when no Kustomization is using them.
+// defaultUnpackedArtifacts is how many unpacked artifacts a Cache keeps
+// when no reconciliation is using them.
 const defaultUnpackedArtifacts = 8
 
-// artifactCache unpacks each artifact once and shares the directory between
-// the reconciliations that build from it, instead of fetching and untarring
-// the whole artifact for every one: with many Kustomizations on one
-// repository, that untar was most of the CPU a no-change reconciliation
-// spent, and it grew with the size of the repository.
+// Cache unpacks each artifact once and shares the directory between the
+// reconciliations that read it, instead of fetching and untarring the whole
+// artifact for every one: with many Kustomizations on one repository, that
+// untar was most of the CPU a no-change reconciliation spent, and it grew
+// with the size of the repository.
 //
 // Entries are keyed by the artifact's digest, which Fetch verifies, so a
-// directory always holds exactly the content of its digest. The build reads
-// the directory through a read-only file system (internal/build), so sharing
-// it is safe. A failed fetch is not cached. Unused entries beyond keep are
+// directory always holds exactly the content of its digest. Readers must not
+// write it (the Kustomization build reads it through a read-only file
+// system, internal/build), so sharing it is safe. A failed fetch is not cached. Unused entries beyond keep are
 // removed, least recently used first.
-type artifactCache struct {
-	fetcher *artifact.Fetcher
+type Cache struct {
+	fetcher *Fetcher
 	parent  string // where the cache directory is created; empty means the system temporary directory
 	keep    int
 
@@ -52,17 +48,21 @@ type unpacked struct {
 	lastUsed uint64
 }
 
-func newArtifactCache(fetcher *artifact.Fetcher, parent string, keep int) *artifactCache {
+// NewCache returns a cache that unpacks artifacts with fetcher into a
+// directory it creates below parent (empty: the system temporary
+// directory) on first use, and keeps up to keep unused ones (zero or less:
+// eight).
+func NewCache(fetcher *Fetcher, parent string, keep int) *Cache {
 	if keep <= 0 {
 		keep = defaultUnpackedArtifacts
 	}
-	return &artifactCache{fetcher: fetcher, parent: parent, keep: keep, entries: map[string]*unpacked{}}
+	return &Cache{fetcher: fetcher, parent: parent, keep: keep, entries: map[string]*unpacked{}}
 }
 
 // Acquire returns the directory holding artifact a unpacked, fetching it
 // unless another reconciliation has already done so, and a function to call
 // once the directory is no longer read. The directory must not be written.
-func (c *artifactCache) Acquire(ctx context.Context, a *meta.Artifact) (string, func(), error) {
+func (c *Cache) Acquire(ctx context.Context, a *meta.Artifact) (string, func(), error) {
 	key := a.Digest
 	if key == "" {
 		// Nothing to key on or to verify against (the fetcher refuses it too).
@@ -113,7 +113,7 @@ func (c *artifactCache) Acquire(ctx context.Context, a *meta.Artifact) (string, 
 
 // fetch unpacks a into dir through a temporary directory, so that dir
 // exists only complete.
-func (c *artifactCache) fetch(ctx context.Context, a *meta.Artifact, dir string) error {
+func (c *Cache) fetch(ctx context.Context, a *meta.Artifact, dir string) error {
 	tmp, err := os.MkdirTemp(c.root, "fetch-")
 	if err != nil {
 		return fmt.Errorf("creating a directory for the artifact: %w", err)
@@ -130,11 +130,11 @@ func (c *artifactCache) fetch(ctx context.Context, a *meta.Artifact, dir string)
 }
 
 // ensureRoot creates the cache directory on first use; c.mu is held.
-func (c *artifactCache) ensureRoot() error {
+func (c *Cache) ensureRoot() error {
 	if c.root != "" {
 		return nil
 	}
-	root, err := os.MkdirTemp(c.parent, "kustomization-artifacts-")
+	root, err := os.MkdirTemp(c.parent, "unpacked-artifacts-")
 	if err != nil {
 		return fmt.Errorf("creating the artifact cache directory: %w", err)
 	}
@@ -144,7 +144,7 @@ func (c *artifactCache) ensureRoot() error {
 
 // release drops one reference to e, forgets a failed fetch, and removes
 // unused entries beyond keep.
-func (c *artifactCache) release(key string, e *unpacked) {
+func (c *Cache) release(key string, e *unpacked) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	e.refs--
@@ -183,7 +183,7 @@ func (c *artifactCache) release(key string, e *unpacked) {
 
 // Close removes the cache directory; entries still in use are removed when
 // released.
-func (c *artifactCache) Close() {
+func (c *Cache) Close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.closed = true
@@ -198,25 +198,18 @@ func (c *artifactCache) Close() {
 	}
 }
 
-// len reports how many artifacts are unpacked (for tests).
-func (c *artifactCache) len() int {
+// Len reports how many artifacts are unpacked.
+func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.entries)
 }
 
-// artifactCache returns the reconciler's cache of unpacked artifacts.
-func (r *Reconciler) artifactCache() *artifactCache {
-	r.artifactsOnce.Do(func() { r.artifacts = newArtifactCache(r.Fetcher, r.TempDir, 0) })
-	return r.artifacts
-}
-
-// closeArtifactCacheOnStop removes the unpacked artifacts when the manager
+// Start waits until ctx is done, then closes the cache: it makes the cache
+// a controller-runtime Runnable (manager.Add), removed when the manager
 // stops.
-func (r *Reconciler) closeArtifactCacheOnStop(mgr ctrl.Manager) error {
-	return mgr.Add(manager.RunnableFunc(func(ctx context.Context) error {
-		<-ctx.Done()
-		r.artifactCache().Close()
-		return nil
-	}))
+func (c *Cache) Start(ctx context.Context) error {
+	<-ctx.Done()
+	c.Close()
+	return nil
 }
