@@ -20,6 +20,7 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -119,7 +120,8 @@ func (r *Result) Speedup() float64 {
 
 // Kustomizations runs the benchmark and stops everything it started before
 // returning.
-func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) {
+func Kustomizations(ctx context.Context, opts Options) (_ *Result, err error) {
+	// Check the options and note the machine.
 	if opts.Count < 1 {
 		return nil, errors.New("the count of Kustomizations must be at least 1")
 	}
@@ -130,8 +132,8 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 	if progress == nil {
 		progress = io.Discard
 	}
-	say := func(format string, args ...any) { fmt.Fprintf(progress, format+"\n", args...) }
-	res = &Result{Count: opts.Count, Concurrent: opts.Concurrent, CPUs: runtime.NumCPU(),
+	r := &run{opts: opts, say: func(format string, args ...any) { fmt.Fprintf(progress, format+"\n", args...) }}
+	r.res = &Result{Count: opts.Count, Concurrent: opts.Concurrent, CPUs: runtime.NumCPU(),
 		LoadBefore: loadAverage(), GoVersion: runtime.Version()}
 
 	work, err := os.MkdirTemp("", "ferry-bench-")
@@ -140,7 +142,8 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 	}
 	defer os.RemoveAll(work)
 
-	say("► starting the local simulated cluster")
+	// Start the simulated cluster and create the namespaces.
+	r.say("► starting the local simulated cluster")
 	kubeconfig := filepath.Join(work, "kubeconfig")
 	cluster, err := localcluster.Start(ctx, localcluster.Options{Kubeconfig: kubeconfig, Progress: progress})
 	if err != nil {
@@ -151,13 +154,12 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 			err = errors.Join(err, fmt.Errorf("stopping the simulated cluster: %w", stopErr))
 		}
 	}()
-	c := cluster.Client
-	for _, ns := range []string{SourceNamespace, TargetNamespace} {
-		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
-			return nil, fmt.Errorf("creating namespace %s: %w", ns, err)
-		}
+	r.c = cluster.Client
+	if err := createNamespaces(ctx, r.c); err != nil {
+		return nil, err
 	}
 
+	// Open the controller's log; the Git server writes its errors there too.
 	logPath := opts.ControllerLog
 	if logPath == "" {
 		logPath = filepath.Join(work, "controller.log")
@@ -168,32 +170,21 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 	}
 	defer logFile.Close()
 
-	say("► committing %d directories of 4 objects to a Git repository", opts.Count)
-	gitRoot := filepath.Join(work, "git")
-	server := gitserver.New(gitRoot)
-	server.Stderr = logFile
-	repo, err := server.InitRepo("bench", "main")
-	if err != nil {
-		return nil, fmt.Errorf("creating the Git repository: %w", err)
-	}
-	if err := repo.WriteFiles(Manifests(opts.Count)); err != nil {
-		return nil, fmt.Errorf("writing the manifests: %w", err)
-	}
-	if _, err := repo.Commit("benchmark manifests"); err != nil {
-		return nil, fmt.Errorf("committing the manifests: %w", err)
-	}
-	if _, err := server.Start(); err != nil {
-		return nil, fmt.Errorf("starting the Git server: %w", err)
-	}
-	defer server.Close()
-
-	say("► starting ferry controller")
-	ctrlProc, err := startController(opts, kubeconfig, filepath.Join(work, "artifacts"), logFile)
+	// Commit the manifests and serve them.
+	r.say("► committing %d directories of 4 objects to a Git repository", opts.Count)
+	server, err := serveManifests(filepath.Join(work, "git"), opts.Count, logFile)
 	if err != nil {
 		return nil, err
 	}
+	defer server.Close()
+
+	// Start the controller.
+	r.say("► starting ferry controller")
+	if r.ctrl, err = startController(opts, kubeconfig, filepath.Join(work, "artifacts"), logFile); err != nil {
+		return nil, err
+	}
 	defer func() {
-		if stopErr := ctrlProc.stop(); stopErr != nil {
+		if stopErr := r.ctrl.stop(); stopErr != nil {
 			err = errors.Join(err, stopErr)
 		}
 		if err != nil {
@@ -203,99 +194,193 @@ func Kustomizations(ctx context.Context, opts Options) (res *Result, err error) 
 
 	// Watch the Kustomizations in a cache of our own, so waiting costs the
 	// API server one watch rather than a list per poll.
-	watch, err := cache.New(cluster.Config, cache.Options{Scheme: scheme.New(),
+	cacheCtx, stopCache := context.WithCancel(ctx)
+	defer stopCache()
+	if r.watch, err = startWatch(cacheCtx, cluster.Config); err != nil {
+		return nil, err
+	}
+
+	// Create the GitRepository and wait for its artifact.
+	if err := r.createSource(ctx, server.RepoURL("bench")); err != nil {
+		return nil, err
+	}
+
+	// Time the first apply, then the no-change pass.
+	before, err := r.firstApply(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.noChangePass(ctx, before); err != nil {
+		return nil, err
+	}
+
+	// Read the controller's peak memory and the load at the end.
+	if err := r.recordMemory(); err != nil {
+		return nil, err
+	}
+	r.res.LoadAfter = loadAverage()
+	return r.res, nil
+}
+
+// run is one run of the benchmark: what its steps share once the cluster,
+// the controller and the watch are up.
+type run struct {
+	opts Options
+	say  func(format string, args ...any)
+	res  *Result
+
+	c     client.Client
+	watch cache.Cache
+	ctrl  *controllerProcess
+	// appliedCPU is the controller's CPU time, in seconds, when the first
+	// apply ended.
+	appliedCPU float64
+}
+
+// createNamespaces creates the namespace of the sources and the target
+// namespace.
+func createNamespaces(ctx context.Context, c client.Client) error {
+	for _, ns := range []string{SourceNamespace, TargetNamespace} {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			return fmt.Errorf("creating namespace %s: %w", ns, err)
+		}
+	}
+	return nil
+}
+
+// serveManifests commits Manifests(count) to a repository under root and
+// serves it over smart HTTP, with git http-backend's errors going to
+// stderr.
+func serveManifests(root string, count int, stderr io.Writer) (*gitserver.Server, error) {
+	server := gitserver.New(root)
+	server.Stderr = stderr
+	repo, err := server.InitRepo("bench", "main")
+	if err != nil {
+		return nil, fmt.Errorf("creating the Git repository: %w", err)
+	}
+	if err := repo.WriteFiles(Manifests(count)); err != nil {
+		return nil, fmt.Errorf("writing the manifests: %w", err)
+	}
+	if _, err := repo.Commit("benchmark manifests"); err != nil {
+		return nil, fmt.Errorf("committing the manifests: %w", err)
+	}
+	if _, err := server.Start(); err != nil {
+		return nil, fmt.Errorf("starting the Git server: %w", err)
+	}
+	return server, nil
+}
+
+// startWatch starts an informer cache of the source namespace that runs
+// until ctx ends.
+func startWatch(ctx context.Context, cfg *rest.Config) (cache.Cache, error) {
+	watch, err := cache.New(cfg, cache.Options{Scheme: scheme.New(),
 		DefaultNamespaces: map[string]cache.Config{SourceNamespace: {}}})
 	if err != nil {
 		return nil, fmt.Errorf("creating the cache: %w", err)
 	}
-	cacheCtx, stopCache := context.WithCancel(ctx)
-	defer stopCache()
-	go func() { _ = watch.Start(cacheCtx) }()
+	go func() { _ = watch.Start(ctx) }()
+	return watch, nil
+}
 
+// createSource creates the GitRepository of url and waits until the
+// controller has stored its artifact.
+func (r *run) createSource(ctx context.Context, url string) error {
 	gr := &sourcev1.GitRepository{
 		ObjectMeta: metav1.ObjectMeta{Name: sourceName, Namespace: SourceNamespace},
 		Spec: sourcev1.GitRepositorySpec{
-			URL:       server.RepoURL("bench"),
+			URL:       url,
 			Interval:  metav1.Duration{Duration: time.Hour},
 			Reference: &sourcev1.GitRepositoryRef{Branch: "main"},
 		},
 	}
-	if err := c.Create(ctx, gr); err != nil {
-		return nil, fmt.Errorf("creating the GitRepository: %w", err)
+	if err := r.c.Create(ctx, gr); err != nil {
+		return fmt.Errorf("creating the GitRepository: %w", err)
 	}
-	say("► waiting for the GitRepository's artifact")
-	if err := ctrlProc.waitFor(ctx, 5*time.Minute, func() (bool, string, error) {
-		if err := watch.Get(ctx, client.ObjectKeyFromObject(gr), gr); err != nil {
+	r.say("► waiting for the GitRepository's artifact")
+	return r.ctrl.waitFor(ctx, 5*time.Minute, func() (bool, string, error) {
+		if err := r.watch.Get(ctx, client.ObjectKeyFromObject(gr), gr); err != nil {
 			return false, "", nil
 		}
 		ready := apimeta.IsStatusConditionTrue(gr.Status.Conditions, meta.ReadyCondition)
 		return ready && gr.Status.Artifact != nil, "the GitRepository is not Ready", nil
-	}); err != nil {
-		return nil, err
-	}
+	})
+}
 
-	// First apply.
-	say("► creating %d Kustomizations", opts.Count)
-	cpu0, _ := cpuSecondsOf(ctrlProc.pid())
+// firstApply creates the Kustomizations and times them until all are
+// Ready. It returns the resourceVersions of the objects they applied.
+func (r *run) firstApply(ctx context.Context) (map[string]string, error) {
+	count := r.opts.Count
+	r.say("► creating %d Kustomizations", count)
+	cpu0, _ := cpuSecondsOf(r.ctrl.pid())
 	start := time.Now()
-	if err := createKustomizations(ctx, c, opts.Count); err != nil {
+	if err := createKustomizations(ctx, r.c, count); err != nil {
 		return nil, err
 	}
-	say("► waiting until all are Ready")
-	if err := ctrlProc.waitFor(ctx, opts.Timeout, allReady(ctx, watch, opts.Count, nil)); err != nil {
+	r.say("► waiting until all are Ready")
+	if err := r.ctrl.waitFor(ctx, r.opts.Timeout, allReady(ctx, r.watch, count, nil)); err != nil {
 		return nil, fmt.Errorf("first apply: %w", err)
 	}
-	res.FirstApply = time.Since(start)
-	cpu1, _ := cpuSecondsOf(ctrlProc.pid())
-	res.FirstApplyCPU = cpu1 - cpu0
-	say("✔ %d Kustomizations Ready in %s", opts.Count, res.FirstApply.Round(time.Millisecond))
+	r.res.FirstApply = time.Since(start)
+	r.appliedCPU, _ = cpuSecondsOf(r.ctrl.pid())
+	r.res.FirstApplyCPU = r.appliedCPU - cpu0
+	r.say("✔ %d Kustomizations Ready in %s", count, r.res.FirstApply.Round(time.Millisecond))
 
-	before, err := resourceVersions(ctx, c)
+	before, err := resourceVersions(ctx, r.c)
 	if err != nil {
 		return nil, err
 	}
-	res.Objects = len(before)
-	if want := 4 * opts.Count; len(before) != want {
+	r.res.Objects = len(before)
+	if want := 4 * count; len(before) != want {
 		return nil, fmt.Errorf("found %d applied objects, want %d", len(before), want)
 	}
+	return before, nil
+}
 
-	// No-change pass: ask every Kustomization to reconcile, no new commit.
+// noChangePass asks every Kustomization to reconcile, with no new commit,
+// times them until each has handled the request and is Ready, and counts
+// the applied objects whose resourceVersion differs from before.
+func (r *run) noChangePass(ctx context.Context, before map[string]string) error {
+	count := r.opts.Count
 	token := time.Now().Format(time.RFC3339Nano)
-	say("► requesting a reconciliation of every Kustomization (no new commit)")
-	start = time.Now()
-	if err := requestReconcile(ctx, c, opts.Count, token); err != nil {
-		return nil, err
+	r.say("► requesting a reconciliation of every Kustomization (no new commit)")
+	start := time.Now()
+	if err := requestReconcile(ctx, r.c, count, token); err != nil {
+		return err
 	}
-	if err := ctrlProc.waitFor(ctx, opts.Timeout, allReady(ctx, watch, opts.Count, &token)); err != nil {
-		return nil, fmt.Errorf("no-change pass: %w", err)
+	if err := r.ctrl.waitFor(ctx, r.opts.Timeout, allReady(ctx, r.watch, count, &token)); err != nil {
+		return fmt.Errorf("no-change pass: %w", err)
 	}
-	res.NoChange = time.Since(start)
-	cpu2, _ := cpuSecondsOf(ctrlProc.pid())
-	res.NoChangeCPU = cpu2 - cpu1
-	say("✔ no-change pass done in %s", res.NoChange.Round(time.Millisecond))
+	r.res.NoChange = time.Since(start)
+	cpu, _ := cpuSecondsOf(r.ctrl.pid())
+	r.res.NoChangeCPU = cpu - r.appliedCPU
+	r.say("✔ no-change pass done in %s", r.res.NoChange.Round(time.Millisecond))
 
-	after, err := resourceVersions(ctx, c)
+	after, err := resourceVersions(ctx, r.c)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, id := range slices.Sorted(mapsKeys(before)) {
 		if after[id] != before[id] {
-			res.Rewritten++
-			if len(res.RewrittenObjects) < 10 {
-				res.RewrittenObjects = append(res.RewrittenObjects, id)
+			r.res.Rewritten++
+			if len(r.res.RewrittenObjects) < 10 {
+				r.res.RewrittenObjects = append(r.res.RewrittenObjects, id)
 			}
 		}
 	}
+	return nil
+}
 
-	peak, _, _, err := memoryOf(ctrlProc.pid())
+// recordMemory records the controller's peak memory: the larger of its
+// VmHWM and the VmRSS samples, and the largest RssAnon sample.
+func (r *run) recordMemory() error {
+	peak, _, _, err := memoryOf(r.ctrl.pid())
 	if err != nil {
-		return nil, fmt.Errorf("reading the controller's memory: %w", err)
+		return fmt.Errorf("reading the controller's memory: %w", err)
 	}
-	rss, anon := ctrlProc.largest()
-	res.PeakRSS = max(peak, rss)
-	res.PeakAnon = anon
-	res.LoadAfter = loadAverage()
-	return res, nil
+	rss, anon := r.ctrl.largest()
+	r.res.PeakRSS = max(peak, rss)
+	r.res.PeakAnon = anon
+	return nil
 }
 
 // Manifests returns the repository's files: for each of count directories
