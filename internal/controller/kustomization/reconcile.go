@@ -38,8 +38,8 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	}
 
 	// Refuse references to other namespaces under --no-cross-namespace-refs.
-	if msg := r.crossNamespaceRef(obj); msg != "" {
-		return r.stall(obj, "", AccessDeniedReason, errors.New(msg))
+	if err := r.crossNamespaceRef(obj); err != nil {
+		return r.stall(obj, "", AccessDeniedReason, err)
 	}
 
 	// Get the source and its artifact; without one, wait for it.
