@@ -1,0 +1,158 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/api/meta"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/scheme"
+)
+
+// run is one run of the benchmark: what its steps share once the cluster,
+// the controller and the watch are up.
+type run struct {
+	opts Options
+	say  func(format string, args ...any)
+	res  *Result
+
+	c     client.Client
+	watch cache.Cache
+	ctrl  *controllerProcess
+	// appliedCPU is the controller's CPU time, in seconds, when the first
+	// apply ended.
+	appliedCPU float64
+}
+
+// createNamespaces creates the namespace of the sources and the target
+// namespace.
+func createNamespaces(ctx context.Context, c client.Client) error {
+	for _, ns := range []string{SourceNamespace, TargetNamespace} {
+		if err := c.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+			return fmt.Errorf("creating namespace %s: %w", ns, err)
+		}
+	}
+	return nil
+}
+
+// startWatch starts an informer cache of the source namespace that runs
+// until ctx ends.
+func startWatch(ctx context.Context, cfg *rest.Config) (cache.Cache, error) {
+	watch, err := cache.New(cfg, cache.Options{Scheme: scheme.New(),
+		DefaultNamespaces: map[string]cache.Config{SourceNamespace: {}}})
+	if err != nil {
+		return nil, fmt.Errorf("creating the cache: %w", err)
+	}
+	go func() { _ = watch.Start(ctx) }()
+	return watch, nil
+}
+
+// createSource creates the GitRepository of url and waits until the
+// controller has stored its artifact.
+func (r *run) createSource(ctx context.Context, url string) error {
+	gr := &sourcev1.GitRepository{
+		ObjectMeta: metav1.ObjectMeta{Name: sourceName, Namespace: SourceNamespace},
+		Spec: sourcev1.GitRepositorySpec{
+			URL:       url,
+			Interval:  metav1.Duration{Duration: time.Hour},
+			Reference: &sourcev1.GitRepositoryRef{Branch: "main"},
+		},
+	}
+	if err := r.c.Create(ctx, gr); err != nil {
+		return fmt.Errorf("creating the GitRepository: %w", err)
+	}
+	r.say("► waiting for the GitRepository's artifact")
+	return r.ctrl.waitFor(ctx, 5*time.Minute, func() (bool, string, error) {
+		if err := r.watch.Get(ctx, client.ObjectKeyFromObject(gr), gr); err != nil {
+			return false, "", nil
+		}
+		ready := apimeta.IsStatusConditionTrue(gr.Status.Conditions, meta.ReadyCondition)
+		return ready && gr.Status.Artifact != nil, "the GitRepository is not Ready", nil
+	})
+}
+
+// firstApply creates the Kustomizations and times them until all are
+// Ready. It returns the resourceVersions of the objects they applied.
+func (r *run) firstApply(ctx context.Context) (map[string]string, error) {
+	count := r.opts.Count
+	r.say("► creating %d Kustomizations", count)
+	cpu0, _ := cpuSecondsOf(r.ctrl.pid())
+	start := time.Now()
+	if err := createKustomizations(ctx, r.c, count); err != nil {
+		return nil, err
+	}
+	r.say("► waiting until all are Ready")
+	if err := r.ctrl.waitFor(ctx, r.opts.Timeout, allReady(ctx, r.watch, count, nil)); err != nil {
+		return nil, fmt.Errorf("first apply: %w", err)
+	}
+	r.res.FirstApply = time.Since(start)
+	r.appliedCPU, _ = cpuSecondsOf(r.ctrl.pid())
+	r.res.FirstApplyCPU = r.appliedCPU - cpu0
+	r.say("✔ %d Kustomizations Ready in %s", count, r.res.FirstApply.Round(time.Millisecond))
+
+	before, err := resourceVersions(ctx, r.c)
+	if err != nil {
+		return nil, err
+	}
+	r.res.Objects = len(before)
+	if want := 4 * count; len(before) != want {
+		return nil, fmt.Errorf("found %d applied objects, want %d", len(before), want)
+	}
+	return before, nil
+}
+
+// noChangePass asks every Kustomization to reconcile, with no new commit,
+// times them until each has handled the request and is Ready, and counts
+// the applied objects whose resourceVersion differs from before.
+func (r *run) noChangePass(ctx context.Context, before map[string]string) error {
+	count := r.opts.Count
+	token := time.Now().Format(time.RFC3339Nano)
+	r.say("► requesting a reconciliation of every Kustomization (no new commit)")
+	start := time.Now()
+	if err := requestReconcile(ctx, r.c, count, token); err != nil {
+		return err
+	}
+	if err := r.ctrl.waitFor(ctx, r.opts.Timeout, allReady(ctx, r.watch, count, &token)); err != nil {
+		return fmt.Errorf("no-change pass: %w", err)
+	}
+	r.res.NoChange = time.Since(start)
+	cpu, _ := cpuSecondsOf(r.ctrl.pid())
+	r.res.NoChangeCPU = cpu - r.appliedCPU
+	r.say("✔ no-change pass done in %s", r.res.NoChange.Round(time.Millisecond))
+
+	after, err := resourceVersions(ctx, r.c)
+	if err != nil {
+		return err
+	}
+	for _, id := range slices.Sorted(mapsKeys(before)) {
+		if after[id] != before[id] {
+			r.res.Rewritten++
+			if len(r.res.RewrittenObjects) < 10 {
+				r.res.RewrittenObjects = append(r.res.RewrittenObjects, id)
+			}
+		}
+	}
+	return nil
+}
+
+// recordMemory records the controller's peak memory: the larger of its
+// VmHWM and the VmRSS samples, and the largest RssAnon sample.
+func (r *run) recordMemory() error {
+	peak, _, _, err := memoryOf(r.ctrl.pid())
+	if err != nil {
+		return fmt.Errorf("reading the controller's memory: %w", err)
+	}
+	rss, anon := r.ctrl.largest()
+	r.res.PeakRSS = max(peak, rss)
+	r.res.PeakAnon = anon
+	return nil
+}
