@@ -1,8 +1,11 @@
 package build
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -11,6 +14,48 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 )
+
+// Substitution is the postBuild variable substitution of a build.
+type Substitution struct {
+	// Vars maps variable names to values: spec.postBuild.substituteFrom
+	// merged in order, then spec.postBuild.substitute over them. Newlines
+	// in values are dropped, as Flux does.
+	Vars map[string]string
+
+	// Sensitive holds values that must never appear in a message (those
+	// read from Secrets); they are masked if a message would show them.
+	Sensitive []string
+}
+
+// minMasked is the length from which sensitive values are masked: shorter
+// ones ("1", "yes") would mask unrelated text, such as the digits of a
+// revision, and reveal next to nothing.
+const minMasked = 4
+
+// Mask returns msg with every sensitive value of at least four characters
+// replaced by "***"; s may be nil.
+func (s *Substitution) Mask(msg string) string {
+	if s == nil {
+		return msg
+	}
+	values := slices.Clone(s.Sensitive)
+	// Longest first, so that a value containing another is masked whole.
+	slices.SortFunc(values, func(a, b string) int { return cmp.Compare(len(b), len(a)) })
+	for _, v := range values {
+		if len(v) >= minMasked {
+			msg = strings.ReplaceAll(msg, v, "***")
+		}
+	}
+	return msg
+}
+
+// VarNamePattern is the pattern variable names must match, as in Flux.
+const VarNamePattern = `^[_[:alpha:]][_[:alpha:][:digit:]]*$`
+
+var varName = regexp.MustCompile(VarNamePattern)
+
+// ValidVarName reports whether name may be used as a postBuild variable.
+func ValidVarName(name string) bool { return varName.MatchString(name) }
 
 // LoadSubstitution reads the variables of a Kustomization's spec.postBuild,
 // as kustomize-controller does: the ConfigMaps and Secrets of substituteFrom
