@@ -15,6 +15,7 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/dependency"
 	"github.com/ferrycd/ferry/internal/reconcile"
 	"github.com/ferrycd/ferry/internal/source"
 	"github.com/ferrycd/ferry/internal/status"
@@ -51,8 +52,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 			return fmt.Errorf("indexing Kustomizations by %s: %w", k.Name, err)
 		}
 	}
-	if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, DependsOnIndexKey,
-		indexByDependency); err != nil {
+	if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, dependency.IndexKey,
+		dependency.Index); err != nil {
 		return fmt.Errorf("indexing Kustomizations by dependency: %w", err)
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
@@ -67,10 +68,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 			builder.WithPredicates(reconcile.ArtifactChanged{}),
 		)
 	}
+	// A Kustomization that becomes Ready starts its dependents.
+	deps := r.dependencies()
 	return b.
 		Watches(&kustomizev1.Kustomization{},
-			handler.EnqueueRequestsFromMapFunc(r.requestsForDependents),
-			builder.WithPredicates(dependencyReadyPredicate{}),
+			handler.EnqueueRequestsFromMapFunc(deps.RequestsForDependents),
+			builder.WithPredicates(deps.ReadyPredicate()),
 		).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)
