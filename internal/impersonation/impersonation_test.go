@@ -1,10 +1,9 @@
-package kustomization
+package impersonation
 
 import (
 	"strings"
 	"testing"
 
-	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 )
 
@@ -81,14 +80,12 @@ current-context: x
 }
 
 func TestServiceAccountNameAndActingAs(t *testing.T) {
-	ks := func(sa string, kc bool) *kustomizev1.Kustomization {
-		k := &kustomizev1.Kustomization{}
-		k.Namespace = "team"
-		k.Spec.ServiceAccountName = sa
+	target := func(sa string, kc bool) Target {
+		tg := Target{Namespace: "team", ServiceAccountName: sa}
 		if kc {
-			k.Spec.KubeConfig = &meta.KubeConfigReference{SecretRef: meta.SecretKeyReference{Name: "prod"}}
+			tg.KubeConfig = &meta.KubeConfigReference{SecretRef: meta.SecretKeyReference{Name: "prod"}}
 		}
-		return k
+		return tg
 	}
 	for _, tc := range []struct {
 		name, defaultSA, sa string
@@ -104,13 +101,13 @@ func TestServiceAccountNameAndActingAs(t *testing.T) {
 			wantActing: " as ServiceAccount team/deployer on the cluster of the kubeconfig in Secret team/prod"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := &Reconciler{DefaultServiceAccount: tc.defaultSA}
-			obj := ks(tc.sa, tc.kubeConfig)
-			if got := r.serviceAccountName(obj); got != tc.wantSA {
-				t.Errorf("serviceAccountName = %q, want %q", got, tc.wantSA)
+			i := &Impersonator{DefaultServiceAccount: tc.defaultSA}
+			tgt := target(tc.sa, tc.kubeConfig)
+			if got := i.ServiceAccountName(tgt); got != tc.wantSA {
+				t.Errorf("ServiceAccountName = %q, want %q", got, tc.wantSA)
 			}
-			if got := r.actingAs(obj); got != tc.wantActing {
-				t.Errorf("actingAs = %q, want %q", got, tc.wantActing)
+			if got := i.ActingAs(tgt); got != tc.wantActing {
+				t.Errorf("ActingAs = %q, want %q", got, tc.wantActing)
 			}
 		})
 	}
