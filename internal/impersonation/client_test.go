@@ -15,23 +15,7 @@ import (
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
-const remoteKubeconfig = `apiVersion: v1
-kind: Config
-clusters:
-  - name: c
-    cluster:
-      server: https://remote.example:6443
-users:
-  - name: u
-    user:
-      token: abc
-contexts:
-  - name: x
-    context:
-      cluster: c
-      user: u
-current-context: x
-`
+var remoteKubeconfig = testKubeconfig("", "      token: abc")
 
 func kubeconfigSecret(name string, data map[string]string) *corev1.Secret {
 	s := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: name}, Data: map[string][]byte{}}

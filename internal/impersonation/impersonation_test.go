@@ -7,10 +7,11 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 )
 
-func TestRestConfigFromKubeconfig(t *testing.T) {
-	const ca = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"
-	kubeconfig := func(cluster, user string) string {
-		return `apiVersion: v1
+// testKubeconfig returns a kubeconfig of one cluster (server
+// https://remote.example:6443, more fields in cluster) and one user (fields
+// in user).
+func testKubeconfig(cluster, user string) string {
+	return `apiVersion: v1
 kind: Config
 clusters:
   - name: c
@@ -28,7 +29,10 @@ contexts:
       user: u
 current-context: x
 `
-	}
+}
+
+func TestRestConfigFromKubeconfig(t *testing.T) {
+	const ca = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCi0tLS0tRU5EIENFUlRJRklDQVRFLS0tLS0K"
 	for _, tc := range []struct {
 		name, cluster, user string
 		wantErr             []string // empty: accepted
@@ -49,7 +53,7 @@ current-context: x
 			wantErr: []string{"cluster 'c' sets insecure-skip-tls-verify"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, err := restConfigFromKubeconfig([]byte(kubeconfig(tc.cluster, tc.user)))
+			cfg, err := restConfigFromKubeconfig([]byte(testKubeconfig(tc.cluster, tc.user)))
 			if len(tc.wantErr) == 0 {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
