@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/build"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
 )
@@ -28,6 +30,12 @@ type localBuildFlags struct {
 	dryRun            bool
 	recursive         bool
 	localSources      []string
+	ignorePaths       []string
+
+	// filtered maps a build root to its copy without what --ignore-paths
+	// excludes; cleanup removes the copies.
+	filtered map[string]string
+	cleanup  []func()
 }
 
 func (f *localBuildFlags) register(cmd *cobra.Command, dryRun bool) {
@@ -36,6 +44,7 @@ func (f *localBuildFlags) register(cmd *cobra.Command, dryRun bool) {
 	fl.StringVar(&f.kustomizationFile, "kustomization-file", "", "read the Flux Kustomization from this YAML file instead of the cluster")
 	fl.BoolVarP(&f.recursive, "recursive", "r", false, "also build the Kustomizations found in the build, from --local-sources or, when they use the same source, the same checkout")
 	fl.StringSliceVar(&f.localSources, "local-sources", nil, "local directories of sources for --recursive, '<kind>/<namespace>/<name>=<dir>'; comma separated or repeated")
+	fl.StringSliceVar(&f.ignorePaths, "ignore-paths", nil, "paths to leave out of the build, in .gitignore format relative to the checkout, as a GitRepository's spec.ignore; comma separated or repeated")
 	if dryRun {
 		fl.BoolVar(&f.dryRun, "dry-run", false, "do not contact the cluster: needs --kustomization-file; spec.postBuild.substituteFrom is skipped")
 	}
@@ -64,7 +73,9 @@ cluster, or from --kustomization-file): targetNamespace, namePrefix/nameSuffix,
 patches, images, components, commonMetadata and postBuild substitution with
 the values of its ConfigMaps and Secrets. The objects carry the owner labels
 the controller sets. The values of Secrets, and values read from Secrets
-wherever they were substituted, are printed as ***.`,
+wherever they were substituted, are printed as *** (base64-encoded in a
+Secret's data, and without SOPS metadata, so the output stays valid for
+kubectl apply --dry-run=server).`,
 		Example: `  # Preview what the Kustomization apps would apply from a checkout
   ferry build kustomization apps --path ./apps/staging
 
@@ -72,6 +83,7 @@ wherever they were substituted, are printed as ***.`,
   ferry build ks apps --path ./apps/staging --kustomization-file ./clusters/staging/apps.yaml --dry-run`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer f.done()
 			builds, err := g.localBuilds(cmd.Context(), args[0], f)
 			if err != nil {
 				return err
@@ -149,7 +161,57 @@ func (g *globals) localBuild(ctx context.Context, name string, f *localBuildFlag
 	if err != nil {
 		return nil, err
 	}
+	if root, err = f.filteredRoot(ctx, root); err != nil {
+		return nil, err
+	}
 	return g.buildAt(ctx, ks, sub, root, rel, f.path)
+}
+
+// filteredRoot returns root itself without --ignore-paths; with it, a copy
+// of root without what the patterns (and .sourceignore files) exclude, made
+// as a GitRepository's artifact with spec.ignore would be, so the build
+// sees what the controller's would.
+func (f *localBuildFlags) filteredRoot(ctx context.Context, root string) (string, error) {
+	if len(f.ignorePaths) == 0 {
+		return root, nil
+	}
+	if dir, ok := f.filtered[root]; ok {
+		return dir, nil
+	}
+	tmp, err := os.MkdirTemp("", "ferry-build-")
+	if err != nil {
+		return "", err
+	}
+	f.cleanup = append(f.cleanup, func() { _ = os.RemoveAll(tmp) })
+	spec := strings.Join(f.ignorePaths, "\n")
+	filter, err := artifact.IgnoreFilter(root, &spec)
+	if err != nil {
+		return "", fmt.Errorf("--ignore-paths: %w", err)
+	}
+	storage, err := artifact.NewStorage(filepath.Join(tmp, "storage"), "localhost")
+	if err != nil {
+		return "", err
+	}
+	a, err := storage.Archive("build", "local", "checkout", "local", root, artifact.WithFilter(filter))
+	if err != nil {
+		return "", fmt.Errorf("--ignore-paths: %w", err)
+	}
+	dir := filepath.Join(tmp, "checkout")
+	if err := (&artifact.Fetcher{Storage: storage}).Fetch(ctx, a, dir); err != nil {
+		return "", fmt.Errorf("--ignore-paths: %w", err)
+	}
+	if f.filtered == nil {
+		f.filtered = map[string]string{}
+	}
+	f.filtered[root] = dir
+	return dir, nil
+}
+
+// done removes what the builds left behind.
+func (f *localBuildFlags) done() {
+	for _, c := range f.cleanup {
+		c()
+	}
 }
 
 // loadSubstitution returns the postBuild variables of ks: from the cluster
@@ -264,6 +326,9 @@ func (g *globals) localBuilds(ctx context.Context, name string, f *localBuildFla
 			if err != nil {
 				return nil, err
 			}
+			if root, err = f.filteredRoot(ctx, root); err != nil {
+				return nil, err
+			}
 			res, err := g.buildAt(ctx, child, sub, root, child.Spec.Path, "Kustomization '"+key+"' ("+child.Spec.Path+")")
 			if err != nil {
 				return nil, err
@@ -342,24 +407,26 @@ func (lb *localBuildResult) masked(obj *unstructured.Unstructured) *unstructured
 	return out
 }
 
-// maskSecretData replaces the values of a Secret's data and stringData, and
-// the SOPS metadata (recipients, encrypted data keys) of an encrypted one.
+// maskSecretData replaces the values of a Secret's data (with the base64 of
+// the mask, so that the output stays a valid Secret) and stringData, and
+// drops the SOPS metadata of an encrypted one (recipients, encrypted data
+// keys; no Kubernetes field), as flux build does: the output can be piped
+// into kubectl apply --dry-run=server.
 func maskSecretData(obj *unstructured.Unstructured) {
 	if obj == nil || obj.GetKind() != "Secret" || obj.GroupVersionKind().Group != "" {
 		return
 	}
-	for _, field := range []string{"data", "stringData"} {
+	masks := map[string]string{"data": base64.StdEncoding.EncodeToString([]byte(secretMask)), "stringData": secretMask}
+	for field, mask := range masks {
 		m, ok := obj.Object[field].(map[string]any)
 		if !ok {
 			continue
 		}
 		for k := range m {
-			m[k] = secretMask
+			m[k] = mask
 		}
 	}
-	if _, ok := obj.Object["sops"]; ok {
-		obj.Object["sops"] = secretMask
-	}
+	delete(obj.Object, "sops")
 }
 
 // maskStrings masks the sensitive values in every string of v.

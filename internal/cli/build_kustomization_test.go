@@ -9,7 +9,9 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 )
@@ -58,6 +60,21 @@ func TestBuildKustomization(t *testing.T) {
 		}
 	}
 	golden(t, "build_kustomization.golden", []byte(strings.ReplaceAll(stdout, ns, "NAMESPACE")))
+
+	// The output is valid Kubernetes YAML: the API server accepts every
+	// object in a server-side dry run, as kubectl apply --dry-run=server.
+	for _, doc := range strings.Split(stdout, "---\n") {
+		if strings.TrimSpace(doc) == "" {
+			continue
+		}
+		obj := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &obj.Object); err != nil {
+			t.Fatalf("build output is not YAML: %v\n%s", err, doc)
+		}
+		if err := env.Client.Patch(ctx, obj, client.Apply, client.DryRunAll, client.FieldOwner("ferry-test"), client.ForceOwnership); err != nil {
+			t.Errorf("the API server refuses %s/%s from the build output: %v", obj.GetKind(), obj.GetName(), err)
+		}
+	}
 
 	// A missing variable is an error naming it.
 	patch := client.MergeFrom(ks.DeepCopy())
@@ -223,4 +240,38 @@ spec:
 		t.Fatalf("a bad --local-sources exited %d, want 1", code)
 	}
 	mustContain(t, "stderr", stderr, "must be '<kind>/<namespace>/<name>=<dir>'")
+}
+
+// TestBuildKustomizationIgnorePaths leaves out what --ignore-paths names,
+// as a GitRepository's spec.ignore leaves it out of the artifact, together
+// with the checkout's .sourceignore.
+func TestBuildKustomizationIgnorePaths(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"apps/kept.yaml":        configMapYAML("kept", "a"),
+		"apps/drafts/wip.yaml":  configMapYAML("wip", "b"),
+		"apps/local-only.yaml":  configMapYAML("local", "c"),
+		"apps/.sourceignore":    "local-only.yaml\n",
+		"flux.yaml":             "apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: apps\n  namespace: default\nspec:\n  interval: 10m\n  path: ./apps\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n",
+		"apps/notes/readme.txt": "not yaml\n",
+	})
+	build := func(extra ...string) string {
+		t.Helper()
+		stdout, stderr, code := ferry(t, append([]string{"build", "ks", "apps", "--path", filepath.Join(dir, "apps"),
+			"--kustomization-file", filepath.Join(dir, "flux.yaml"), "--dry-run"}, extra...)...)
+		if code != 0 {
+			t.Fatalf("build %v exited %d: %s", extra, code, stderr)
+		}
+		return stdout
+	}
+	all := build()
+	mustContain(t, "build without --ignore-paths", all, "name: kept", "name: wip")
+
+	ignored := build("--ignore-paths", "drafts/")
+	mustContain(t, "build with --ignore-paths", ignored, "name: kept")
+	for _, gone := range []string{"name: wip", "name: local"} {
+		if strings.Contains(ignored, gone) {
+			t.Errorf("build with --ignore-paths drafts/ still has %q:\n%s", gone, ignored)
+		}
+	}
 }

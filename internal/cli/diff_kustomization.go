@@ -51,6 +51,7 @@ Exit code: 0 when there are no changes, 1 when there are, 2 on error.`,
   ferry diff kustomization apps --path ./apps/staging`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			defer f.done()
 			builds, err := g.localBuilds(cmd.Context(), args[0], f)
 			if err != nil {
 				return &exitError{code: 2, err: err}
