@@ -49,6 +49,12 @@ func TestSuspend(t *testing.T) {
 	overlay := appFiles()["apps/staging/kustomization.yaml"]
 	rev := f.Commit("scale", map[string]string{"apps/staging/kustomization.yaml": replace(overlay, "value: 2", "value: 4")})
 	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
+	// The source has the new revision: a Kustomization that ignored
+	// suspend would now apply it (its watch on the source fires, and so
+	// does the request below).
+	testenv.WaitFor(t, env.Client, testenv.Key(f.NS, "app"), "the GitRepository at "+rev, func(gr *sourcev1.GitRepository) bool {
+		return gr.Status.Artifact.HasRevision(rev)
+	})
 	token := f.RequestReconcile(&kustomizev1.Kustomization{}, "app")
 	ks := f.WaitFor("handled "+token, func(ks *kustomizev1.Kustomization) bool {
 		return ks.Status.LastHandledReconcileAt == token
