@@ -274,17 +274,26 @@ func TestEnsureInstallsOnce(t *testing.T) {
 	off.disable("test")
 
 	var wg sync.WaitGroup
-	var logs [3]bytes.Buffer
+	var logs [3]syncBuffer
 	errs := make([]error, 3)
 	for i := range errs {
 		wg.Go(func() { errs[i] = ensureSets(context.Background(), dir, &logs[i], off, []binarySet{set}) })
 	}
-	// Let every caller reach the lock before the build finishes.
+	// Let every caller reach the lock before the build finishes: one
+	// builds, the two others say they wait.
+	waiting := func() int {
+		n := 0
+		for i := range logs {
+			if strings.Contains(logs[i].String(), "waiting for another process") {
+				n++
+			}
+		}
+		return n
+	}
 	deadline := time.Now().Add(time.Minute)
-	for builds.Load() == 0 && time.Now().Before(deadline) {
+	for (builds.Load() == 0 || waiting() < 2) && time.Now().Before(deadline) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	time.Sleep(200 * time.Millisecond)
 	close(release)
 	wg.Wait()
 	for i, err := range errs {
@@ -295,14 +304,8 @@ func TestEnsureInstallsOnce(t *testing.T) {
 	if n := builds.Load(); n != 1 {
 		t.Errorf("built %d times, want once", n)
 	}
-	waited := 0
-	for i := range logs {
-		if strings.Contains(logs[i].String(), "waiting for another process") {
-			waited++
-		}
-	}
-	if waited != 2 {
-		t.Errorf("%d callers said they were waiting, want 2", waited)
+	if n := waiting(); n != 2 {
+		t.Errorf("%d callers said they were waiting, want 2", n)
 	}
 	if got := readFile(t, filepath.Join(dir, "slow")); got != "built" {
 		t.Errorf("slow = %q", got)
