@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
+	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 )
@@ -17,6 +18,7 @@ var builder = runtime.NewSchemeBuilder(
 	apiextensionsv1.AddToScheme,
 	sourcev1.AddToScheme,
 	kustomizev1.AddToScheme,
+	helmv2.AddToScheme,
 )
 
 // AddToScheme adds every kind of New to s.
