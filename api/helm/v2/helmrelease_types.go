@@ -164,10 +164,11 @@ type HelmReleaseSpec struct {
 	// +optional
 	PostRenderers []PostRenderer `json:"postRenderers,omitempty"`
 
-	// PostRenderStrategy is when the post-renderers run: on the rendered
-	// manifests only (Default), or also on the hook manifests (ferry
-	// accepts the field and both values).
-	// +kubebuilder:validation:Enum=Default;IncludeHooks
+	// PostRenderStrategy controls how hooks and regular templates are
+	// passed to the post-renderers: nohooks (Helm 3: hooks are not
+	// post-rendered), combined (Helm 4's default: one stream) or separate
+	// (hooks and templates in separate runs). Defaults to combined.
+	// +kubebuilder:validation:Enum=nohooks;combined;separate
 	// +optional
 	PostRenderStrategy string `json:"postRenderStrategy,omitempty"`
 
