@@ -6,10 +6,12 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
+	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
+	"github.com/ferrycd/ferry/internal/controller/helmrelease"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
 	"github.com/ferrycd/ferry/internal/events"
 )
@@ -42,6 +44,7 @@ type registration struct {
 var registry = []registration{
 	{name: "gitrepository", reconciles: &sourcev1.GitRepository{}, setup: setupGitRepository},
 	{name: "kustomization", reconciles: &kustomizev1.Kustomization{}, setup: setupKustomization},
+	{name: "helmrelease", reconciles: &helmv2.HelmRelease{}, setup: setupHelmRelease},
 }
 
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
@@ -80,4 +83,21 @@ func setupKustomization(ctx context.Context, mgr manager.Manager, d deps, opts O
 		IntervalJitterPercentage:  opts.IntervalJitterPercentage,
 	}
 	return r.SetupWithManager(ctx, mgr, kustomization.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupHelmRelease(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	r := &helmrelease.Reconciler{
+		Client:     mgr.GetClient(),
+		APIReader:  mgr.GetAPIReader(),
+		RESTConfig: mgr.GetConfig(),
+		Events:     d.events(helmrelease.ControllerName),
+		Fetcher:    &artifact.Fetcher{Storage: d.storage},
+		TempDir:    opts.TempDir,
+
+		DependencyRequeueInterval: opts.DependencyRequeue,
+		DefaultServiceAccount:     opts.DefaultServiceAccount,
+		NoCrossNamespaceRefs:      opts.NoCrossNamespaceRefs,
+		IntervalJitterPercentage:  opts.IntervalJitterPercentage,
+	}
+	return r.SetupWithManager(ctx, mgr, helmrelease.Options{MaxConcurrentReconciles: opts.Concurrent})
 }

@@ -1,0 +1,105 @@
+package release
+
+import (
+	"bytes"
+	"strings"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/yaml"
+
+	releasev1 "helm.sh/helm/v4/pkg/release/v1"
+
+	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/apply"
+)
+
+// Snapshot returns the status.history entry of rel.
+func Snapshot(rel *releasev1.Release) *helmv2.Snapshot {
+	s := &helmv2.Snapshot{
+		APIVersion:    "v1",
+		Digest:        Digest(rel),
+		Name:          rel.Name,
+		Namespace:     rel.Namespace,
+		Version:       rel.Version,
+		ConfigDigest:  Digest(normalizedConfig(rel.Config)),
+		FirstDeployed: metav1.NewTime(rel.Info.FirstDeployed),
+		LastDeployed:  metav1.NewTime(rel.Info.LastDeployed),
+	}
+	if rel.Info != nil {
+		s.Status = rel.Info.Status.String()
+		if !rel.Info.Deleted.IsZero() {
+			s.Deleted = metav1.NewTime(rel.Info.Deleted)
+		}
+	}
+	if rel.Chart != nil && rel.Chart.Metadata != nil {
+		s.ChartName = rel.Chart.Metadata.Name
+		s.ChartVersion = rel.Chart.Metadata.Version
+		s.AppVersion = rel.Chart.Metadata.AppVersion
+	}
+	return s
+}
+
+// normalizedConfig makes a nil config digest like an empty one.
+func normalizedConfig(c map[string]any) map[string]any {
+	if c == nil {
+		return map[string]any{}
+	}
+	return c
+}
+
+// Inventory lists the objects of rel's manifest (hooks excluded), with
+// the release namespace on namespaced objects that have none.
+func Inventory(rel *releasev1.Release, mapper apimeta.RESTMapper) *kustomizev1.ResourceInventory {
+	inv := &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{}}
+	if rel == nil {
+		return inv
+	}
+	for _, obj := range ManifestObjects(rel.Manifest) {
+		if obj.GetNamespace() == "" && mapper != nil {
+			if m, err := mapper.RESTMapping(obj.GroupVersionKind().GroupKind(), obj.GroupVersionKind().Version); err == nil &&
+				m.Scope.Name() == apimeta.RESTScopeNameNamespace {
+				obj.SetNamespace(rel.Namespace)
+			}
+		}
+		inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: apply.ID(obj), Version: obj.GroupVersionKind().Version})
+	}
+	return inv
+}
+
+// ManifestObjects parses a release manifest into objects, skipping empty
+// documents and anything that is not an object.
+func ManifestObjects(manifest string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	dec := yaml.NewYAMLOrJSONDecoder(bytes.NewBufferString(manifest), 4096)
+	for {
+		var m map[string]any
+		if err := dec.Decode(&m); err != nil {
+			break
+		}
+		if len(m) == 0 {
+			continue
+		}
+		obj := &unstructured.Unstructured{Object: m}
+		if obj.GetKind() == "" || strings.TrimSpace(obj.GetName()) == "" {
+			continue
+		}
+		out = append(out, obj)
+	}
+	return out
+}
+
+// Snapshots returns the history entries of rels (newest first), at most
+// max of them (0 keeps all).
+func Snapshots(rels []*releasev1.Release, max int) helmv2.Snapshots {
+	var out helmv2.Snapshots
+	for _, rel := range rels {
+		if max > 0 && len(out) >= max {
+			break
+		}
+		out = append(out, Snapshot(rel))
+	}
+	return out
+}
