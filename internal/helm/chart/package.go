@@ -129,22 +129,31 @@ func newFile(name string, data []byte) *common.File {
 }
 
 // SetVersionMetadata sets the SemVer build metadata of the chart's version
-// (replacing any it had) and returns the new version: "1.2.3" with
-// metadata "4" becomes "1.2.3+4", as Flux marks the charts it builds with
-// values files or from a source revision. Empty metadata leaves the
-// version as it is.
+// (VersionWithMetadata) and returns the new version.
 func SetVersionMetadata(ch *chart.Chart, metadata string) (string, error) {
-	if metadata == "" {
-		return ch.Metadata.Version, nil
-	}
-	v, err := semver.NewVersion(ch.Metadata.Version)
+	v, err := VersionWithMetadata(ch.Metadata.Version, metadata)
 	if err != nil {
-		return "", fmt.Errorf("failed to parse version '%s' from chart metadata as SemVer: %w", ch.Metadata.Version, err)
+		return "", err
+	}
+	ch.Metadata.Version = v
+	return v, nil
+}
+
+// VersionWithMetadata returns version with its SemVer build metadata set
+// to metadata (replacing any it had): "1.2.3" with "4" is "1.2.3+4", as Flux
+// marks the charts it builds with values files or from a source revision.
+// Empty metadata returns version as it is.
+func VersionWithMetadata(version, metadata string) (string, error) {
+	if metadata == "" {
+		return version, nil
+	}
+	v, err := semver.NewVersion(version)
+	if err != nil {
+		return "", fmt.Errorf("failed to parse version '%s' from chart metadata as SemVer: %w", version, err)
 	}
 	nv, err := v.SetMetadata(metadata)
 	if err != nil {
-		return "", fmt.Errorf("failed to set SemVer metadata '%s' on chart version '%s': %w", metadata, ch.Metadata.Version, err)
+		return "", fmt.Errorf("failed to set SemVer metadata '%s' on chart version '%s': %w", metadata, version, err)
 	}
-	ch.Metadata.Version = nv.String()
-	return ch.Metadata.Version, nil
+	return nv.String(), nil
 }
