@@ -1,0 +1,44 @@
+package repository
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+)
+
+// userinfoRE matches the userinfo of a URL in a message.
+var userinfoRE = regexp.MustCompile(`([a-zA-Z][a-zA-Z0-9+.-]*://)[^/?#\s@"']*@`)
+
+// minRedactLen is the shortest password redacted by value; shorter values
+// would mangle the message and are no secret worth the name.
+const minRedactLen = 4
+
+// redactURLs removes the userinfo of every URL in msg.
+func redactURLs(msg string) string { return userinfoRE.ReplaceAllString(msg, "$1") }
+
+// redactedError is an error whose message was scrubbed of credentials; it
+// still unwraps to the cause for errors.Is.
+type redactedError struct {
+	msg   string
+	cause error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.cause }
+
+// redact returns err with URL userinfo and opts' password removed from its
+// message, nil for nil.
+func redact(err error, opts Options) error {
+	if err == nil {
+		return nil
+	}
+	msg := redactURLs(err.Error())
+	if len(opts.Password) >= minRedactLen {
+		msg = strings.ReplaceAll(msg, opts.Password, "***")
+	}
+	var re *redactedError
+	if errors.As(err, &re) && re.msg == msg {
+		return err
+	}
+	return &redactedError{msg: msg, cause: err}
+}
