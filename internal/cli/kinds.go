@@ -1,17 +1,38 @@
 package cli
 
 import (
+	"slices"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 )
 
 // kinds are the Flux kinds that get, export, suspend, resume and reconcile
 // act on: each of these verbs has one subcommand per kind, built from its
 // entry here. Adding a kind to the CLI is one more entry.
-var kinds = []*kind{gitRepositories, kustomizations}
+var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, kustomizations, helmReleases}
+
+// kindRules are what some kinds add to the reconcile request and wait that
+// every kind shares (see reconcileRules).
+var kindRules = map[*kind]reconcileRules{
+	// An OCI HelmRepository has no index to fetch and no artifact, so only
+	// its Ready condition says how it is.
+	helmRepositories: {static: func(obj fluxObject) bool { return obj.(*sourcev1.HelmRepository).IsOCI() }},
+	helmReleases: {
+		flags: []annotationFlag{
+			{name: "force", annotation: meta.ForceRequestAnnotation, usage: "force a one-off install or upgrade of the HelmRelease"},
+			{name: "reset", annotation: meta.ResetRequestAnnotation, usage: "reset the failure counters of the HelmRelease, so that its remediation retries start again"},
+		},
+		pending: helmReleasePending,
+	},
+}
 
 // sources groups the source kinds: `ferry get sources git`, `ferry
 // reconcile source git`.
@@ -93,8 +114,164 @@ var kustomizations = &kind{
 	},
 }
 
+var helmRepositories = &kind{
+	gvk:        sourcev1.GroupVersion.WithKind(sourcev1.HelmRepositoryKind),
+	plural:     "HelmRepositories",
+	group:      sources,
+	command:    "helm",
+	newObject:  func() fluxObject { return &sourcev1.HelmRepository{} },
+	newList:    func() client.ObjectList { return &sourcev1.HelmRepositoryList{} },
+	setSuspend: func(obj fluxObject, s bool) { obj.(*sourcev1.HelmRepository).Spec.Suspend = s },
+	lastHandled: func(obj fluxObject) string {
+		return obj.(*sourcev1.HelmRepository).Status.GetLastHandledReconcileRequest()
+	},
+	revision: artifactRevision,
+	done:     "fetched",
+	help: kindHelp{
+		get: help{"Get the status of HelmRepository sources", `  # List the HelmRepositories in flux-system
+  ferry get sources helm
+
+  # List them in every namespace
+  ferry get sources helm -A`},
+		export: help{"Print HelmRepositories as Flux v1 YAML", `  # Export one HelmRepository
+  ferry export source helm podinfo
+
+  # Export every HelmRepository of flux-system into a file
+  ferry export source helm --all > helmrepositories.yaml`},
+		suspend: help{"Suspend a HelmRepository: it stops fetching its index until resumed", `  # Stop fetching the podinfo index
+  ferry suspend source helm podinfo`},
+		resume: help{"Resume a suspended HelmRepository and wait until it is ready", `  # Resume podinfo and wait for its index
+  ferry resume source helm podinfo`},
+		reconcile: help{"Fetch a HelmRepository's index now and wait for the new artifact", `  # Fetch the podinfo index outside of its interval
+  ferry reconcile source helm podinfo`},
+	},
+}
+
+var helmCharts = &kind{
+	gvk:        sourcev1.GroupVersion.WithKind(sourcev1.HelmChartKind),
+	plural:     "HelmCharts",
+	group:      sources,
+	command:    "chart",
+	newObject:  func() fluxObject { return &sourcev1.HelmChart{} },
+	newList:    func() client.ObjectList { return &sourcev1.HelmChartList{} },
+	setSuspend: func(obj fluxObject, s bool) { obj.(*sourcev1.HelmChart).Spec.Suspend = s },
+	lastHandled: func(obj fluxObject) string {
+		return obj.(*sourcev1.HelmChart).Status.GetLastHandledReconcileRequest()
+	},
+	revision: artifactRevision,
+	done:     "fetched",
+	sourceRef: func(obj fluxObject) (string, types.NamespacedName) {
+		ref := obj.(*sourcev1.HelmChart).Spec.SourceRef
+		return ref.Kind, types.NamespacedName{Name: ref.Name}
+	},
+	help: kindHelp{
+		get: help{"Get the status of HelmChart sources", `  # List the HelmCharts in flux-system
+  ferry get sources chart
+
+  # List them in every namespace
+  ferry get sources chart -A`},
+		export: help{"Print HelmCharts as Flux v1 YAML", `  # Export one HelmChart
+  ferry export source chart flux-system-podinfo
+
+  # Export every HelmChart of flux-system
+  ferry export source chart --all > helmcharts.yaml`},
+		suspend: help{"Suspend a HelmChart: it stops pulling or packaging the chart until resumed", `  # Stop updating the chart of the HelmRelease podinfo
+  ferry suspend source chart flux-system-podinfo`},
+		resume: help{"Resume a suspended HelmChart and wait until it has fetched", `  # Resume the chart and wait for its artifact
+  ferry resume source chart flux-system-podinfo`},
+		reconcile: help{"Fetch a HelmChart now and wait for the new artifact", `  # Pull the chart outside of its interval
+  ferry reconcile source chart flux-system-podinfo
+
+  # Fetch its HelmRepository's index first
+  ferry reconcile source chart flux-system-podinfo --with-source`},
+	},
+}
+
+var helmReleases = &kind{
+	gvk:        helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind),
+	plural:     "HelmReleases",
+	command:    "helmrelease",
+	aliases:    []string{"hr"},
+	newObject:  func() fluxObject { return &helmv2.HelmRelease{} },
+	newList:    func() client.ObjectList { return &helmv2.HelmReleaseList{} },
+	setSuspend: func(obj fluxObject, s bool) { obj.(*helmv2.HelmRelease).Spec.Suspend = s },
+	lastHandled: func(obj fluxObject) string {
+		return obj.(*helmv2.HelmRelease).Status.GetLastHandledReconcileRequest()
+	},
+	revision:  helmReleaseRevision,
+	done:      "applied",
+	sourceRef: helmReleaseChart,
+	help: kindHelp{
+		get: help{"Get the status of HelmReleases", `  # List the HelmReleases in flux-system
+  ferry get helmreleases
+
+  # List them in every namespace
+  ferry get hr -A`},
+		export: help{"Print HelmReleases as Flux v2 YAML", `  # Export one HelmRelease
+  ferry export helmrelease podinfo
+
+  # Export every HelmRelease of flux-system
+  ferry export helmrelease --all > helmreleases.yaml`},
+		suspend: help{"Suspend a HelmRelease: it stops installing and upgrading until resumed", `  # Stop upgrading podinfo
+  ferry suspend helmrelease podinfo`},
+		resume: help{"Resume a suspended HelmRelease and wait until it is released", `  # Resume podinfo and wait for the upgrade
+  ferry resume hr podinfo`},
+		reconcile: help{"Install or upgrade a HelmRelease now and wait for the outcome", `  # Reconcile the HelmRelease outside of its interval
+  ferry reconcile helmrelease podinfo
+
+  # Fetch its HelmRepository and chart first, then upgrade to what they fetched
+  ferry reconcile hr podinfo --with-source
+
+  # Upgrade even though nothing changed, or after the retries ran out
+  ferry reconcile hr podinfo --force
+
+  # Start the remediation retries again
+  ferry reconcile hr podinfo --reset`},
+	},
+}
+
+// helmReleaseRevision is the chart version of the newest release in the
+// history, as `flux get helmreleases` shows it (an object written for
+// v2beta1 and v2beta2 readers may only have status.lastAppliedRevision).
+func helmReleaseRevision(obj fluxObject) string {
+	hr := obj.(*helmv2.HelmRelease)
+	if latest := hr.Status.History.Latest(); latest != nil {
+		return latest.ChartVersion
+	}
+	return hr.Status.LastAppliedRevision
+}
+
+// helmReleaseChart is the HelmChart a HelmRelease installs from: the one
+// the controller makes from spec.chart ("<namespace>-<name>", in the
+// namespace of the chart's source), or what spec.chartRef names.
+func helmReleaseChart(obj fluxObject) (string, types.NamespacedName) {
+	hr := obj.(*helmv2.HelmRelease)
+	if ref := hr.Spec.ChartRef; ref != nil {
+		return ref.Kind, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name}
+	}
+	key := types.NamespacedName{Name: hr.GetHelmChartName()}
+	if hr.Spec.Chart != nil {
+		key.Namespace = hr.Spec.Chart.Spec.SourceRef.Namespace
+	}
+	return sourcev1.HelmChartKind, key
+}
+
+// helmReleaseWaitReasons are the Ready=False reasons of a HelmRelease that
+// is waiting for something else, not failing.
+var helmReleaseWaitReasons = []string{helmv2.HelmChartNotReadyReason, meta.DependencyNotReadyReason, meta.ProgressingReason}
+
+// helmReleasePending reports a HelmRelease that is not Ready yet because it
+// waits for its chart or a dependency: `create`, `reconcile` and `resume`
+// then keep waiting.
+func helmReleasePending(obj fluxObject) bool {
+	ready := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition)
+	return ready != nil && ready.Status == metav1.ConditionFalse && slices.Contains(helmReleaseWaitReasons, ready.Reason)
+}
+
 // The targets `create` waits on after applying an object.
 var (
-	gitRepositoryTarget = gitRepositories.target
-	kustomizationTarget = kustomizations.target
+	gitRepositoryTarget  = gitRepositories.target
+	helmRepositoryTarget = helmRepositories.target
+	kustomizationTarget  = kustomizations.target
+	helmReleaseTarget    = helmReleases.target
 )
