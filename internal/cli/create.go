@@ -23,7 +23,7 @@ func newCreateCommand(g *globals) *cobra.Command {
 	cf := &createFlags{}
 	cmd := &cobra.Command{
 		Use:   "create",
-		Short: "Create or update sources, secrets and Kustomizations",
+		Short: "Create or update sources, secrets, Kustomizations and HelmReleases",
 	}
 	cmd.PersistentFlags().BoolVar(&cf.export, "export", false, "print the object as YAML on stdout instead of applying it")
 	cmd.PersistentFlags().DurationVar(&cf.timeout, "timeout", 5*time.Minute, "how long to wait for the reconciliation")
@@ -31,13 +31,13 @@ func newCreateCommand(g *globals) *cobra.Command {
 		Use:   "source",
 		Short: "Create or update sources",
 	}
-	source.AddCommand(newCreateSourceGitCommand(g, cf))
+	source.AddCommand(newCreateSourceGitCommand(g, cf), newCreateSourceHelmCommand(g, cf))
 	secret := &cobra.Command{
 		Use:   "secret",
 		Short: "Create or update Secrets used by sources",
 	}
 	secret.AddCommand(newCreateSecretGitCommand(g, cf))
-	cmd.AddCommand(source, secret, newCreateKustomizationCommand(g, cf))
+	cmd.AddCommand(source, secret, newCreateKustomizationCommand(g, cf), newCreateHelmReleaseCommand(g, cf))
 	return cmd
 }
 

@@ -40,6 +40,8 @@ func TestHelmKinds(t *testing.T) {
 		{"get", testGetHelmKinds},
 		{"export", testExportHelmKinds},
 		{"suspend_resume", testSuspendResumeHelmKinds},
+		{"create_source_helm", testCreateSourceHelm},
+		{"create_helmrelease", testCreateHelmRelease},
 		{"reconcile_helmrelease", testReconcileHelmRelease},
 		{"reconcile_helmrelease_failure", testReconcileHelmReleaseFailure},
 		{"reconcile_helmrelease_with_source", testReconcileHelmReleaseWithSource},
