@@ -66,6 +66,7 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 	f.IntVar(&opts.Concurrent, "concurrent", 4, "how many objects of one kind reconcile at once")
 	f.Int64Var(&opts.ArtifactMaxSize, "artifact-max-size", 0, "largest compressed artifact in bytes (default 256 MiB)")
 	f.Int64Var(&opts.CheckoutMaxSize, "checkout-max-size", 0, "largest Git checkout in bytes, .git included (default 1 GiB)")
+	f.Int64Var(&opts.HelmIndexMaxSize, "helm-index-max-size", 0, "largest Helm repository index in bytes (default 50 MiB)")
 	f.IntVar(&opts.ArtifactRetention, "artifact-retention-records", 0, "artifacts kept per source (default 2)")
 	f.IntVar(&opts.IntervalJitterPercentage, "interval-jitter-percentage", 0, "spread source requeues by up to ± this percentage of their interval (default 5; negative turns it off)")
 	f.DurationVar(&opts.DependencyRequeue, "requeue-dependency", 0, "how soon an object waiting for a source or a dependency looks again (default 30s)")

@@ -26,8 +26,13 @@ import (
 
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/events"
+	"github.com/ferrycd/ferry/internal/helm/repository"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
+
+// helmIndexCacheEntries bounds how many parsed Helm repository indexes the
+// manager keeps for its HelmCharts.
+const helmIndexCacheEntries = 32
 
 // Options configures the manager that runs ferry's controllers.
 type Options struct {
@@ -57,6 +62,9 @@ type Options struct {
 	// CheckoutMaxSize bounds a Git checkout; zero means the reconciler's
 	// default.
 	CheckoutMaxSize int64
+	// HelmIndexMaxSize bounds a downloaded Helm repository index; zero
+	// means 50 MiB, Flux's default.
+	HelmIndexMaxSize int64
 	// ArtifactRetention is how many artifacts of one source are kept; zero
 	// means the reconciler's default.
 	ArtifactRetention int
@@ -203,8 +211,11 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 
 	bus := events.NewBus()
 	instance, _ := os.Hostname() // the pod's name in a cluster, as Flux's reportingInstance
+	helmIndexes := repository.NewIndexCache(helmIndexCacheEntries)
+	helmIndexes.MaxIndexSize = opts.HelmIndexMaxSize
 	d := deps{
-		storage: storage,
+		storage:     storage,
+		helmIndexes: helmIndexes,
 		events: func(name string) *events.Recorder {
 			return events.NewRecorder(mgr.GetEventRecorderFor(name), mgr.GetScheme(), name, instance, bus)
 		},

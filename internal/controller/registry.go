@@ -12,8 +12,10 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
 	"github.com/ferrycd/ferry/internal/controller/helmrelease"
+	"github.com/ferrycd/ferry/internal/controller/helmrepository"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
 	"github.com/ferrycd/ferry/internal/events"
+	"github.com/ferrycd/ferry/internal/helm/repository"
 )
 
 // setupFunc registers one controller with mgr. opts has its defaults filled.
@@ -27,6 +29,9 @@ type deps struct {
 	// events returns the event recorder of the controller named name,
 	// which writes Kubernetes Events and publishes on the manager's bus.
 	events func(name string) *events.Recorder
+	// helmIndexes holds the parsed Helm repository indexes, shared by
+	// every HelmChart of a repository revision.
+	helmIndexes *repository.IndexCache
 }
 
 // registration is one of ferry's controllers.
@@ -45,6 +50,7 @@ var registry = []registration{
 	{name: "gitrepository", reconciles: &sourcev1.GitRepository{}, setup: setupGitRepository},
 	{name: "kustomization", reconciles: &kustomizev1.Kustomization{}, setup: setupKustomization},
 	{name: "helmrelease", reconciles: &helmv2.HelmRelease{}, setup: setupHelmRelease},
+	{name: "helmrepository", reconciles: &sourcev1.HelmRepository{}, setup: setupHelmRepository},
 }
 
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
@@ -100,4 +106,17 @@ func setupHelmRelease(ctx context.Context, mgr manager.Manager, d deps, opts Opt
 		IntervalJitterPercentage:  opts.IntervalJitterPercentage,
 	}
 	return r.SetupWithManager(ctx, mgr, helmrelease.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupHelmRepository(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	r := &helmrepository.Reconciler{
+		Client:  mgr.GetClient(),
+		Events:  d.events(helmrepository.ControllerName),
+		Storage: d.storage,
+
+		ArtifactRetention:        opts.ArtifactRetention,
+		MaxIndexSize:             opts.HelmIndexMaxSize,
+		IntervalJitterPercentage: opts.IntervalJitterPercentage,
+	}
+	return r.SetupWithManager(ctx, mgr, helmrepository.Options{MaxConcurrentReconciles: opts.Concurrent})
 }
