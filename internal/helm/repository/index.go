@@ -40,7 +40,7 @@ func FetchIndex(ctx context.Context, opts Options) (data []byte, revision string
 	}
 	index, err := ParseIndex(raw)
 	if err != nil {
-		return nil, "", redact(fmt.Errorf("failed to load index from '%s': %w", u.Redacted(), err), opts)
+		return nil, "", redact(fmt.Errorf("failed to load index from '%s': %w: %w", u.Redacted(), ErrInvalidIndex, err), opts)
 	}
 	data, revision, err = NormalizeIndex(index)
 	if err != nil {

@@ -104,7 +104,7 @@ func TestFetchIndexFailures(t *testing.T) {
 		"not an index": {
 			opts:  func(o Options) Options { return o },
 			setup: func() { r.Put("/index.yaml", []byte("entries: [\n")) },
-			want:  "failed to load index",
+			is:    ErrInvalidIndex, want: "failed to load index",
 		},
 		"userinfo in the URL": {
 			opts: func(o Options) Options {

@@ -52,6 +52,10 @@ var ErrInvalidURL = errors.New("invalid Helm repository URL")
 // (401 or 403).
 var ErrAuthentication = errors.New("authentication failed")
 
+// ErrInvalidIndex is an index that does not parse as a Helm repository
+// index.
+var ErrInvalidIndex = errors.New("invalid index")
+
 // ErrTooLarge is an index or chart past its size limit.
 var ErrTooLarge = errors.New("too large")
 
