@@ -59,8 +59,8 @@ func (r *Reconciler) reconcile(ctx context.Context, hr *helmv2.HelmRelease, patc
 	if err != nil {
 		var notReady *chartNotReadyError
 		if errors.As(err, &notReady) {
-			status.MarkFalse(hr, meta.ReadyCondition, helmv2.ArtifactFailedReason, "%s", err)
-			return reconcile.Waiting(helmv2.ArtifactFailedReason, r.dependencyRequeue(), err)
+			status.MarkFalse(hr, meta.ReadyCondition, helmv2.HelmChartNotReadyReason, "%s", err)
+			return reconcile.Waiting(helmv2.HelmChartNotReadyReason, r.dependencyRequeue(), err)
 		}
 		status.MarkFalse(hr, meta.ReadyCondition, helmv2.ArtifactFailedReason, "%s", err)
 		return err
@@ -120,7 +120,7 @@ func (r *Reconciler) reconcile(ctx context.Context, hr *helmv2.HelmRelease, patc
 	}
 	unlock := r.locks.lock(hr.GetStorageNamespace() + "/" + hr.GetReleaseName())
 	defer unlock()
-	waitCtx, done := r.inflight.start(ctx, client.ObjectKeyFromObject(hr))
+	waitCtx, done := r.inflight.start(ctx, client.ObjectKeyFromObject(hr), hr.Generation, hc.GetArtifact().Digest)
 	defer done()
 	s := &step{
 		r: r, hr: hr, want: want, kube: kube, cluster: cluster, force: force, patcher: patcher,
@@ -305,9 +305,9 @@ func (s *step) install(ctx context.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	s.progress(ctx, "Running 'install' action with timeout of %s", timeoutOf(hr.GetInstall().Timeout, hr))
 	hr.Status.LastAttemptedReleaseAction = helmv2.ReleaseActionInstall
 	s.recordAttempt()
+	s.progress(ctx, "Running 'install' action with timeout of %s", timeoutOf(hr.GetInstall().Timeout, hr))
 	start := time.Now()
 	rel, err := s.runner.Install(ctx, ch, want.values)
 	hr.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start).Round(time.Millisecond)}
@@ -324,9 +324,9 @@ func (s *step) upgrade(ctx context.Context, current *releasev1.Release) (bool, e
 	if err != nil {
 		return false, err
 	}
-	s.progress(ctx, "Running 'upgrade' action with timeout of %s", timeoutOf(hr.GetUpgrade().Timeout, hr))
 	hr.Status.LastAttemptedReleaseAction = helmv2.ReleaseActionUpgrade
 	s.recordAttempt()
+	s.progress(ctx, "Running 'upgrade' action with timeout of %s", timeoutOf(hr.GetUpgrade().Timeout, hr))
 	start := time.Now()
 	rel, err := s.runner.Upgrade(ctx, ch, want.values, s.force)
 	hr.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start).Round(time.Millisecond)}

@@ -201,20 +201,27 @@ func (k *keyedMutex) lock(key string) func() {
 	return mu.Unlock
 }
 
-// inflight holds the cancel function of the wait of each HelmRelease
-// whose action is running.
+// inflight holds, for each HelmRelease whose action is running, the
+// generation and chart artifact digest it acts for and the cancel function
+// of its wait.
 type inflight struct {
 	mu sync.Mutex
-	m  map[types.NamespacedName]context.CancelFunc
+	m  map[types.NamespacedName]*flight
 }
 
-func (f *inflight) start(ctx context.Context, key types.NamespacedName) (context.Context, func()) {
+type flight struct {
+	generation  int64
+	chartDigest string
+	cancel      context.CancelFunc
+}
+
+func (f *inflight) start(ctx context.Context, key types.NamespacedName, generation int64, chartDigest string) (context.Context, func()) {
 	ctx, cancel := context.WithCancel(ctx)
 	f.mu.Lock()
 	if f.m == nil {
-		f.m = map[types.NamespacedName]context.CancelFunc{}
+		f.m = map[types.NamespacedName]*flight{}
 	}
-	f.m[key] = cancel
+	f.m[key] = &flight{generation: generation, chartDigest: chartDigest, cancel: cancel}
 	f.mu.Unlock()
 	return ctx, func() {
 		f.mu.Lock()
@@ -224,12 +231,19 @@ func (f *inflight) start(ctx context.Context, key types.NamespacedName) (context
 	}
 }
 
-// cancel stops the wait of key's running action, if any.
-func (f *inflight) cancel(key types.NamespacedName) bool {
+// cancelNewer stops the wait of key's running action when it acts for an
+// older generation than generation, or another chart artifact than
+// chartDigest ("" does not compare); the event that started the action
+// itself cancels nothing.
+func (f *inflight) cancelNewer(key types.NamespacedName, generation int64, chartDigest string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if c, ok := f.m[key]; ok {
-		c()
+	fl, ok := f.m[key]
+	if !ok {
+		return false
+	}
+	if (generation > 0 && generation > fl.generation) || (chartDigest != "" && chartDigest != fl.chartDigest) {
+		fl.cancel()
 		return true
 	}
 	return false

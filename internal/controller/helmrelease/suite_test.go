@@ -20,6 +20,7 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/controller"
 	"github.com/ferrycd/ferry/internal/helm/helmtest"
+	"github.com/ferrycd/ferry/internal/helm/release"
 	"github.com/ferrycd/ferry/internal/testenv"
 )
 
@@ -145,6 +146,23 @@ func releaseSecrets(t *testing.T, ns, name string) map[string]string {
 		out[s.Labels["version"]] = s.Labels["status"]
 	}
 	return out
+}
+
+// describeHistory lists the versions of a release in Helm's storage with
+// their status and description.
+func describeHistory(t *testing.T, ns, name string) string {
+	t.Helper()
+	cluster, err := release.NewCluster(env.Config)
+	must(t, err)
+	cfg, err := cluster.Configuration(context.Background(), release.Target{Namespace: ns, StorageNamespace: ns})
+	must(t, err)
+	rels, err := (&release.Runner{Config: cfg, Release: &helmv2.HelmRelease{Spec: helmv2.HelmReleaseSpec{ReleaseName: name}}}).History()
+	must(t, err)
+	var b strings.Builder
+	for _, r := range rels {
+		fmt.Fprintf(&b, "\n  v%d %s: %s", r.Version, r.Info.Status, r.Info.Description)
+	}
+	return b.String()
 }
 
 func configMap(t *testing.T, ns, name string) (*corev1.ConfigMap, error) {

@@ -101,8 +101,12 @@ func (r *Reconciler) requestsFor(ctx context.Context, index, key string) []ctrlr
 // still waiting for the previous revision's objects.
 func (r *Reconciler) requestsForChart(ctx context.Context, o client.Object) []ctrlreconcile.Request {
 	reqs := r.requestsFor(ctx, chartIndexKey, client.ObjectKeyFromObject(o).String())
+	art := o.(*sourcev1.HelmChart).GetArtifact()
+	if art == nil {
+		return reqs
+	}
 	for _, req := range reqs {
-		if r.inflight.cancel(req.NamespacedName) {
+		if r.inflight.cancelNewer(req.NamespacedName, 0, art.Digest) {
 			log.FromContext(ctx).Info("a new chart artifact cancels the wait of the running release action", "helmrelease", req.String())
 		}
 	}
@@ -162,7 +166,7 @@ func (c cancelOnNewGeneration) Generic(context.Context, event.GenericEvent, work
 }
 func (c cancelOnNewGeneration) Update(ctx context.Context, e event.UpdateEvent, _ workqueue.TypedRateLimitingInterface[ctrlreconcile.Request]) {
 	if e.ObjectOld.GetGeneration() != e.ObjectNew.GetGeneration() {
-		if c.r.inflight.cancel(client.ObjectKeyFromObject(e.ObjectNew)) {
+		if c.r.inflight.cancelNewer(client.ObjectKeyFromObject(e.ObjectNew), e.ObjectNew.GetGeneration(), "") {
 			log.FromContext(ctx).Info("a new generation cancels the wait of the running release action", "helmrelease", client.ObjectKeyFromObject(e.ObjectNew).String())
 		}
 	}
