@@ -182,7 +182,7 @@ func (s *step) run(ctx context.Context) error {
 			done, err = s.test(ctx, rel)
 		case actionNone:
 			s.inSync(rel)
-			return nil
+			return s.detectDrift(ctx, rel)
 		}
 		s.r.refreshStatus(ctx, s)
 		if err != nil || done {
