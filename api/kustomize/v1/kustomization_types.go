@@ -54,7 +54,8 @@ type KustomizationSpec struct {
 
 	// DependsOn may contain a DependencyReference slice
 	// with references to Kustomization resources that must be ready before this
-	// Kustomization can be reconciled.
+	// Kustomization can be reconciled. In ferry, an entry with kind
+	// HelmRelease names a HelmRelease instead.
 	// +optional
 	DependsOn []DependencyReference `json:"dependsOn,omitempty"`
 
@@ -406,7 +407,8 @@ func (in *Kustomization) GetDeletionPolicy() string {
 	return in.Spec.DeletionPolicy
 }
 
-// GetDependsOn returns the dependencies as namespaced object references.
+// GetDependsOn returns the names and namespaces of the dependencies,
+// whatever their kind (spec.dependsOn[].kind).
 func (in *Kustomization) GetDependsOn() []meta.NamespacedObjectReference {
 	deps := make([]meta.NamespacedObjectReference, len(in.Spec.DependsOn))
 	for i, d := range in.Spec.DependsOn {

@@ -32,9 +32,22 @@ func (in *CrossNamespaceSourceReference) String() string {
 	return fmt.Sprintf("%s/%s", in.Kind, in.Name)
 }
 
-// DependencyReference names a Kustomization that must be ready before this
-// one is reconciled.
+// DependencyReference names an object that must be ready before this
+// Kustomization is reconciled. Flux only knows Kustomizations here; ferry
+// also takes a HelmRelease (kind: HelmRelease, apiVersion optional). The
+// apiVersion and kind fields are ferry's: Flux's CRD prunes them, so YAML
+// that uses them needs ferry.
 type DependencyReference struct {
+	// APIVersion of the referent; ferry only. Optional: the kind decides.
+	// +optional
+	APIVersion string `json:"apiVersion,omitempty"`
+
+	// Kind of the referent: Kustomization (the default, Flux's only kind)
+	// or HelmRelease (ferry only).
+	// +kubebuilder:validation:Enum=Kustomization;HelmRelease
+	// +optional
+	Kind string `json:"kind,omitempty"`
+
 	// Name of the referent.
 	// +required
 	Name string `json:"name"`
