@@ -112,12 +112,13 @@ func refError(ref helmv2.ValuesReference, namespace string, err error) error {
 }
 
 // setPath sets value at path with Helm's --set syntax; a value in single or
-// double quotes is set as a string literal, without the quotes.
+// double quotes is set literally (--set-literal: commas, dots and brackets
+// kept), without the quotes.
 func setPath(values map[string]any, path, value string) error {
 	value = strings.TrimSpace(value)
 	for _, q := range []string{"'", `"`} {
 		if len(value) >= 2 && strings.HasPrefix(value, q) && strings.HasSuffix(value, q) {
-			return strvals.ParseIntoString(path+"="+strings.Trim(value, q), values)
+			return strvals.ParseLiteralInto(path+"="+strings.Trim(value, q), values)
 		}
 	}
 	return strvals.ParseInto(path+"="+value, values)
