@@ -17,8 +17,12 @@ func (r *Reconciler) crossNamespaceRef(obj *kustomizev1.Kustomization) error {
 		return nil
 	}
 	refs := []acl.Reference{{Kind: obj.Spec.SourceRef.Kind, Namespace: obj.Spec.SourceRef.Namespace, Name: obj.Spec.SourceRef.Name}}
-	for _, d := range obj.GetDependsOn() {
-		refs = append(refs, acl.Reference{Kind: kustomizev1.KustomizationKind, Namespace: d.Namespace, Name: d.Name})
+	for _, d := range obj.Spec.DependsOn {
+		kind := d.Kind
+		if kind == "" {
+			kind = kustomizev1.KustomizationKind
+		}
+		refs = append(refs, acl.Reference{Kind: kind, Namespace: d.Namespace, Name: d.Name})
 	}
 	return acl.Check(obj.Namespace, refs...)
 }

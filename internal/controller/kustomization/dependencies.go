@@ -17,23 +17,34 @@ type dependencyTracker = dependency.Tracker[*kustomizev1.Kustomization]
 // reconciler's (cached) client.
 func (r *Reconciler) dependencies() *dependencyTracker {
 	return &dependencyTracker{
-		Client:             r.Client,
-		GVK:                kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind),
-		New:                func() *kustomizev1.Kustomization { return &kustomizev1.Kustomization{} },
-		NewList:            func() client.ObjectList { return &kustomizev1.KustomizationList{} },
-		ObservedGeneration: func(k *kustomizev1.Kustomization) int64 { return k.Status.ObservedGeneration },
-		AppliedRevision:    func(k *kustomizev1.Kustomization) string { return k.Status.LastAppliedRevision },
-		ReadyExpr:          func(k *kustomizev1.Kustomization, i int) string { return k.Spec.DependsOn[i].ReadyExpr },
+		Client:    r.Client,
+		Kind:      kustomizev1.KustomizationKind,
+		NewList:   func() client.ObjectList { return &kustomizev1.KustomizationList{} },
+		DependsOn: dependsOn,
 	}
 }
 
+// dependsOn returns spec.dependsOn as internal/dependency takes it: an entry
+// without a kind is a Kustomization, one with kind HelmRelease (ferry only)
+// a HelmRelease.
+func dependsOn(obj *kustomizev1.Kustomization) []dependency.Reference {
+	refs := make([]dependency.Reference, len(obj.Spec.DependsOn))
+	for i, d := range obj.Spec.DependsOn {
+		refs[i] = dependency.Reference{Kind: d.Kind, Namespace: d.Namespace, Name: d.Name, ReadyExpr: d.ReadyExpr}
+	}
+	return refs
+}
+
 // checkDependencies returns an error naming the first dependency that is not
-// Ready at its latest generation, as kustomize-controller does. A dependency
-// built from the same source must also have applied the source's current
-// revision, so that dependents never run ahead of what they depend on.
+// Ready at its latest generation, as kustomize-controller does. A
+// Kustomization dependency built from the same source must also have
+// applied the source's current revision, so that dependents never run
+// ahead of what they depend on; a HelmRelease dependency only has to be
+// Ready.
 func (r *Reconciler) checkDependencies(ctx context.Context, obj *kustomizev1.Kustomization, src sourcev1.Source) error {
-	return r.dependencies().Check(ctx, obj, func(dep *kustomizev1.Kustomization) (bool, string) {
-		if sameSource(obj, dep) && src.GetArtifact() != nil && !src.GetArtifact().HasRevision(dep.Status.LastAppliedRevision) {
+	return r.dependencies().Check(ctx, obj, func(dep dependency.Object) (bool, string) {
+		k, ok := dep.(*kustomizev1.Kustomization)
+		if ok && sameSource(obj, k) && src.GetArtifact() != nil && !src.GetArtifact().HasRevision(k.Status.LastAppliedRevision) {
 			return false, "revision is not up to date"
 		}
 		return true, ""

@@ -11,7 +11,8 @@
 //
 // spec.dependsOn holds a Kustomization back (DependencyNotReady) until the
 // Kustomizations it names are Ready; a dependency becoming Ready enqueues its
-// dependents at once. spec.wait and spec.healthChecks wait, after the apply,
+// dependents at once. Beyond Flux, an entry with kind: HelmRelease waits for
+// a HelmRelease (internal/dependency). spec.wait and spec.healthChecks wait, after the apply,
 // for objects to be ready per kstatus and report the Healthy condition; a
 // failed object fails the check at once, and a new source revision cancels a
 // check still waiting on the old one. Beyond Flux, a build that yields no

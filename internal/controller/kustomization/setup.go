@@ -31,7 +31,8 @@ type Options struct {
 // SetupWithManager registers the controller with mgr. A Kustomization is
 // reconciled when its generation or its reconcile.fluxcd.io/requestedAt
 // annotation changes, when the source it uses (any of source.Kinds) gets an
-// artifact of a new revision, when a Kustomization it depends on becomes Ready, and every
+// artifact of a new revision, when a Kustomization or HelmRelease it
+// depends on becomes Ready (any of dependency.Kinds), and every
 // spec.interval.
 func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opts Options) error {
 	if r.Fetcher == nil {
@@ -52,8 +53,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 			return fmt.Errorf("indexing Kustomizations by %s: %w", k.Name, err)
 		}
 	}
+	deps := r.dependencies()
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, dependency.IndexKey,
-		dependency.Index); err != nil {
+		deps.Index); err != nil {
 		return fmt.Errorf("indexing Kustomizations by dependency: %w", err)
 	}
 	b := ctrl.NewControllerManagedBy(mgr).
@@ -68,13 +70,14 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 			builder.WithPredicates(reconcile.ArtifactChanged{}),
 		)
 	}
-	// A Kustomization that becomes Ready starts its dependents.
-	deps := r.dependencies()
+	// A Kustomization or HelmRelease that becomes Ready starts its dependents.
+	for _, k := range dependency.Kinds {
+		b = b.Watches(k.New(),
+			handler.EnqueueRequestsFromMapFunc(deps.RequestsForDependents(k.GVK.Kind)),
+			builder.WithPredicates(k.ReadyPredicate()),
+		)
+	}
 	return b.
-		Watches(&kustomizev1.Kustomization{},
-			handler.EnqueueRequestsFromMapFunc(deps.RequestsForDependents),
-			builder.WithPredicates(deps.ReadyPredicate()),
-		).
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)
 }
