@@ -56,9 +56,9 @@ const secretMask = "***"
 func newBuildCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "build",
-		Short: "Build Kustomizations locally, as the controller would",
+		Short: "Build Kustomizations and render HelmReleases locally, as the controllers would",
 	}
-	cmd.AddCommand(newBuildKustomizationCommand(g))
+	cmd.AddCommand(newBuildKustomizationCommand(g), newBuildHelmReleaseCommand(g))
 	return cmd
 }
 
