@@ -26,9 +26,9 @@ import (
 func newDiffCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff",
-		Short: "Compare local builds with the cluster",
+		Short: "Compare local builds of Kustomizations and HelmReleases with the cluster",
 	}
-	cmd.AddCommand(newDiffKustomizationCommand(g))
+	cmd.AddCommand(newDiffKustomizationCommand(g), newDiffHelmReleaseCommand(g))
 	return cmd
 }
 
