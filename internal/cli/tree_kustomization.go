@@ -20,9 +20,9 @@ import (
 func newTreeCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "tree",
-		Short: "Print the objects a Kustomization manages as a tree",
+		Short: "Print the objects a Kustomization or HelmRelease manages as a tree",
 	}
-	cmd.AddCommand(newTreeKustomizationCommand(g))
+	cmd.AddCommand(newTreeKustomizationCommand(g), newTreeHelmReleaseCommand(g))
 	return cmd
 }
 
