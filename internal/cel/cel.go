@@ -13,6 +13,8 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 )
 
 // Expression is a CEL expression compiled once and evaluated many times.
@@ -131,6 +133,17 @@ func (r *celReader) Supports(gk schema.GroupKind) bool { return gk == r.gk }
 type HealthCheck struct {
 	APIVersion, Kind            string
 	Current, Failed, InProgress string
+}
+
+// HealthChecks turns spec.healthCheckExprs (of a Kustomization or a
+// HelmRelease) into what StatusReaders takes.
+func HealthChecks(checks []kustomizev1.CustomHealthCheck) []HealthCheck {
+	out := make([]HealthCheck, 0, len(checks))
+	for _, c := range checks {
+		out = append(out, HealthCheck{APIVersion: c.APIVersion, Kind: c.Kind,
+			Current: c.Current, Failed: c.Failed, InProgress: c.InProgress})
+	}
+	return out
 }
 
 // StatusReaders compiles spec.healthCheckExprs into kstatus status readers,

@@ -310,6 +310,9 @@ func (s *step) install(ctx context.Context) (bool, error) {
 	s.progress(ctx, "Running 'install' action with timeout of %s", timeoutOf(hr.GetInstall().Timeout, hr))
 	start := time.Now()
 	rel, err := s.runner.Install(ctx, ch, want.values)
+	if err == nil {
+		err = s.customHealth(ctx, rel, hr.GetInstall().DisableWait, timeoutOf(hr.GetInstall().Timeout, hr))
+	}
 	hr.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start).Round(time.Millisecond)}
 	if err != nil {
 		return s.failed(ctx, helmv2.ReleaseActionInstall, rel, err)
@@ -329,6 +332,9 @@ func (s *step) upgrade(ctx context.Context, current *releasev1.Release) (bool, e
 	s.progress(ctx, "Running 'upgrade' action with timeout of %s", timeoutOf(hr.GetUpgrade().Timeout, hr))
 	start := time.Now()
 	rel, err := s.runner.Upgrade(ctx, ch, want.values, s.force)
+	if err == nil {
+		err = s.customHealth(ctx, rel, hr.GetUpgrade().DisableWait, timeoutOf(hr.GetUpgrade().Timeout, hr))
+	}
 	hr.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start).Round(time.Millisecond)}
 	if err != nil {
 		return s.failed(ctx, helmv2.ReleaseActionUpgrade, rel, err)

@@ -71,7 +71,7 @@ func (r *Reconciler) checkHealth(ctx context.Context, obj *kustomizev1.Kustomiza
 		status.Delete(obj, meta.HealthyCondition)
 		return nil
 	}
-	readers, err := cel.StatusReaders(ctx, m.RESTMapper(), healthCheckExprs(obj.Spec.HealthCheckExprs))
+	readers, err := cel.StatusReaders(ctx, m.RESTMapper(), cel.HealthChecks(obj.Spec.HealthCheckExprs))
 	if err != nil {
 		pe := r.fail(obj, meta.HealthCheckFailedReason, fmt.Errorf("spec.%w", err))
 		status.MarkFalse(obj, meta.HealthyCondition, meta.HealthCheckFailedReason, "%s", pe.err)
@@ -185,13 +185,3 @@ func withoutSelf(set object.ObjMetadataSet, obj *kustomizev1.Kustomization) obje
 	return out
 }
 
-// healthCheckExprs turns spec.healthCheckExprs into what the cel package
-// takes.
-func healthCheckExprs(checks []kustomizev1.CustomHealthCheck) []cel.HealthCheck {
-	out := make([]cel.HealthCheck, 0, len(checks))
-	for _, c := range checks {
-		out = append(out, cel.HealthCheck{APIVersion: c.APIVersion, Kind: c.Kind,
-			Current: c.Current, Failed: c.Failed, InProgress: c.InProgress})
-	}
-	return out
-}
