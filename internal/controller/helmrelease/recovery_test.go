@@ -94,7 +94,7 @@ func TestCRDPolicies(t *testing.T) {
 	}
 	chart := func(version, extra string) helmtest.Chart {
 		return helmtest.Chart{Name: "widgets", Version: version,
-			Files: map[string]string{"crds/widget.yaml": crd(extra)},
+			Files:     map[string]string{"crds/widget.yaml": crd(extra)},
 			Templates: map[string]string{"widget.yaml": fmt.Sprintf("apiVersion: %s.ferry.dev/v1\nkind: Widget\nmetadata:\n  name: w\nspec:\n  size: large\n", group)},
 		}
 	}

@@ -184,4 +184,3 @@ func withoutSelf(set object.ObjMetadataSet, obj *kustomizev1.Kustomization) obje
 	}
 	return out
 }
-
