@@ -21,6 +21,7 @@ func newBenchCommand(g *globals) *cobra.Command {
 		Short: "Measure ferry at scale on a local simulated cluster",
 	}
 	cmd.AddCommand(newBenchKustomizationsCommand(g))
+	cmd.AddCommand(newBenchHelmReleasesCommand(g))
 	return cmd
 }
 
@@ -94,6 +95,92 @@ func printBenchResult(g *globals, r *bench.Result) {
 		r.NoChange.Round(10*time.Millisecond), r.Speedup(), r.Rewritten,
 		r.FirstApplyCPU, r.NoChangeCPU, r.LoadBefore, r.LoadAfter)
 	_ = w.Flush()
+	for _, id := range r.RewrittenObjects {
+		fmt.Fprintf(g.out, "rewritten: %s\n", id)
+	}
+}
+
+func newBenchHelmReleasesCommand(g *globals) *cobra.Command {
+	o := bench.Options{}
+	var out string
+	cmd := &cobra.Command{
+		Use:   "helmreleases",
+		Short: "Time N HelmReleases to Ready, the controller's peak memory and CPU, and a no-change pass",
+		Long: `Bench helmreleases runs flux-benchmark's HelmRelease shape on a local
+simulated cluster: one small chart (a Deployment scaled to 0 and a Service,
+named after the release) in an OCI registry running in this process, a
+HelmRepository of type oci in flux-system, and N HelmReleases in namespace
+bench, each with spec.chart (so the controller creates one HelmChart per
+HelmRelease, as Flux does). 'ferry controller' runs as a separate process, so
+its memory and CPU time are ferry's alone.
+
+It reports the time from creating the HelmReleases until all are Ready, the
+controller's peak resident memory (VmHWM) and CPU seconds, and a no-change
+pass: every HelmRelease is asked to reconcile (reconcile.fluxcd.io/requestedAt)
+with no new chart and no new values; the pass is timed, and the Helm release
+revisions it created (storage Secrets labelled owner=helm) are counted, as are
+the released objects whose resourceVersion changed (a no-op must create and
+rewrite nothing). Everything it starts is stopped at the end.`,
+		Example: `  # The figures of docs/benchmarks.md
+  ferry bench helmreleases --count 500
+
+  # Keep the figures as JSON and the controller's log
+  ferry bench helmreleases --count 100 --out bench.json --controller-log controller.log`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Progress = g.errOut
+			// The libraries' own logs would drown the progress lines.
+			ctrl.SetLogger(logr.Discard())
+			klog.SetLogger(logr.Discard())
+			res, err := bench.HelmReleases(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			printHelmBenchResult(g, res)
+			if out != "" {
+				data, err := json.MarshalIndent(res, "", "  ")
+				if err != nil {
+					return err
+				}
+				if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
+					return fmt.Errorf("writing %s: %w", out, err)
+				}
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&o.Count, "count", 100, "number of HelmReleases, each installing a Deployment and a Service")
+	f.IntVar(&o.Concurrent, "concurrent", 0, "passed to 'ferry controller --concurrent' (default: the controller's default)")
+	f.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long the first install and the no-change pass may each take")
+	f.StringArrayVar(&o.ControllerArgs, "controller-arg", nil, "extra argument for 'ferry controller' (repeatable)")
+	f.StringVar(&o.ControllerLog, "controller-log", "", "keep the controller's log in this file")
+	f.StringVar(&out, "out", "", "also write the figures as JSON to this file")
+	return cmd
+}
+
+// printHelmBenchResult prints the figures of bench helmreleases as a table
+// on stdout.
+func printHelmBenchResult(g *globals, r *bench.HelmResult) {
+	concurrent := "default"
+	if r.Concurrent > 0 {
+		concurrent = fmt.Sprint(r.Concurrent)
+	}
+	w := tabwriter.NewWriter(g.out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(w, "HELMRELEASES\tOBJECTS\tCONCURRENT\tALL READY\tPEAK RSS (ANON)\tCPU (INSTALL / NO-CHANGE)\tNO-CHANGE PASS\tNEW REVISIONS\tREWRITTEN\tLOAD (BEFORE / AFTER)")
+	fmt.Fprintf(w, "%d\t%d\t%s\t%s\t%.1f MiB (%.1f)\t%.1f s / %.1f s\t%s\t%d\t%d\t%s / %s\n",
+		r.Count, r.Objects, concurrent,
+		r.AllReady.Round(10*time.Millisecond), float64(r.PeakRSS)/(1<<20), float64(r.PeakAnon)/(1<<20),
+		r.AllReadyCPU, r.NoChangeCPU, r.NoChange.Round(10*time.Millisecond),
+		r.NewRevisions, r.Rewritten, r.LoadBefore, r.LoadAfter)
+	_ = w.Flush()
+	if r.InstallMax > 0 {
+		fmt.Fprintf(g.out, "one install action (release written, objects ready): median %s, longest %s\n",
+			r.InstallMedian.Round(time.Millisecond), r.InstallMax.Round(time.Millisecond))
+	}
+	for _, name := range r.NewRevisionSecrets {
+		fmt.Fprintf(g.out, "new revision: Secret/%s\n", name)
+	}
 	for _, id := range r.RewrittenObjects {
 		fmt.Fprintf(g.out, "rewritten: %s\n", id)
 	}
