@@ -11,6 +11,7 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
+	"github.com/ferrycd/ferry/internal/controller/helmchart"
 	"github.com/ferrycd/ferry/internal/controller/helmrelease"
 	"github.com/ferrycd/ferry/internal/controller/helmrepository"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
@@ -51,6 +52,7 @@ var registry = []registration{
 	{name: "kustomization", reconciles: &kustomizev1.Kustomization{}, setup: setupKustomization},
 	{name: "helmrelease", reconciles: &helmv2.HelmRelease{}, setup: setupHelmRelease},
 	{name: "helmrepository", reconciles: &sourcev1.HelmRepository{}, setup: setupHelmRepository},
+	{name: "helmchart", reconciles: &sourcev1.HelmChart{}, setup: setupHelmChart},
 }
 
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
@@ -119,4 +121,20 @@ func setupHelmRepository(ctx context.Context, mgr manager.Manager, d deps, opts 
 		IntervalJitterPercentage: opts.IntervalJitterPercentage,
 	}
 	return r.SetupWithManager(ctx, mgr, helmrepository.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupHelmChart(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	r := &helmchart.Reconciler{
+		Client:  mgr.GetClient(),
+		Events:  d.events(helmchart.ControllerName),
+		Storage: d.storage,
+		Fetcher: &artifact.Fetcher{Storage: d.storage},
+		Indexes: d.helmIndexes,
+		TempDir: opts.TempDir,
+
+		ArtifactRetention:         opts.ArtifactRetention,
+		IntervalJitterPercentage:  opts.IntervalJitterPercentage,
+		DependencyRequeueInterval: opts.DependencyRequeue,
+	}
+	return r.SetupWithManager(ctx, mgr, helmchart.Options{MaxConcurrentReconciles: opts.Concurrent})
 }
