@@ -2,6 +2,8 @@ package helmchart_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -86,7 +88,7 @@ func TestChartFromHTTPRepository(t *testing.T) {
 
 	// A newer version in range: a new artifact.
 	charts.Add(t, helmtest.Chart{Name: "web", Version: "1.2.0"})
-	refreshIndex(t, testenv.Key(ns, "charts"), revision)
+	revision = refreshIndex(t, testenv.Key(ns, "charts"), revision)
 	hc = waitFor(t, key, "Ready with 1.2.0", readyWith("1.2.0"))
 	if hc.Status.Artifact.Digest == first.Digest || !env.Storage.Exists(hc.Status.Artifact) {
 		t.Errorf("artifact = %+v", hc.Status.Artifact)
@@ -98,13 +100,22 @@ func TestChartFromHTTPRepository(t *testing.T) {
 		t.Errorf("web-1.2.0.tgz downloaded %d times, want 1", n)
 	}
 
+	// A third artifact: the two newest are kept.
+	charts.Add(t, helmtest.Chart{Name: "web", Version: "1.3.0"})
+	refreshIndex(t, testenv.Key(ns, "charts"), revision)
+	hc = waitFor(t, key, "Ready with 1.3.0", readyWith("1.3.0"))
+	stored, err := os.ReadDir(filepath.Join(env.Storage.Root(), "helmchart", ns, "web"))
+	if err != nil || len(stored) != 2 {
+		t.Errorf("stored artifacts = %v, %v; want the two newest", stored, err)
+	}
+
 	// A version no chart has: stalled until the spec or the index changes.
 	update(t, hc, func(hc *sourcev1.HelmChart) { hc.Spec.Version = "9.x" })
 	hc = waitFor(t, key, "stalled", failedWith("InvalidChartReference", true))
 	if msg := cond(hc, meta.ReadyCondition).Message; !strings.Contains(msg, "no 'web' chart with version matching '9.x' found") {
 		t.Errorf("Ready message = %q", msg)
 	}
-	if !hc.Status.Artifact.HasRevision("1.2.0") {
+	if !hc.Status.Artifact.HasRevision("1.3.0") {
 		t.Errorf("the last artifact was dropped: %+v", hc.Status.Artifact)
 	}
 }
