@@ -11,7 +11,8 @@
 // archives, optional basic auth and TLS, a request counter and an outage
 // switch). Registry is an in-process OCI registry (go-containerregistry's
 // pkg/registry, optional basic auth) that charts are pushed to the way
-// `helm push` does.
+// `helm push` does: a thin test wrapper of internal/chartregistry, which
+// ferry dev uses too.
 //
 // Every constructor taking a testing.TB closes its server in t.Cleanup; the
 // Start* variants return the server and an error for a TestMain, and the
