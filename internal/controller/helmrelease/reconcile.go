@@ -331,7 +331,7 @@ func (s *step) upgrade(ctx context.Context, current *releasev1.Release) (bool, e
 	s.recordAttempt()
 	s.progress(ctx, "Running 'upgrade' action with timeout of %s", timeoutOf(hr.GetUpgrade().Timeout, hr))
 	start := time.Now()
-	rel, err := s.runner.Upgrade(ctx, ch, want.values, s.force)
+	rel, err := s.runner.Upgrade(ctx, ch, want.values)
 	if err == nil {
 		err = s.customHealth(ctx, rel, hr.GetUpgrade().DisableWait, timeoutOf(hr.GetUpgrade().Timeout, hr))
 	}

@@ -120,7 +120,7 @@ func (r *Runner) Install(ctx context.Context, ch *chartv2.Chart, values map[stri
 }
 
 // Upgrade upgrades the release to ch with values.
-func (r *Runner) Upgrade(ctx context.Context, ch *chartv2.Chart, values map[string]any, force bool) (*releasev1.Release, error) {
+func (r *Runner) Upgrade(ctx context.Context, ch *chartv2.Chart, values map[string]any) (*releasev1.Release, error) {
 	hr := r.Release
 	spec := hr.GetUpgrade()
 	a := action.NewUpgrade(r.Config)
@@ -133,14 +133,15 @@ func (r *Runner) Upgrade(ctx context.Context, ch *chartv2.Chart, values map[stri
 	a.DisableOpenAPIValidation = spec.DisableOpenAPIValidation
 	a.SkipSchemaValidation = spec.DisableSchemaValidation
 	a.TakeOwnership = !spec.DisableTakeOwnership
-	a.ForceReplace = spec.Force || force
+	a.ForceReplace = spec.Force
 	a.ReuseValues = spec.PreserveValues
 	a.ResetValues = !spec.PreserveValues
 	a.CleanupOnFail = spec.CleanupOnFail
 	a.MaxHistory = hr.GetMaxHistory()
 	a.SkipCRDs = true
 	a.ServerSideApply = applyMethod(spec.ServerSideApply)
-	a.ForceConflicts = a.ServerSideApply != "false"
+	// Helm refuses forced conflicts together with a forced replace.
+	a.ForceConflicts = a.ServerSideApply != "false" && !a.ForceReplace
 	a.PostRenderer = PostRenderer(hr, r.TempDir)
 	a.PostRenderStrategy = PostRenderStrategy(hr)
 	a.Labels = ownerLabels(hr)
@@ -199,7 +200,7 @@ func (r *Runner) Rollback(ctx context.Context, version int) error {
 	a.CleanupOnFail = spec.CleanupOnFail
 	a.MaxHistory = hr.GetMaxHistory()
 	a.ServerSideApply = applyMethod(spec.ServerSideApply)
-	a.ForceConflicts = a.ServerSideApply != "false"
+	a.ForceConflicts = a.ServerSideApply != "false" && !a.ForceReplace
 	return a.Run(hr.GetReleaseName())
 }
 
