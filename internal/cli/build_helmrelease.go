@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -142,7 +141,7 @@ func (g *globals) renderHelmRelease(ctx context.Context, name string, f *renderF
 		}
 	}
 	if f.file != "" {
-		if hr, err = readHelmReleaseFile(f.file, name); err != nil {
+		if hr, err = readFluxObjectFile(f.file, name, "--helmrelease-file", helmv2.GroupVersion.WithKind(helmv2.HelmReleaseKind), func() *helmv2.HelmRelease { return &helmv2.HelmRelease{} }); err != nil {
 			return nil, err
 		}
 		if hr.Namespace == "" {
@@ -406,34 +405,4 @@ func releaseHistory(ctx context.Context, cluster *release.Cluster, hr *helmv2.He
 		return nil, fmt.Errorf("reading release %s/%s from Helm's storage: %w", hr.GetStorageNamespace(), hr.GetReleaseName(), err)
 	}
 	return rels, nil
-}
-
-// readHelmReleaseFile reads the HelmRelease named name from a YAML file of
-// one or more documents.
-func readHelmReleaseFile(path, name string) (*helmv2.HelmRelease, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--helmrelease-file: %w", err)
-	}
-	var found []string
-	for _, doc := range bytes.Split(append([]byte("\n"), data...), []byte("\n---")) {
-		if len(bytes.TrimSpace(doc)) == 0 {
-			continue
-		}
-		var hr helmv2.HelmRelease
-		if err := yaml.Unmarshal(doc, &hr); err != nil {
-			return nil, fmt.Errorf("--helmrelease-file %s: %w", path, err)
-		}
-		if hr.Kind != helmv2.HelmReleaseKind || !strings.HasPrefix(hr.APIVersion, helmv2.GroupVersion.Group+"/") {
-			continue
-		}
-		if hr.Name == name {
-			return &hr, nil
-		}
-		found = append(found, hr.Name)
-	}
-	if len(found) > 0 {
-		return nil, fmt.Errorf("--helmrelease-file %s has no HelmRelease named %q (found %s)", path, name, strings.Join(found, ", "))
-	}
-	return nil, fmt.Errorf("--helmrelease-file %s has no HelmRelease (kind HelmRelease, apiVersion %s/...)", path, helmv2.GroupVersion.Group)
 }

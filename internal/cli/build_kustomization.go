@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -132,7 +131,7 @@ func (g *globals) localBuild(ctx context.Context, name string, f *localBuildFlag
 	}
 	var ks *kustomizev1.Kustomization
 	if f.kustomizationFile != "" {
-		if ks, err = readKustomizationFile(f.kustomizationFile, name); err != nil {
+		if ks, err = readFluxObjectFile(f.kustomizationFile, name, "--kustomization-file", kustomizev1.GroupVersion.WithKind(kustomizev1.KustomizationKind), func() *kustomizev1.Kustomization { return &kustomizev1.Kustomization{} }); err != nil {
 			return nil, err
 		}
 		if ks.Namespace == "" {
@@ -363,36 +362,6 @@ func buildRoot(dir string) (root, rel string, err error) {
 			return abs, ".", nil
 		}
 	}
-}
-
-// readKustomizationFile reads the Flux Kustomization named name from a YAML
-// file of one or more documents.
-func readKustomizationFile(path, name string) (*kustomizev1.Kustomization, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("--kustomization-file: %w", err)
-	}
-	var found []string
-	for _, doc := range bytes.Split(append([]byte("\n"), data...), []byte("\n---")) {
-		if len(bytes.TrimSpace(doc)) == 0 {
-			continue
-		}
-		var ks kustomizev1.Kustomization
-		if err := yaml.Unmarshal(doc, &ks); err != nil {
-			return nil, fmt.Errorf("--kustomization-file %s: %w", path, err)
-		}
-		if ks.Kind != kustomizev1.KustomizationKind || !strings.HasPrefix(ks.APIVersion, kustomizev1.GroupVersion.Group+"/") {
-			continue
-		}
-		if ks.Name == name {
-			return &ks, nil
-		}
-		found = append(found, ks.Name)
-	}
-	if len(found) > 0 {
-		return nil, fmt.Errorf("--kustomization-file %s has no Kustomization named %q (found %s)", path, name, strings.Join(found, ", "))
-	}
-	return nil, fmt.Errorf("--kustomization-file %s has no Flux Kustomization (kind Kustomization, apiVersion %s/...)", path, kustomizev1.GroupVersion.Group)
 }
 
 // masked returns a copy of obj safe to print: the values of a Secret's data
