@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 
@@ -11,7 +10,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/yaml"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/apply"
@@ -59,25 +57,7 @@ func newTreeKustomizationCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			switch output {
-			case "":
-				root.print(g.out)
-				return nil
-			case "json":
-				data, err := json.MarshalIndent(root, "", "  ")
-				if err != nil {
-					return fmt.Errorf("encoding the tree: %w", err)
-				}
-				fmt.Fprintf(g.out, "%s\n", data)
-				return nil
-			default:
-				data, err := yaml.Marshal(root)
-				if err != nil {
-					return fmt.Errorf("encoding the tree: %w", err)
-				}
-				fmt.Fprintf(g.out, "%s", data)
-				return nil
-			}
+			return g.printTree(root, output)
 		},
 	}
 	cmd.Flags().BoolVar(&compact, "compact", false, "list only the Flux objects (toolkit.fluxcd.io API groups)")
