@@ -32,6 +32,7 @@ func (r *Registry) PushDir(ctx context.Context, dir string, opts PushOptions) (P
 	if err != nil {
 		return Pushed{}, fmt.Errorf("chart %s: %w", dir, err)
 	}
+	p.Dir = dir
 	return p, nil
 }
 

@@ -55,6 +55,8 @@ type Pushed struct {
 	Ref string
 	// Digest is the manifest's, "sha256:...".
 	Digest string
+	// Dir is the chart directory PushDir packaged; empty for Push.
+	Dir string
 }
 
 // Tag returns the OCI tag of a chart version: "+" becomes "_", as Helm

@@ -89,7 +89,7 @@ func TestPushDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRef := r.Host() + "/charts/app:1.2.0_build.7"
-	if pushed.Name != "app" || pushed.Version != "1.2.0+build.7" || pushed.Ref != wantRef || !strings.HasPrefix(pushed.Digest, "sha256:") {
+	if pushed.Name != "app" || pushed.Version != "1.2.0+build.7" || pushed.Ref != wantRef || !strings.HasPrefix(pushed.Digest, "sha256:") || pushed.Dir != filepath.Join(dir, "app") {
 		t.Fatalf("pushed %+v, want app 1.2.0+build.7 at %s", pushed, wantRef)
 	}
 	again, err := r.PushDir(ctx, filepath.Join(dir, "app"), PushOptions{})
