@@ -41,6 +41,10 @@ type devOptions struct {
 	interval      time.Duration
 	stateDir      string
 	kubeconfigOut string
+	// charts is --charts; chartsSet tells an explicit "" (no registry)
+	// from the default (<sync>/charts).
+	charts    string
+	chartsSet bool
 }
 
 func newDevCommand(g *globals) *cobra.Command {
@@ -58,6 +62,15 @@ applied within --interval, or at once after
 first fetch and apply and prints their outcome; on a failure it prints the
 controller's message and keeps running, so the repository can be fixed.
 
+Dev also runs an OCI registry on loopback (plain HTTP, in memory) and pushes
+to it, as 'helm package' and 'helm push' would, every chart directory under
+--charts (by default the charts/ directory of --sync): at start, and again
+whenever the synced checkout's HEAD moves. The Kustomization that --sync
+creates substitutes ${FERRY_DEV_REGISTRY} with the registry's host:port, so
+a HelmRepository can say 'type: oci', 'url: oci://${FERRY_DEV_REGISTRY}/charts'
+and 'insecure: true'; it also takes variables from the Secret ferry-dev-vars
+in flux-system when that exists. --charts "" turns the registry off.
+
 The first run installs the Kubernetes binaries into the user cache: downloaded
 and checked against their published checksums where the release hosts are
 reachable, else built from Go modules (about 10 minutes on 2 cores); later
@@ -69,6 +82,7 @@ runs start in seconds. Stop with Ctrl-C.`,
   ferry dev`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.chartsSet = cmd.Flags().Changed("charts")
 			return runDev(cmd.Context(), g, o)
 		},
 	}
@@ -80,6 +94,7 @@ runs start in seconds. Stop with Ctrl-C.`,
 	f.DurationVar(&o.interval, "interval", time.Minute, "how often the synced repository is checked for new commits")
 	f.StringVar(&o.stateDir, "state-dir", ".ferry", "directory for the kubeconfig, artifacts and logs")
 	f.StringVar(&o.kubeconfigOut, "kubeconfig-out", "", "where to write the kubeconfig (default: <state-dir>/kubeconfig)")
+	f.StringVar(&o.charts, "charts", "", `directory of Helm chart directories to push to the loopback registry (default: <sync>/charts; "" turns the registry off)`)
 	return cmd
 }
 
@@ -101,6 +116,10 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 		if src, err = resolveSync(o); err != nil {
 			return err
 		}
+	}
+	chartsDir, registryOn, err := resolveCharts(o)
+	if err != nil {
+		return err
 	}
 	if err := os.MkdirAll(o.stateDir, 0o755); err != nil {
 		return fmt.Errorf("creating the state directory: %w", err)
@@ -157,6 +176,18 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	}()
 	g.printf("✔ controllers running (%s), logs in %s", strings.Join(controller.Names, ", "), logPath)
 
+	var charts *devCharts
+	if registryOn {
+		if charts, err = g.startDevCharts(ctx, chartsDir); err != nil {
+			return err
+		}
+		defer charts.reg.Close()
+	}
+	registryHost := ""
+	if charts != nil {
+		registryHost = charts.reg.Host()
+	}
+
 	exe, _ := os.Executable()
 	command := ferryCommand(os.Args[0], exe)
 	if src != nil {
@@ -167,7 +198,7 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 			}
 			defer server.Close()
 		}
-		if err := createSync(ctx, c, defaultNamespace, o, src); err != nil {
+		if err := createSync(ctx, c, defaultNamespace, o, src, registryHost); err != nil {
 			return err
 		}
 		g.printf("► syncing %s (branch %s, path %s)", displaySource(src), src.branch, src.path)
@@ -179,11 +210,22 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	g.printf("  export KUBECONFIG=%s", shellQuote(absOr(o.kubeconfigOut)))
 	g.printf("  kubectl get deployments -A")
 	g.printf("  %s get kustomizations", command)
+	g.printf("  %s get helmreleases -A", command)
 	if src != nil {
 		g.printf("  %s reconcile kustomization %s --with-source   # after a commit", command, o.name)
 	}
+	if charts != nil {
+		g.printf("")
+		g.printf("%s", charts.summary())
+	}
 	g.printf("")
 	g.printf("✔ ferry dev is ready (Ctrl-C stops it)")
+	if charts != nil && charts.dir != "" && src != nil && src.repo != "" {
+		// Stopped before the registry closes (defers run last first).
+		watchCtx, stopWatch := context.WithCancel(ctx)
+		defer stopWatch()
+		go g.watchHead(watchCtx, charts, src.repo)
+	}
 
 	select {
 	case <-ctx.Done():
@@ -278,8 +320,10 @@ func serveCheckout(src *syncSource, stderr *os.File) (*gitserver.Server, error) 
 }
 
 // createSync creates (or updates) the namespace, GitRepository and
-// Kustomization that sync the repository, as `flux bootstrap` would.
-func createSync(ctx context.Context, c client.Client, namespace string, o *devOptions, src *syncSource) error {
+// Kustomization that sync the repository, as `flux bootstrap` would. With
+// registryHost, the Kustomization substitutes it for ${FERRY_DEV_REGISTRY}
+// and takes more variables from the Secret ferry-dev-vars if it exists.
+func createSync(ctx context.Context, c client.Client, namespace string, o *devOptions, src *syncSource, registryHost string) error {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}
 	if err := c.Create(ctx, ns); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("creating namespace %s: %w", namespace, err)
@@ -300,6 +344,13 @@ func createSync(ctx context.Context, c client.Client, namespace string, o *devOp
 		ks.Spec.Path = src.path
 		ks.Spec.Prune = true
 		ks.Spec.SourceRef = kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: o.name}
+		ks.Spec.PostBuild = nil
+		if registryHost != "" {
+			ks.Spec.PostBuild = &kustomizev1.PostBuild{
+				Substitute:     map[string]string{devRegistryVar: registryHost},
+				SubstituteFrom: []kustomizev1.SubstituteReference{{Kind: "Secret", Name: devVarsSecret, Optional: true}},
+			}
+		}
 		return nil
 	}); err != nil {
 		return fmt.Errorf("creating Kustomization %s: %w", o.name, err)

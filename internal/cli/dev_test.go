@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -206,7 +207,7 @@ func TestReportFirstSync(t *testing.T) {
 			src := &syncSource{url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: branch}
 			ctx := context.Background()
 			o := &devOptions{name: "first-sync", interval: 10 * time.Minute}
-			if err := createSync(ctx, env.Client, ns, o, src); err != nil {
+			if err := createSync(ctx, env.Client, ns, o, src, ""); err != nil {
 				t.Fatal(err)
 			}
 
@@ -218,6 +219,99 @@ func TestReportFirstSync(t *testing.T) {
 				t.Errorf("reportFirstSync printed %q, want one line starting with %q and containing %q", got, tt.want, tt.detail)
 			}
 		})
+	}
+}
+
+func TestResolveCharts(t *testing.T) {
+	repo := t.TempDir()
+	if _, err := gitserver.InitRepo(repo, "main"); err != nil {
+		t.Fatal(err)
+	}
+	charts := filepath.Join(repo, "charts")
+	if err := os.Mkdir(charts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		opts    devOptions
+		dir     string
+		enabled bool
+		err     string
+	}{
+		"default, local checkout": {opts: devOptions{sync: "./examples"}, dir: filepath.Join("examples", "charts"), enabled: true},
+		"default, remote URL":     {opts: devOptions{sync: "https://example.com/fleet.git"}, enabled: true},
+		"default, nothing synced": {opts: devOptions{}, enabled: true},
+		"turned off":              {opts: devOptions{sync: "./examples", chartsSet: true}},
+		"an existing directory":   {opts: devOptions{sync: "./examples", charts: charts, chartsSet: true}, dir: charts, enabled: true},
+		"a missing directory":     {opts: devOptions{charts: filepath.Join(repo, "nope"), chartsSet: true}, err: "not a directory"},
+		"a file, not a directory": {opts: devOptions{charts: filepath.Join(repo, ".git", "HEAD"), chartsSet: true}, err: "not a directory"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			dir, enabled, err := resolveCharts(&tt.opts)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Fatalf("got error %v, want one containing %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil || dir != tt.dir || enabled != tt.enabled {
+				t.Errorf("resolveCharts() = %q, %v, %v; want %q, %v", dir, enabled, err, tt.dir, tt.enabled)
+			}
+		})
+	}
+}
+
+// TestCreateSyncOffersTheRegistry checks that the Kustomization ferry dev
+// creates substitutes ${FERRY_DEV_REGISTRY} and takes variables from the
+// Secret ferry-dev-vars, against the test cluster's controllers, and that
+// without the registry it has no postBuild, as flux bootstrap makes it.
+func TestCreateSyncOffersTheRegistry(t *testing.T) {
+	ns := env.NewNamespace(t, "dev-vars")
+	repo, err := env.Git.InitRepo(ns+"/fleet", "main")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\n" +
+		"data:\n  url: oci://${FERRY_DEV_REGISTRY}/charts\n  token: ${EXAMPLE_TOKEN:=dev-token}\n"
+	if _, err := repo.CommitFiles("initial", map[string]string{"deploy/cm.yaml": cm}); err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: devVarsSecret, Namespace: ns},
+		StringData: map[string]string{"EXAMPLE_TOKEN": "from-the-secret"},
+	}
+	ctx := context.Background()
+	if err := env.Client.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	src := &syncSource{url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: "main"}
+	o := &devOptions{name: "dev-vars", interval: 10 * time.Minute}
+	if err := createSync(ctx, env.Client, ns, o, src, "127.0.0.1:5000"); err != nil {
+		t.Fatal(err)
+	}
+	var errOut testenv.Buffer
+	g := &globals{errOut: &errOut}
+	g.reportFirstSync(ctx, env.Client, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
+	if !strings.HasPrefix(errOut.String(), "✔ Kustomization dev-vars: Applied revision") {
+		t.Fatalf("first sync: %s", errOut.String())
+	}
+	var got corev1.ConfigMap
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "settings"}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Data["url"] != "oci://127.0.0.1:5000/charts" || got.Data["token"] != "from-the-secret" {
+		t.Errorf("applied data %v; want the registry host and the Secret's token substituted", got.Data)
+	}
+
+	if err := createSync(ctx, env.Client, ns, o, src, ""); err != nil {
+		t.Fatal(err)
+	}
+	var ks kustomizev1.Kustomization
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: o.name}, &ks); err != nil {
+		t.Fatal(err)
+	}
+	if ks.Spec.PostBuild != nil {
+		t.Errorf("without the registry the Kustomization has postBuild %+v", ks.Spec.PostBuild)
 	}
 }
 
