@@ -17,6 +17,7 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/ferrycd/ferry/internal/source"
 )
 
 // ControllerName names the controller in logs, metrics and as the source of
@@ -92,19 +93,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Finalizer:        sourcev1.SourceFinalizer,
 		New:              func() *sourcev1.GitRepository { return &sourcev1.GitRepository{} },
 		Phases:           r.reconcile,
-		Finalize:         r.reconcileDelete,
+		Finalize:         source.RemoveArtifacts[*sourcev1.GitRepository](r.Storage, r.Events, sourcev1.GitRepositoryKind),
 		JitterPercentage: r.IntervalJitterPercentage,
 	}
 	return s.Reconcile(ctx, req)
-}
-
-// reconcileDelete removes every artifact of obj, before the skeleton
-// removes its finalizer.
-func (r *Reconciler) reconcileDelete(ctx context.Context, obj *sourcev1.GitRepository) error {
-	if err := r.Storage.Remove(sourcev1.GitRepositoryKind, obj.Namespace, obj.Name); err != nil {
-		r.Events.Warning(obj, "GarbageCollectionFailed", fmt.Sprintf("garbage collection for deleted resource failed: %s", err), nil)
-		return fmt.Errorf("garbage collection for deleted resource failed: %w", err)
-	}
-	ctrl.LoggerFrom(ctx).Info("garbage collected artifacts for deleted resource")
-	return nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
 	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/ferrycd/ferry/internal/source"
 )
 
 // ControllerName names the controller in logs, metrics and as the source of
@@ -169,21 +170,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Finalizer:        sourcev1.SourceFinalizer,
 		New:              func() *sourcev1.HelmChart { return &sourcev1.HelmChart{} },
 		Phases:           r.reconcile,
-		Finalize:         r.reconcileDelete,
+		Finalize:         source.RemoveArtifacts[*sourcev1.HelmChart](r.Storage, r.Events, sourcev1.HelmChartKind),
 		JitterPercentage: r.IntervalJitterPercentage,
 	}
 	return s.Reconcile(ctx, req)
-}
-
-// reconcileDelete removes every artifact of obj, before the skeleton
-// removes its finalizer.
-func (r *Reconciler) reconcileDelete(ctx context.Context, obj *sourcev1.HelmChart) error {
-	if err := r.Storage.Remove(sourcev1.HelmChartKind, obj.Namespace, obj.Name); err != nil {
-		r.Events.Warning(obj, "GarbageCollectionFailed", fmt.Sprintf("garbage collection for deleted resource failed: %s", err), nil)
-		return fmt.Errorf("garbage collection for deleted resource failed: %w", err)
-	}
-	ctrl.LoggerFrom(ctx).Info("garbage collected artifacts for deleted resource")
-	return nil
 }
 
 func (r *Reconciler) retention() int {

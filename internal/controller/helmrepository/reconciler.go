@@ -3,7 +3,6 @@ package helmrepository
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -15,6 +14,7 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/ferrycd/ferry/internal/source"
 )
 
 // ControllerName names the controller in logs, metrics and as the source of
@@ -81,21 +81,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		Finalizer:        sourcev1.SourceFinalizer,
 		New:              func() *sourcev1.HelmRepository { return &sourcev1.HelmRepository{} },
 		Phases:           r.reconcile,
-		Finalize:         r.reconcileDelete,
+		Finalize:         source.RemoveArtifacts[*sourcev1.HelmRepository](r.Storage, r.Events, sourcev1.HelmRepositoryKind),
 		JitterPercentage: r.IntervalJitterPercentage,
 	}
 	return s.Reconcile(ctx, req)
-}
-
-// reconcileDelete removes every artifact of obj, before the skeleton
-// removes its finalizer.
-func (r *Reconciler) reconcileDelete(ctx context.Context, obj *sourcev1.HelmRepository) error {
-	if err := r.Storage.Remove(sourcev1.HelmRepositoryKind, obj.Namespace, obj.Name); err != nil {
-		r.Events.Warning(obj, "GarbageCollectionFailed", fmt.Sprintf("garbage collection for deleted resource failed: %s", err), nil)
-		return fmt.Errorf("garbage collection for deleted resource failed: %w", err)
-	}
-	ctrl.LoggerFrom(ctx).Info("garbage collected artifacts for deleted resource")
-	return nil
 }
 
 func (r *Reconciler) retention() int {
