@@ -43,6 +43,8 @@ func newExportCommand(g *globals) *cobra.Command {
 var droppedAnnotations = []string{
 	"kubectl.kubernetes.io/last-applied-configuration",
 	meta.ReconcileRequestAnnotation,
+	meta.ForceRequestAnnotation,
+	meta.ResetRequestAnnotation,
 }
 
 // exported keeps what a user declares of an object, the same for every
