@@ -27,7 +27,7 @@ func newGetCommand(g *globals) *cobra.Command {
 	gf := &getFlags{}
 	cmd := &cobra.Command{
 		Use:   "get",
-		Short: "Get the status of sources and Kustomizations",
+		Short: "Get the status of sources, Kustomizations and HelmReleases",
 	}
 	cmd.PersistentFlags().BoolVarP(&gf.allNamespaces, "all-namespaces", "A", false, "list objects across all namespaces")
 	cmd.PersistentFlags().BoolVar(&gf.noHeader, "no-header", false, "skip the header row")
