@@ -641,6 +641,14 @@ type Upgrade struct {
 	// +optional
 	CRDs CRDsPolicy `json:"crds,omitempty"`
 
+	// ChartNameChangeStrategy is what a new chart name does to the
+	// release: Reinstall (the default) uninstalls the release and installs
+	// the new chart, InPlaceUpdate upgrades it (as Flux before 2.2 and Helm
+	// do).
+	// +kubebuilder:validation:Enum=Reinstall;InPlaceUpdate
+	// +optional
+	ChartNameChangeStrategy string `json:"chartNameChangeStrategy,omitempty"`
+
 	// ServerSideApply enables server-side apply for resources during
 	// upgrade. Can be "enabled", "disabled", or "auto". When "auto",
 	// server-side apply usage will be based on the release's previous
@@ -649,6 +657,12 @@ type Upgrade struct {
 	// +optional
 	ServerSideApply string `json:"serverSideApply,omitempty"`
 }
+
+// Chart name change strategies (spec.upgrade.chartNameChangeStrategy).
+const (
+	ChartNameChangeReinstall     = "Reinstall"
+	ChartNameChangeInPlaceUpdate = "InPlaceUpdate"
+)
 
 // GetCRDs returns the CRDs policy of an upgrade, Skip by default.
 func (in *Upgrade) GetCRDs() CRDsPolicy {

@@ -76,13 +76,46 @@ spec:
 		t.Errorf("forceAt made no release: %v", got)
 	}
 
-	// The chart changes name.
+	// The chart changes name: by default (Reinstall) the release is
+	// uninstalled and the new chart installed, as Flux does.
 	publish(t, ns, "app", helmtest.Chart{Name: "renamed", Version: "1.0.0"})
-	hr = waitHR(t, ns, "app", "upgraded to the renamed chart", func(hr *helmv2.HelmRelease) bool {
+	hr = waitHR(t, ns, "app", "reinstalled with the renamed chart", func(hr *helmv2.HelmRelease) bool {
 		l := hr.Status.History.Latest()
-		return readyWith("")(hr) && l != nil && l.ChartName == "renamed"
+		return readyWith(helmv2.InstallSucceededReason)(hr) && l != nil && l.ChartName == "renamed"
 	})
 	if _, err := configMap(t, ns, "app-renamed"); err != nil {
 		t.Errorf("the renamed chart's object: %v", err)
+	}
+	if _, err := configMap(t, ns, "app-app"); err == nil {
+		t.Error("the old chart's object was left behind")
+	}
+
+	// With InPlaceUpdate, a new name upgrades.
+	apply(t, ns, hrDoc("app", "  upgrade:\n    chartNameChangeStrategy: InPlaceUpdate\n"))
+	publish(t, ns, "app", helmtest.Chart{Name: "third", Version: "1.0.0"})
+	waitHR(t, ns, "app", "upgraded to the third chart", func(hr *helmv2.HelmRelease) bool {
+		l := hr.Status.History.Latest()
+		return readyWith(helmv2.UpgradeSucceededReason)(hr) && l != nil && l.ChartName == "third" && l.Version > 1
+	})
+}
+
+// TestTargetNamespaceChange: a new targetNamespace (a new release name)
+// uninstalls the old release instead of leaving it behind.
+func TestTargetNamespaceChange(t *testing.T) {
+	ns := env.NewNamespace(t, "hr-retarget")
+	other := env.NewNamespace(t, "hr-retarget-other")
+	publish(t, ns, "app", helmtest.Chart{Name: "app", Version: "1.0.0"})
+	apply(t, ns, hrDoc("app", ""))
+	waitHR(t, ns, "app", "installed", readyWith(helmv2.InstallSucceededReason))
+	apply(t, ns, hrDoc("app", "  targetNamespace: "+other+"\n"))
+	hr := waitHR(t, ns, "app", "installed in the new namespace", readyWith(helmv2.InstallSucceededReason))
+	if l := hr.Status.History.Latest(); l == nil || l.Namespace != other || l.Name != other+"-app" {
+		t.Errorf("history: %s", testenv.Dump(hr.Status.History))
+	}
+	if got := releaseSecrets(t, ns, "app"); len(got) != 0 {
+		t.Errorf("the old release was left behind: %v", got)
+	}
+	if _, err := configMap(t, ns, "app-app"); err == nil {
+		t.Error("the old release's object was left behind")
 	}
 }

@@ -104,6 +104,7 @@ func (r *Reconciler) reconcile(ctx context.Context, hr *helmv2.HelmRelease, patc
 		}
 	}
 	hr.Status.LastAttemptedGeneration = hr.Generation
+	prevStorage := hr.Status.StorageNamespace
 	hr.Status.StorageNamespace = hr.GetStorageNamespace()
 
 	kube, cluster, err := r.cluster(ctx, hr)
@@ -125,6 +126,10 @@ func (r *Reconciler) reconcile(ctx context.Context, hr *helmv2.HelmRelease, patc
 	s := &step{
 		r: r, hr: hr, want: want, kube: kube, cluster: cluster, force: force, patcher: patcher,
 		runner: &release.Runner{Config: cfg, Cluster: cluster, Release: hr, TempDir: r.TempDir, WaitContext: waitCtx},
+	}
+	if err := s.retarget(ctx, prevStorage); err != nil {
+		status.MarkFalse(hr, meta.ReadyCondition, helmv2.UninstallFailedReason, "%s", err)
+		return err
 	}
 	return s.run(ctx)
 }
