@@ -18,6 +18,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -124,6 +125,36 @@ func InstallCRDs(ctx context.Context, c client.Client) error {
 		if err := waitEstablished(ctx, c, crd.Name); err != nil {
 			return err
 		}
+	}
+	// Established comes before the API server's discovery lists the new
+	// kinds; a manager started in between fails to watch them ("no
+	// matches for kind"). Wait until discovery serves every version.
+	for _, crd := range crds {
+		if err := waitDiscovered(ctx, c, crd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitDiscovered polls the client's RESTMapper until it maps every served
+// version of the CRD's kind.
+func waitDiscovered(ctx context.Context, c client.Client, crd *apiextensionsv1.CustomResourceDefinition) error {
+	gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
+	var last error
+	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
+		for _, v := range crd.Spec.Versions {
+			if !v.Served {
+				continue
+			}
+			if _, last = c.RESTMapper().RESTMapping(gk, v.Name); last != nil {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+	if err != nil {
+		return fmt.Errorf("CRD %s: not served by discovery: %v", crd.Name, last)
 	}
 	return nil
 }
