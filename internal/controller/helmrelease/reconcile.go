@@ -175,6 +175,7 @@ func (s *step) run(ctx context.Context) error {
 				return err
 			}
 		}
+		s.freshHistory(ctx, rel)
 		next, reason := s.next(rel)
 		log.FromContext(ctx).V(1).Info("next release action", "action", next, "reason", reason)
 		var done bool
@@ -227,6 +228,24 @@ func (s *step) next(rel *releasev1.Release) (releaseAction, string) {
 		return actionTest, "release untested"
 	}
 	return actionNone, "in sync"
+}
+
+// freshHistory rereads status.history from the API server when it lags
+// Helm's storage: the cache may not have seen the status the previous
+// reconciliation wrote yet, and a stale history would look like a release
+// changed outside of ferry and upgrade it again.
+func (s *step) freshHistory(ctx context.Context, rel *releasev1.Release) {
+	latest := s.hr.Status.History.Latest()
+	if rel == nil || (latest != nil && latest.Version >= rel.Version) || s.r.APIReader == nil {
+		return
+	}
+	fresh := &helmv2.HelmRelease{}
+	if err := s.r.APIReader.Get(ctx, client.ObjectKeyFromObject(s.hr), fresh); err != nil {
+		return
+	}
+	if l := fresh.Status.History.Latest(); l != nil && (latest == nil || l.Version > latest.Version) {
+		s.hr.Status.History = fresh.Status.History
+	}
 }
 
 // outOfSync says what differs between rel and the desired state, "" when
@@ -442,6 +461,17 @@ func (s *step) succeeded(action helmv2.ReleaseAction, rel *releasev1.Release) {
 	hr.Status.ObservedPostRenderersDigest = s.want.postRenderers
 	hr.Status.ObservedCommonMetadataDigest = s.want.commonMetadata
 	hr.Status.Inventory = release.Inventory(rel, s.cluster.Mapper())
+	// Record the release now: refreshStatus replaces the history from
+	// Helm's storage, but if that read fails the next reconciliation must
+	// still know this release is ferry's.
+	snap := release.Snapshot(rel)
+	h := helmv2.Snapshots{snap}
+	for _, o := range hr.Status.History {
+		if o.Version != snap.Version {
+			h = append(h, o)
+		}
+	}
+	hr.Status.History = h
 	s.r.normal(hr, s.want.chartVersion, reason, msg)
 	s.summarize()
 }

@@ -3,6 +3,7 @@ package release
 import (
 	"bytes"
 	"strings"
+	"time"
 
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,7 +21,7 @@ import (
 func Snapshot(rel *releasev1.Release) *helmv2.Snapshot {
 	s := &helmv2.Snapshot{
 		APIVersion:    "v1",
-		Digest:        Digest(rel),
+		Digest:        releaseDigest(rel),
 		Name:          rel.Name,
 		Namespace:     rel.Namespace,
 		Version:       rel.Version,
@@ -40,6 +41,26 @@ func Snapshot(rel *releasev1.Release) *helmv2.Snapshot {
 		s.AppVersion = rel.Chart.Metadata.AppVersion
 	}
 	return s
+}
+
+// releaseDigest is the digest of what identifies a release version and
+// what it deployed: the same whether the release was returned by an action
+// or read back from Helm's storage (which does not keep everything an
+// action returns).
+func releaseDigest(rel *releasev1.Release) string {
+	d := map[string]any{
+		"name": rel.Name, "namespace": rel.Namespace, "version": rel.Version,
+		"config": Digest(normalizedConfig(rel.Config)), "manifest": Digest(rel.Manifest),
+	}
+	if rel.Info != nil {
+		d["status"] = rel.Info.Status.String()
+		d["firstDeployed"] = rel.Info.FirstDeployed.UTC().Truncate(time.Second).Format(time.RFC3339)
+		d["lastDeployed"] = rel.Info.LastDeployed.UTC().Truncate(time.Second).Format(time.RFC3339)
+	}
+	if rel.Chart != nil && rel.Chart.Metadata != nil {
+		d["chart"] = rel.Chart.Metadata.Name + "@" + rel.Chart.Metadata.Version
+	}
+	return Digest(d)
 }
 
 // normalizedConfig makes a nil config digest like an empty one.
