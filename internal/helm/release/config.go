@@ -54,6 +54,7 @@ func (c *Cluster) Configuration(ctx context.Context, t Target) (*action.Configur
 	handler := logHandler(ctx)
 	g := &getter{cluster: c, namespace: t.Namespace}
 	kc := kube.New(g)
+	kc.Factory = &validatingFactory{Factory: kc.Factory, cluster: c}
 	kc.Namespace = t.Namespace
 	kc.SetLogger(handler)
 	d := driver.NewSecrets(cs.CoreV1().Secrets(t.StorageNamespace))

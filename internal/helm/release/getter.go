@@ -31,6 +31,8 @@ type Cluster struct {
 	discovery discovery.CachedDiscoveryInterface
 	mapper    *restmapper.DeferredDiscoveryRESTMapper
 
+	validators validators
+
 	mu           sync.Mutex
 	cs           kubernetes.Interface
 	capabilities *common.Capabilities
@@ -54,6 +56,7 @@ func NewCluster(cfg *rest.Config) (*Cluster, error) {
 // Invalidate forgets what discovery found, after CRDs were installed.
 func (c *Cluster) Invalidate() {
 	c.mapper.Reset()
+	c.dropValidators()
 	c.mu.Lock()
 	c.capabilities = nil
 	c.mu.Unlock()
