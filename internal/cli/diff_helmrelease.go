@@ -92,7 +92,7 @@ func diffHelmRelease(ctx context.Context, c client.Client, r *helmReleaseRender,
 	objs := make([]*unstructured.Unstructured, 0, len(r.rendered.Objects))
 	for _, obj := range r.rendered.Objects {
 		obj = obj.DeepCopy()
-		inReleaseNamespace(mapper, obj, ns)
+		release.InNamespace(mapper, obj, ns)
 		setHelmMetadata(obj, name, ns)
 		objs = append(objs, obj)
 	}
@@ -145,7 +145,7 @@ func diffHelmRelease(ctx context.Context, c client.Client, r *helmReleaseRender,
 	// the new manifest no longer has, unless Helm is told to keep them.
 	if r.current != nil {
 		for _, obj := range release.ManifestObjects(r.current.Manifest) {
-			inReleaseNamespace(mapper, obj, ns)
+			release.InNamespace(mapper, obj, ns)
 			if built[apply.ID(obj)] || obj.GetAnnotations()[helmResourcePolicy] == "keep" {
 				continue
 			}
@@ -216,19 +216,6 @@ func (d *helmDiff) created(obj *unstructured.Unstructured) {
 		group, _, _ := unstructured.NestedString(obj.Object, "spec", "group")
 		kind, _, _ := unstructured.NestedString(obj.Object, "spec", "names", "kind")
 		d.newKinds[kind+"."+group] = true
-	}
-}
-
-// inReleaseNamespace puts a namespaced object without a namespace into
-// ns, as Helm's client does; an object of a kind the cluster does not know
-// is left alone.
-func inReleaseNamespace(mapper apimeta.RESTMapper, obj *unstructured.Unstructured, ns string) {
-	if obj.GetNamespace() != "" {
-		return
-	}
-	gvk := obj.GroupVersionKind()
-	if m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil && m.Scope.Name() == apimeta.RESTScopeNameNamespace {
-		obj.SetNamespace(ns)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 
 	"github.com/fluxcd/pkg/ssa"
 	"github.com/fluxcd/pkg/ssa/jsondiff"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -62,12 +61,7 @@ func (s *step) detectDrift(ctx context.Context, rel *releasev1.Release) error {
 		if optedOut(obj) {
 			continue
 		}
-		if obj.GetNamespace() == "" {
-			if mp, err := s.cluster.Mapper().RESTMapping(obj.GroupVersionKind().GroupKind(), obj.GroupVersionKind().Version); err == nil &&
-				mp.Scope.Name() == apimeta.RESTScopeNameNamespace {
-				obj.SetNamespace(rel.Namespace)
-			}
-		}
+		release.InNamespace(s.cluster.Mapper(), obj, rel.Namespace)
 		entry, _, _, err := m.Diff(ctx, obj, opts)
 		if err != nil {
 			return fmt.Errorf("drift detection of %s: %w", apply.ID(obj), err)

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
 
 	releasecommon "helm.sh/helm/v4/pkg/release/common"
 	releasev1 "helm.sh/helm/v4/pkg/release/v1"
@@ -40,12 +39,7 @@ func (s *step) customHealth(ctx context.Context, rel *releasev1.Release, disable
 		if !kinds[obj.GetAPIVersion()+"/"+obj.GetKind()] {
 			continue
 		}
-		if obj.GetNamespace() == "" {
-			if m, err := mapper.RESTMapping(obj.GroupVersionKind().GroupKind(), obj.GroupVersionKind().Version); err == nil &&
-				m.Scope.Name() == apimeta.RESTScopeNameNamespace {
-				obj.SetNamespace(rel.Namespace)
-			}
-		}
+		release.InNamespace(mapper, obj, rel.Namespace)
 		set = append(set, object.UnstructuredToObjMetadata(obj))
 	}
 	if len(set) == 0 {

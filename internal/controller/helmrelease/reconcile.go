@@ -331,11 +331,11 @@ func (s *step) install(ctx context.Context) (bool, error) {
 	}
 	hr.Status.LastAttemptedReleaseAction = helmv2.ReleaseActionInstall
 	s.recordAttempt()
-	s.progress(ctx, "Running 'install' action with timeout of %s", timeoutOf(hr.GetInstall().Timeout, hr))
+	s.progress(ctx, "Running 'install' action with timeout of %s", release.ActionTimeout(hr.GetInstall().Timeout, hr))
 	start := time.Now()
 	rel, err := s.runner.Install(ctx, ch, want.values)
 	if err == nil {
-		err = s.customHealth(ctx, rel, hr.GetInstall().DisableWait, timeoutOf(hr.GetInstall().Timeout, hr))
+		err = s.customHealth(ctx, rel, hr.GetInstall().DisableWait, release.ActionTimeout(hr.GetInstall().Timeout, hr))
 	}
 	hr.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start).Round(time.Millisecond)}
 	if err != nil {
@@ -353,11 +353,11 @@ func (s *step) upgrade(ctx context.Context, current *releasev1.Release) (bool, e
 	}
 	hr.Status.LastAttemptedReleaseAction = helmv2.ReleaseActionUpgrade
 	s.recordAttempt()
-	s.progress(ctx, "Running 'upgrade' action with timeout of %s", timeoutOf(hr.GetUpgrade().Timeout, hr))
+	s.progress(ctx, "Running 'upgrade' action with timeout of %s", release.ActionTimeout(hr.GetUpgrade().Timeout, hr))
 	start := time.Now()
 	rel, err := s.runner.Upgrade(ctx, ch, want.values)
 	if err == nil {
-		err = s.customHealth(ctx, rel, hr.GetUpgrade().DisableWait, timeoutOf(hr.GetUpgrade().Timeout, hr))
+		err = s.customHealth(ctx, rel, hr.GetUpgrade().DisableWait, release.ActionTimeout(hr.GetUpgrade().Timeout, hr))
 	}
 	hr.Status.LastAttemptedReleaseActionDuration = &metav1.Duration{Duration: time.Since(start).Round(time.Millisecond)}
 	if err != nil {
@@ -376,7 +376,7 @@ func (s *step) recordAttempt() {
 
 func (s *step) test(ctx context.Context, rel *releasev1.Release) (bool, error) {
 	hr := s.hr
-	s.progress(ctx, "Running 'test' action with timeout of %s", timeoutOf(hr.GetTest().Timeout, hr))
+	s.progress(ctx, "Running 'test' action with timeout of %s", release.ActionTimeout(hr.GetTest().Timeout, hr))
 	tested, err := s.runner.Test(ctx)
 	if tested == nil {
 		tested = rel
@@ -598,7 +598,7 @@ func (s *step) remediate(ctx context.Context, action helmv2.ReleaseAction, strat
 			// Nothing to roll back to: leave the failed release for the next upgrade.
 			return nil
 		}
-		s.progress(ctx, "Running 'rollback' action with timeout of %s", timeoutOf(hr.GetRollback().Timeout, hr))
+		s.progress(ctx, "Running 'rollback' action with timeout of %s", release.ActionTimeout(hr.GetRollback().Timeout, hr))
 		if err := s.runner.Rollback(ctx, prev.Version); err != nil {
 			msg := fmt.Sprintf("Helm rollback to previous release %s/%s.v%d with chart %s failed: %s", prev.Namespace, prev.Name, prev.Version, chartRef(prev), err)
 			status.MarkFalse(hr, helmv2.RemediatedCondition, helmv2.RollbackFailedReason, "%s", msg)
@@ -610,7 +610,7 @@ func (s *step) remediate(ctx context.Context, action helmv2.ReleaseAction, strat
 		s.r.normal(hr, s.want.chartVersion, helmv2.RollbackSucceededReason, msg)
 		return nil
 	}
-	s.progress(ctx, "Running 'uninstall' action with timeout of %s", timeoutOf(hr.GetUninstall().Timeout, hr))
+	s.progress(ctx, "Running 'uninstall' action with timeout of %s", release.ActionTimeout(hr.GetUninstall().Timeout, hr))
 	name := fmt.Sprintf("%s/%s", hr.GetReleaseNamespace(), hr.GetReleaseName())
 	if err := s.runner.Uninstall(ctx); err != nil {
 		msg := fmt.Sprintf("Helm uninstall for release %s failed: %s", name, err)
@@ -773,13 +773,6 @@ func chartRef(rel *releasev1.Release) string {
 		return "unknown"
 	}
 	return rel.Chart.Metadata.Name + "@" + rel.Chart.Metadata.Version
-}
-
-func timeoutOf(d *metav1.Duration, hr *helmv2.HelmRelease) time.Duration {
-	if d != nil && d.Duration > 0 {
-		return d.Duration
-	}
-	return hr.GetTimeout()
 }
 
 // stall marks hr Ready=False and Stalled for reason, with a Warning event.

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"helm.sh/helm/v4/pkg/action"
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/kube"
@@ -51,7 +53,8 @@ func (r *Runner) waitOptions() []kube.WaitOption {
 	return []kube.WaitOption{kube.WithWaitContext(r.WaitContext)}
 }
 
-func timeoutOr(d *metav1Duration, hr *helmv2.HelmRelease) time.Duration {
+// ActionTimeout returns an action's own timeout, else spec.timeout (5m).
+func ActionTimeout(d *metav1.Duration, hr *helmv2.HelmRelease) time.Duration {
 	if d != nil && d.Duration > 0 {
 		return d.Duration
 	}
@@ -99,7 +102,7 @@ func (r *Runner) Install(ctx context.Context, ch *chartv2.Chart, values map[stri
 	a := action.NewInstall(r.Config)
 	a.ReleaseName = hr.GetReleaseName()
 	a.Namespace = hr.GetReleaseNamespace()
-	a.Timeout = timeoutOr(spec.Timeout, hr)
+	a.Timeout = ActionTimeout(spec.Timeout, hr)
 	a.WaitStrategy = r.waitStrategy(spec.DisableWait)
 	a.WaitOptions = r.waitOptions()
 	a.WaitForJobs = !spec.DisableWaitForJobs
@@ -125,7 +128,7 @@ func (r *Runner) Upgrade(ctx context.Context, ch *chartv2.Chart, values map[stri
 	spec := hr.GetUpgrade()
 	a := action.NewUpgrade(r.Config)
 	a.Namespace = hr.GetReleaseNamespace()
-	a.Timeout = timeoutOr(spec.Timeout, hr)
+	a.Timeout = ActionTimeout(spec.Timeout, hr)
 	a.WaitStrategy = r.waitStrategy(spec.DisableWait)
 	a.WaitOptions = r.waitOptions()
 	a.WaitForJobs = !spec.DisableWaitForJobs
@@ -166,7 +169,7 @@ func (r *Runner) Test(ctx context.Context) (*releasev1.Release, error) {
 	spec := hr.GetTest()
 	a := action.NewReleaseTesting(r.Config)
 	a.Namespace = hr.GetReleaseNamespace()
-	a.Timeout = timeoutOr(spec.Timeout, hr)
+	a.Timeout = ActionTimeout(spec.Timeout, hr)
 	a.WaitOptions = r.waitOptions()
 	if spec.Filters != nil {
 		a.Filters = map[string][]string{}
@@ -191,7 +194,7 @@ func (r *Runner) Rollback(ctx context.Context, version int) error {
 	spec := hr.GetRollback()
 	a := action.NewRollback(r.Config)
 	a.Version = version
-	a.Timeout = timeoutOr(spec.Timeout, hr)
+	a.Timeout = ActionTimeout(spec.Timeout, hr)
 	a.WaitStrategy = r.waitStrategy(spec.DisableWait)
 	a.WaitOptions = r.waitOptions()
 	a.WaitForJobs = !spec.DisableWaitForJobs
@@ -210,7 +213,7 @@ func (r *Runner) Uninstall(ctx context.Context) error {
 	hr := r.Release
 	spec := hr.GetUninstall()
 	a := action.NewUninstall(r.Config)
-	a.Timeout = timeoutOr(spec.Timeout, hr)
+	a.Timeout = ActionTimeout(spec.Timeout, hr)
 	a.DisableHooks = spec.DisableHooks
 	a.KeepHistory = spec.KeepHistory
 	a.WaitStrategy = r.waitStrategy(spec.DisableWait)

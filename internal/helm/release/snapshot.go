@@ -79,15 +79,23 @@ func Inventory(rel *releasev1.Release, mapper apimeta.RESTMapper) *kustomizev1.R
 		return inv
 	}
 	for _, obj := range ManifestObjects(rel.Manifest) {
-		if obj.GetNamespace() == "" && mapper != nil {
-			if m, err := mapper.RESTMapping(obj.GroupVersionKind().GroupKind(), obj.GroupVersionKind().Version); err == nil &&
-				m.Scope.Name() == apimeta.RESTScopeNameNamespace {
-				obj.SetNamespace(rel.Namespace)
-			}
-		}
+		InNamespace(mapper, obj, rel.Namespace)
 		inv.Entries = append(inv.Entries, kustomizev1.ResourceRef{ID: apply.ID(obj), Version: obj.GroupVersionKind().Version})
 	}
 	return inv
+}
+
+// InNamespace puts a namespaced object without a namespace into ns, as
+// Helm's client does when it applies it; an object of a kind the cluster
+// does not know (or a nil mapper) leaves it alone.
+func InNamespace(mapper apimeta.RESTMapper, obj *unstructured.Unstructured, ns string) {
+	if obj.GetNamespace() != "" || mapper == nil {
+		return
+	}
+	gvk := obj.GroupVersionKind()
+	if m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version); err == nil && m.Scope.Name() == apimeta.RESTScopeNameNamespace {
+		obj.SetNamespace(ns)
+	}
 }
 
 // ManifestObjects parses a release manifest into objects, skipping empty

@@ -4,13 +4,9 @@ import (
 	"fmt"
 	"sort"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	ri "helm.sh/helm/v4/pkg/release"
 	releasev1 "helm.sh/helm/v4/pkg/release/v1"
 )
-
-type metav1Duration = metav1.Duration
 
 func toV1(rel ri.Releaser) (*releasev1.Release, error) {
 	switch r := rel.(type) {
