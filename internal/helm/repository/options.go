@@ -3,7 +3,6 @@ package repository
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/tlsconfig"
 )
 
 // DefaultMaxIndexSize bounds a repository index when Options.MaxIndexSize
@@ -164,7 +164,8 @@ func OptionsFor(ctx context.Context, c client.Reader, obj *sourcev1.HelmReposito
 		return opts, fmt.Errorf("%w '%s': spec.type 'oci' needs an oci:// URL", ErrInvalidURL, obj.Spec.URL)
 	}
 
-	var certs *tlsFiles
+	var certs *corev1.Secret
+	keys := tlsconfig.Standard
 	if ref := obj.Spec.SecretRef; ref != nil {
 		secret, err := getSecret(ctx, c, obj.Namespace, ref.Name)
 		if err != nil {
@@ -173,8 +174,8 @@ func OptionsFor(ctx context.Context, c client.Reader, obj *sourcev1.HelmReposito
 		if err := basicAuth(&opts, secret, oci); err != nil {
 			return opts, err
 		}
-		if obj.Spec.CertSecretRef == nil {
-			certs = readTLS(secret, LegacyCertKey, LegacyKeyKey, LegacyCAKey)
+		if obj.Spec.CertSecretRef == nil && tlsconfig.Has(secret, tlsconfig.Legacy) {
+			certs, keys = secret, tlsconfig.Legacy
 		}
 	}
 	if ref := obj.Spec.CertSecretRef; ref != nil {
@@ -182,13 +183,13 @@ func OptionsFor(ctx context.Context, c client.Reader, obj *sourcev1.HelmReposito
 		if err != nil {
 			return opts, err
 		}
-		certs = readTLS(secret, TLSCertKey, TLSKeyKey, CAKey)
-		if certs == nil {
+		certs = secret
+		if !tlsconfig.Has(secret, tlsconfig.Standard) {
 			return opts, fmt.Errorf("invalid secret '%s/%s': none of '%s', '%s' and '%s' is set", secret.Namespace, secret.Name, TLSCertKey, TLSKeyKey, CAKey)
 		}
 	}
 	if certs != nil {
-		cfg, err := certs.config()
+		cfg, err := tlsconfig.FromSecret(certs, keys)
 		if err != nil {
 			return opts, err
 		}
@@ -219,7 +220,7 @@ func basicAuth(opts *Options, secret *corev1.Secret, oci bool) error {
 		return fmt.Errorf("invalid secret '%s': '%s' requires '%s' to be set", name, UsernameKey, PasswordKey)
 	case password != "" && username == "":
 		return fmt.Errorf("invalid secret '%s': '%s' requires '%s' to be set", name, PasswordKey, UsernameKey)
-	case username == "" && readTLS(secret, LegacyCertKey, LegacyKeyKey, LegacyCAKey) == nil:
+	case username == "" && !tlsconfig.Has(secret, tlsconfig.Legacy):
 		return fmt.Errorf("invalid secret '%s': required fields '%s' and '%s' are missing", name, UsernameKey, PasswordKey)
 	}
 	opts.Username, opts.Password = username, password
@@ -257,53 +258,4 @@ func dockerConfigAuth(opts *Options, secret *corev1.Secret) error {
 		return nil
 	}
 	return fmt.Errorf("invalid secret '%s': no credentials for registry '%s' in '%s'", name, host, corev1.DockerConfigJsonKey)
-}
-
-// tlsFiles are the PEM contents of a Secret's TLS keys.
-type tlsFiles struct {
-	secret             string
-	certKey, keyKey    string
-	caKey              string
-	cert, key, caCerts []byte
-}
-
-// readTLS returns the TLS keys of secret, or nil when it has none.
-func readTLS(secret *corev1.Secret, certKey, keyKey, caKey string) *tlsFiles {
-	f := &tlsFiles{
-		secret:  secret.Namespace + "/" + secret.Name,
-		certKey: certKey, keyKey: keyKey, caKey: caKey,
-		cert: secret.Data[certKey], key: secret.Data[keyKey], caCerts: secret.Data[caKey],
-	}
-	if len(f.cert) == 0 && len(f.key) == 0 && len(f.caCerts) == 0 {
-		return nil
-	}
-	return f
-}
-
-func (f *tlsFiles) config() (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	switch {
-	case len(f.cert) > 0 && len(f.key) == 0:
-		return nil, fmt.Errorf("invalid secret '%s': '%s' requires '%s' to be set", f.secret, f.certKey, f.keyKey)
-	case len(f.key) > 0 && len(f.cert) == 0:
-		return nil, fmt.Errorf("invalid secret '%s': '%s' requires '%s' to be set", f.secret, f.keyKey, f.certKey)
-	case len(f.cert) > 0:
-		pair, err := tls.X509KeyPair(f.cert, f.key)
-		if err != nil {
-			// The error of X509KeyPair never holds key material.
-			return nil, fmt.Errorf("invalid secret '%s': '%s' and '%s' are not a certificate and its key: %w", f.secret, f.certKey, f.keyKey, err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	if len(f.caCerts) > 0 {
-		pool, err := x509.SystemCertPool()
-		if err != nil || pool == nil {
-			pool = x509.NewCertPool()
-		}
-		if !pool.AppendCertsFromPEM(f.caCerts) {
-			return nil, fmt.Errorf("invalid secret '%s': '%s' holds no PEM certificate", f.secret, f.caKey)
-		}
-		cfg.RootCAs = pool
-	}
-	return cfg, nil
 }
