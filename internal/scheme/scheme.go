@@ -9,6 +9,8 @@ import (
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
+	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 )
 
@@ -19,6 +21,8 @@ var builder = runtime.NewSchemeBuilder(
 	sourcev1.AddToScheme,
 	kustomizev1.AddToScheme,
 	helmv2.AddToScheme,
+	notificationv1beta3.AddToScheme,
+	notificationv1.AddToScheme,
 )
 
 // AddToScheme adds every kind of New to s.
