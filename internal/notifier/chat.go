@@ -1,14 +1,10 @@
 package notifier
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"html"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 )
 
@@ -81,25 +77,5 @@ func chatTruncate(s string, n int) string {
 // body saying so (Slack's Web API): it returns the start of a 2xx body.
 // Like post, its error never contains the address.
 func chatSend(ctx context.Context, client *http.Client, address string, body []byte, headers map[string]string) ([]byte, error) {
-	u, err := url.Parse(address)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, Permanent(errors.New("the address is not a valid http(s) URL"))
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, address, bytes.NewReader(body))
-	if err != nil {
-		return nil, Permanent(errors.New("the address is not a valid http(s) URL"))
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, redactTransport(err, u.Host)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode >= 300 {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-		return nil, &StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(strings.ToValidUTF8(string(b), ""))}
-	}
-	return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return send(ctx, client, http.MethodPost, address, body, headers)
 }

@@ -176,13 +176,20 @@ const maxErrorBody = 256
 // never contains the address: the URL's path and query often are the
 // credential (Slack, Discord, Teams, Telegram webhooks).
 func post(ctx context.Context, client *http.Client, method, address string, body []byte, headers map[string]string) error {
+	_, err := send(ctx, client, method, address, body, headers)
+	return err
+}
+
+// send is post that also returns the start of a 2xx answer's body, for
+// the services that report failures in a 200 answer (Slack's API).
+func send(ctx context.Context, client *http.Client, method, address string, body []byte, headers map[string]string) ([]byte, error) {
 	u, err := url.Parse(address)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Permanent(errors.New("the address is not a valid http(s) URL"))
+		return nil, Permanent(errors.New("the address is not a valid http(s) URL"))
 	}
 	req, err := http.NewRequestWithContext(ctx, method, address, bytes.NewReader(body))
 	if err != nil {
-		return Permanent(errors.New("the address is not a valid http(s) URL"))
+		return nil, Permanent(errors.New("the address is not a valid http(s) URL"))
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
@@ -192,15 +199,14 @@ func post(ctx context.Context, client *http.Client, method, address string, body
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return redactTransport(err, u.Host)
+		return nil, redactTransport(err, u.Host)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		return nil
+		return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	}
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
-	return &StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(strings.ToValidUTF8(string(b), ""))}
+	return nil, &StatusError{Code: resp.StatusCode, Body: strings.TrimSpace(strings.ToValidUTF8(string(b), ""))}
 }
 
 // postJSON marshals v and posts it with Content-Type application/json.
