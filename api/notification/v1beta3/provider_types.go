@@ -143,6 +143,11 @@ type ProviderStatus struct {
 	// ObservedGeneration is the last reconciled generation.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// Deliveries are the last notifications sent through this Provider,
+	// newest first (a ferry addition, which `ferry events` shows).
+	// +optional
+	Deliveries []Delivery `json:"deliveries,omitempty"`
 }
 
 // +kubebuilder:object:root=true
