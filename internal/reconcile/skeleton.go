@@ -42,7 +42,9 @@ type Skeleton[T Object] struct {
 	// Kind names the kind in metrics and messages ("GitRepository").
 	Kind string
 	// Finalizer is added before the first reconciliation and removed once
-	// Finalize has succeeded.
+	// Finalize has succeeded; empty for a kind that makes nothing to clean
+	// up (Flux's Providers and Alerts have no finalizer), which then is
+	// deleted without waiting for ferry.
 	Finalizer string
 	// New returns an empty object of the kind.
 	New func() T
@@ -84,7 +86,7 @@ func (s *Skeleton[T]) Reconcile(ctx context.Context, req ctrl.Request) (result c
 	}
 
 	// Add the finalizer before anything is made, so nothing outlives the object.
-	if !controllerutil.ContainsFinalizer(obj, s.Finalizer) {
+	if s.Finalizer != "" && !controllerutil.ContainsFinalizer(obj, s.Finalizer) {
 		base := obj.DeepCopyObject().(client.Object)
 		controllerutil.AddFinalizer(obj, s.Finalizer)
 		if err := s.Client.Patch(ctx, obj, client.MergeFromWithOptions(base, client.MergeFromWithOptimisticLock{})); err != nil {
