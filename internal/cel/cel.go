@@ -85,6 +85,19 @@ func (e *Expression) Bool(ctx context.Context, data map[string]any) (bool, error
 	return bool(b), nil
 }
 
+// Text evaluates the expression with data and returns its string result.
+func (e *Expression) Text(ctx context.Context, data map[string]any) (string, error) {
+	v, _, err := e.prog.ContextEval(ctx, data)
+	if err != nil {
+		return "", fmt.Errorf("evaluating CEL expression %q: %w", e.src, err)
+	}
+	s, ok := v.(types.String)
+	if !ok {
+		return "", fmt.Errorf("CEL expression %q returned %s, not a string", e.src, v.Type().TypeName())
+	}
+	return string(s), nil
+}
+
 // celStatus computes the kstatus status of objects of one kind from
 // healthCheckExprs, as RFC 0009 of Flux defines: an object whose
 // status.observedGeneration differs from metadata.generation is InProgress;
