@@ -1,0 +1,374 @@
+package notification
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
+	"github.com/ferrycd/ferry/internal/events"
+	"github.com/ferrycd/ferry/internal/notifier"
+)
+
+// Defaults of a Dispatcher's delivery.
+const (
+	// DefaultMaxAttempts is how many times one notification is posted
+	// before it is given up (Flux retries 4 times).
+	DefaultMaxAttempts = 5
+	// DefaultMinBackoff and DefaultMaxBackoff bound the wait between two
+	// attempts, doubling from the first (Flux's 2–30 s).
+	DefaultMinBackoff = 2 * time.Second
+	DefaultMaxBackoff = 30 * time.Second
+	// DefaultQueueSize is how many notifications wait for one Provider;
+	// past it new ones are dropped (and counted), never the reconcile.
+	DefaultQueueSize = 1000
+	// busBuffer is how many events wait for the dispatcher on the bus.
+	busBuffer = 8192
+	// workerIdle is how long a Provider's delivery goroutine lingers
+	// without work.
+	workerIdle = 2 * time.Minute
+)
+
+// Config tunes a Dispatcher; its zero value is Flux's behaviour.
+type Config struct {
+	// RateLimitInterval is how long an event suppresses identical ones;
+	// zero means DefaultRateLimitInterval, negative none.
+	RateLimitInterval time.Duration
+	// MaxAttempts, MinBackoff and MaxBackoff shape the retries of one
+	// delivery; zero means the defaults.
+	MaxAttempts int
+	MinBackoff  time.Duration
+	MaxBackoff  time.Duration
+	// QueueSize bounds the notifications waiting for one Provider; zero
+	// means DefaultQueueSize.
+	QueueSize int
+}
+
+// Dispatcher matches the events on a bus against the Alerts and delivers
+// them to their Providers. It is a manager Runnable that runs on the
+// leader only (the leader is where events are recorded).
+type Dispatcher struct {
+	// Client reads Alerts, Providers, their Secrets and the involved
+	// objects (the manager's cached client); it patches Provider statuses.
+	Client client.Client
+	// Bus is where the controllers publish their events.
+	Bus *events.Bus
+	// Events records the dispatcher's own events (a notification given
+	// up) on the Alert.
+	Events *events.Recorder
+	// Log receives what the dispatcher does; never a secret value.
+	Log    logr.Logger
+	Config Config
+
+	limiter    *limiter
+	deliveries *deliveryLog
+
+	mu      sync.Mutex
+	workers map[types.NamespacedName]*worker
+	clients map[types.UID]*cachedNotifier
+	wg      sync.WaitGroup
+}
+
+// job is one notification for one Provider.
+type job struct {
+	alert    *notificationv1beta3.Alert
+	provider types.NamespacedName
+	event    events.Event
+}
+
+type worker struct {
+	jobs chan job
+}
+
+type cachedNotifier struct {
+	version string
+	n       notifier.Notifier
+	secrets []string
+}
+
+// NeedLeaderElection reports that only the leader delivers.
+func (d *Dispatcher) NeedLeaderElection() bool { return true }
+
+// Start subscribes to the bus and dispatches until ctx is done, then
+// waits for the deliveries in flight.
+func (d *Dispatcher) Start(ctx context.Context) error {
+	if d.Client == nil || d.Bus == nil {
+		return errors.New("notification dispatcher: a client and a bus are required")
+	}
+	d.init()
+	ch, cancel := d.Bus.Subscribe(busBuffer)
+	defer cancel()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		d.deliveries.flushLoop(ctx, d.Client, d.Log)
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			d.wg.Wait()
+			return nil
+		case e, ok := <-ch:
+			if !ok {
+				d.wg.Wait()
+				return nil
+			}
+			d.dispatch(ctx, e)
+		}
+	}
+}
+
+func (d *Dispatcher) init() {
+	interval := d.Config.RateLimitInterval
+	if interval == 0 {
+		interval = DefaultRateLimitInterval
+	}
+	d.limiter = newLimiter(interval)
+	d.deliveries = newDeliveryLog()
+	d.workers = map[types.NamespacedName]*worker{}
+	d.clients = map[types.UID]*cachedNotifier{}
+	if d.Config.MaxAttempts <= 0 {
+		d.Config.MaxAttempts = DefaultMaxAttempts
+	}
+	if d.Config.MinBackoff <= 0 {
+		d.Config.MinBackoff = DefaultMinBackoff
+	}
+	if d.Config.MaxBackoff <= 0 {
+		d.Config.MaxBackoff = DefaultMaxBackoff
+	}
+	if d.Config.QueueSize <= 0 {
+		d.Config.QueueSize = DefaultQueueSize
+	}
+}
+
+// dispatch hands e to the Provider of every Alert that matches it.
+func (d *Dispatcher) dispatch(ctx context.Context, e events.Event) {
+	if e.Severity == events.SeverityTrace {
+		return
+	}
+	alerts := &notificationv1beta3.AlertList{}
+	if err := d.Client.List(ctx, alerts); err != nil {
+		d.Log.Error(err, "listing Alerts; the event is not notified", "object", objectRef(&e), "reason", e.Reason)
+		return
+	}
+	var candidates []*notificationv1beta3.Alert
+	for i := range alerts.Items {
+		a := &alerts.Items[i]
+		if !a.Spec.Suspend && a.DeletionTimestamp.IsZero() && needsObject(a, &e) {
+			candidates = append(candidates, a)
+		}
+	}
+	if len(candidates) == 0 {
+		return
+	}
+	if !d.limiter.allow(&e) {
+		suppressed.Inc()
+		return
+	}
+	meta := d.objectMeta(ctx, &e)
+	for _, a := range candidates {
+		f, err := compileFilters(a)
+		if err != nil {
+			// The Alert controller reports it on the Alert.
+			continue
+		}
+		if !matches(a, f, &e, meta) {
+			continue
+		}
+		d.enqueue(ctx, job{
+			alert:    a,
+			provider: types.NamespacedName{Namespace: a.Namespace, Name: a.Spec.ProviderRef.Name},
+			event:    enrich(a, e, meta),
+		})
+	}
+}
+
+// objectMeta reads the labels and annotations of the involved object from
+// the cache, or returns nil when it cannot.
+func (d *Dispatcher) objectMeta(ctx context.Context, e *events.Event) *objectMeta {
+	gv, err := schema.ParseGroupVersion(e.InvolvedObject.APIVersion)
+	if err != nil {
+		return nil
+	}
+	o, err := d.Client.Scheme().New(gv.WithKind(e.InvolvedObject.Kind))
+	if err != nil {
+		return nil
+	}
+	obj, ok := o.(client.Object)
+	if !ok {
+		return nil
+	}
+	if err := d.Client.Get(ctx, client.ObjectKey{Namespace: e.InvolvedObject.Namespace, Name: e.InvolvedObject.Name}, obj); err != nil {
+		return nil
+	}
+	return &objectMeta{labels: obj.GetLabels(), annotations: obj.GetAnnotations()}
+}
+
+// enqueue queues j for its Provider's worker, starting it if needed. A full
+// queue drops the notification: the bus and the reconciles never wait.
+func (d *Dispatcher) enqueue(ctx context.Context, j job) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	w, ok := d.workers[j.provider]
+	if !ok {
+		w = &worker{jobs: make(chan job, d.Config.QueueSize)}
+		d.workers[j.provider] = w
+		d.wg.Add(1)
+		go func() {
+			defer d.wg.Done()
+			d.work(ctx, j.provider, w)
+		}()
+	}
+	select {
+	case w.jobs <- j:
+		queued.Inc()
+	default:
+		dropped.Inc()
+		d.deliveries.record(j.provider, j, resultDropped, 0, "the Provider's queue is full")
+		d.Log.Info("notification dropped: the Provider's queue is full", "provider", j.provider.String(), "alert", j.alert.Name, "object", objectRef(&j.event))
+	}
+}
+
+// work delivers the jobs of one Provider in order until ctx is done or it
+// has been idle for workerIdle.
+func (d *Dispatcher) work(ctx context.Context, provider types.NamespacedName, w *worker) {
+	idle := time.NewTimer(workerIdle)
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case j := <-w.jobs:
+			queued.Dec()
+			d.deliver(ctx, j)
+			idle.Reset(workerIdle)
+		case <-idle.C:
+			d.mu.Lock()
+			if len(w.jobs) == 0 {
+				delete(d.workers, provider)
+				d.mu.Unlock()
+				return
+			}
+			d.mu.Unlock()
+			idle.Reset(workerIdle)
+		}
+	}
+}
+
+// deliver posts one notification, retrying what may succeed later, and
+// records the outcome.
+func (d *Dispatcher) deliver(ctx context.Context, j job) {
+	log := d.Log.WithValues("provider", j.provider.String(), "alert", j.alert.Namespace+"/"+j.alert.Name, "object", objectRef(&j.event), "reason", j.event.Reason)
+	backoff := d.Config.MinBackoff
+	var lastErr error
+	var secrets []string
+	for attempt := 1; attempt <= d.Config.MaxAttempts; attempt++ {
+		if attempt > 1 {
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(2*backoff, d.Config.MaxBackoff)
+		}
+		n, p, s, err := d.notifierFor(ctx, j)
+		secrets = s
+		if err == nil && p == nil {
+			return // the Provider is suspended
+		}
+		if err == nil {
+			start := time.Now()
+			err = n.Post(ctx, j.event)
+			deliveryDuration.WithLabelValues(p.Spec.Type).Observe(time.Since(start).Seconds())
+			if err == nil {
+				delivered.WithLabelValues(p.Spec.Type, resultDelivered).Inc()
+				d.deliveries.record(j.provider, j, resultDelivered, attempt, "")
+				log.V(1).Info("notification delivered", "attempt", attempt)
+				return
+			}
+			if !notifier.Retryable(err) {
+				lastErr = err
+				break
+			}
+		}
+		lastErr = err
+		if errors.Is(err, errProviderNotFound) {
+			break
+		}
+		log.Info("notification not delivered, retrying", "attempt", attempt, "error", redact(err.Error(), secrets))
+	}
+	if ctx.Err() != nil {
+		return
+	}
+	msg := redact(lastErr.Error(), secrets)
+	delivered.WithLabelValues(providerType(ctx, d.Client, j.provider), resultFailed).Inc()
+	d.deliveries.record(j.provider, j, resultFailed, d.Config.MaxAttempts, msg)
+	log.Info("notification given up", "error", msg)
+	d.Events.Warning(j.alert, "NotificationFailed",
+		fmt.Sprintf("notification of %s (%s) to Provider '%s' given up: %s", objectRef(&j.event), j.event.Reason, j.provider.Name, msg), nil)
+}
+
+var errProviderNotFound = errors.New("provider not found")
+
+// notifierFor returns the Notifier of j's Provider, built again only when
+// the Provider or one of its Secrets changed, with the secret values to
+// redact. A suspended Provider returns nil and no error.
+func (d *Dispatcher) notifierFor(ctx context.Context, j job) (notifier.Notifier, *notificationv1beta3.Provider, []string, error) {
+	p := &notificationv1beta3.Provider{}
+	if err := d.Client.Get(ctx, j.provider, p); err != nil {
+		if client.IgnoreNotFound(err) == nil {
+			return nil, nil, nil, fmt.Errorf("%w: Provider '%s' does not exist", errProviderNotFound, j.provider)
+		}
+		return nil, nil, nil, err
+	}
+	if p.Spec.Suspend {
+		return nil, nil, nil, nil
+	}
+	o, version, err := resolve(ctx, d.Client, p)
+	if err != nil {
+		return nil, p, secretValues(o), err
+	}
+	if p.Spec.CommitStatusExpr != "" {
+		o.CommitStatus, err = commitStatus(ctx, p, j.alert, j.event)
+		if err != nil {
+			return nil, p, secretValues(o), notifier.Permanent(err)
+		}
+		version += "/" + o.CommitStatus
+	}
+	d.mu.Lock()
+	c, ok := d.clients[p.UID]
+	d.mu.Unlock()
+	if ok && c.version == version {
+		return c.n, p, c.secrets, nil
+	}
+	n, err := notifier.New(o)
+	if err != nil {
+		return nil, p, secretValues(o), notifier.Permanent(err)
+	}
+	c = &cachedNotifier{version: version, n: n, secrets: secretValues(o)}
+	d.mu.Lock()
+	d.clients[p.UID] = c
+	d.mu.Unlock()
+	return n, p, c.secrets, nil
+}
+
+func providerType(ctx context.Context, c client.Reader, key types.NamespacedName) string {
+	p := &notificationv1beta3.Provider{}
+	if err := c.Get(ctx, key, p); err != nil {
+		return "unknown"
+	}
+	return p.Spec.Type
+}
+
+// objectRef names the involved object of e as Kind/namespace/name.
+func objectRef(e *events.Event) string {
+	o := e.InvolvedObject
+	return o.Kind + "/" + o.Namespace + "/" + o.Name
+}
