@@ -27,6 +27,7 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
+	"github.com/ferrycd/ferry/internal/notification"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
@@ -89,6 +90,14 @@ type Options struct {
 	// objects of its kind that it selects (as Flux's --watch-label-selector
 	// does); the objects they refer to are not narrowed.
 	WatchLabelSelector labels.Selector
+	// ReceiverAddr is where the Receivers' webhooks are served (Flux's
+	// :9292); empty or "0" serves none.
+	ReceiverAddr string
+	// EventsAddr, when set, is an external Flux notification-controller
+	// every event is also posted to, as Flux's --events-addr.
+	EventsAddr string
+	// Notification tunes the delivery of events to Providers.
+	Notification notification.Config
 	// Logger receives the manager's and the controllers' logs; the zero
 	// value means controller-runtime's global logger.
 	Logger logr.Logger
@@ -213,9 +222,18 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 	instance, _ := os.Hostname() // the pod's name in a cluster, as Flux's reportingInstance
 	helmIndexes := repository.NewIndexCache(helmIndexCacheEntries)
 	helmIndexes.MaxIndexSize = opts.HelmIndexMaxSize
+	if opts.EventsAddr != "" {
+		if err := notification.ValidateEventsAddr(opts.EventsAddr); err != nil {
+			return nil, err
+		}
+		if err := mgr.Add(&notification.Forwarder{Address: opts.EventsAddr, Bus: bus, Log: mgr.GetLogger().WithName("events-forwarder")}); err != nil {
+			return nil, err
+		}
+	}
 	d := deps{
 		storage:     storage,
 		helmIndexes: helmIndexes,
+		bus:         bus,
 		events: func(name string) *events.Recorder {
 			return events.NewRecorder(mgr.GetEventRecorderFor(name), mgr.GetScheme(), name, instance, bus)
 		},

@@ -8,15 +8,19 @@ import (
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/controller/alert"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
 	"github.com/ferrycd/ferry/internal/controller/helmchart"
 	"github.com/ferrycd/ferry/internal/controller/helmrelease"
 	"github.com/ferrycd/ferry/internal/controller/helmrepository"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
+	"github.com/ferrycd/ferry/internal/controller/provider"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
+	"github.com/ferrycd/ferry/internal/notification"
 )
 
 // setupFunc registers one controller with mgr. opts has its defaults filled.
@@ -33,6 +37,8 @@ type deps struct {
 	// helmIndexes holds the parsed Helm repository indexes, shared by
 	// every HelmChart of a repository revision.
 	helmIndexes *repository.IndexCache
+	// bus is where every controller's events are published.
+	bus *events.Bus
 }
 
 // registration is one of ferry's controllers.
@@ -53,6 +59,8 @@ var registry = []registration{
 	{name: "helmrelease", reconciles: &helmv2.HelmRelease{}, setup: setupHelmRelease},
 	{name: "helmrepository", reconciles: &sourcev1.HelmRepository{}, setup: setupHelmRepository},
 	{name: "helmchart", reconciles: &sourcev1.HelmChart{}, setup: setupHelmChart},
+	{name: "provider", reconciles: &notificationv1beta3.Provider{}, setup: setupProvider},
+	{name: "alert", reconciles: &notificationv1beta3.Alert{}, setup: setupAlert},
 }
 
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
@@ -137,4 +145,29 @@ func setupHelmChart(ctx context.Context, mgr manager.Manager, d deps, opts Optio
 		DependencyRequeueInterval: opts.DependencyRequeue,
 	}
 	return r.SetupWithManager(ctx, mgr, helmchart.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupProvider(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	r := &provider.Reconciler{Client: mgr.GetClient(), Events: d.events(provider.ControllerName)}
+	return r.SetupWithManager(ctx, mgr, provider.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+// setupAlert registers the Alert controller and the dispatcher that
+// delivers the events of every controller to the Alerts' Providers.
+func setupAlert(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	r := &alert.Reconciler{
+		Client:               mgr.GetClient(),
+		Events:               d.events(alert.ControllerName),
+		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
+	}
+	if err := r.SetupWithManager(ctx, mgr, alert.Options{MaxConcurrentReconciles: opts.Concurrent}); err != nil {
+		return err
+	}
+	return mgr.Add(&notification.Dispatcher{
+		Client: mgr.GetClient(),
+		Bus:    d.bus,
+		Events: d.events(alert.ControllerName),
+		Log:    mgr.GetLogger().WithName("notification"),
+		Config: opts.Notification,
+	})
 }
