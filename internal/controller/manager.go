@@ -25,6 +25,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/controller/receiver"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
 	"github.com/ferrycd/ferry/internal/notification"
@@ -113,6 +114,9 @@ type Manager struct {
 	// Events receives every event of every controller, for the
 	// subscribers in this process (notifications, the UI's live stream).
 	Events *events.Bus
+	// Receiver serves the Receivers' webhooks; nil when the receiver
+	// controller does not run.
+	Receiver *receiver.Server
 }
 
 // Selected reports which controllers of Names the list asks for; it refuses
@@ -230,10 +234,12 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 			return nil, err
 		}
 	}
+	var receiverServer *receiver.Server
 	d := deps{
 		storage:     storage,
 		helmIndexes: helmIndexes,
 		bus:         bus,
+		receiver:    &receiverServer,
 		events: func(name string) *events.Recorder {
 			return events.NewRecorder(mgr.GetEventRecorderFor(name), mgr.GetScheme(), name, instance, bus)
 		},
@@ -246,7 +252,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 			return nil, fmt.Errorf("setting up the %s controller: %w", r.name, err)
 		}
 	}
-	return &Manager{Manager: mgr, Storage: storage, Events: bus}, nil
+	return &Manager{Manager: mgr, Storage: storage, Events: bus, Receiver: receiverServer}, nil
 }
 
 // pprofHandlers serves Go's profiles on the metrics endpoint under

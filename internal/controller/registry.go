@@ -8,6 +8,7 @@ import (
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
 	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
@@ -18,6 +19,7 @@ import (
 	"github.com/ferrycd/ferry/internal/controller/helmrepository"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
 	"github.com/ferrycd/ferry/internal/controller/provider"
+	"github.com/ferrycd/ferry/internal/controller/receiver"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
 	"github.com/ferrycd/ferry/internal/notification"
@@ -39,6 +41,8 @@ type deps struct {
 	helmIndexes *repository.IndexCache
 	// bus is where every controller's events are published.
 	bus *events.Bus
+	// receiver is set by setupReceiver to the webhook server.
+	receiver **receiver.Server
 }
 
 // registration is one of ferry's controllers.
@@ -61,6 +65,7 @@ var registry = []registration{
 	{name: "helmchart", reconciles: &sourcev1.HelmChart{}, setup: setupHelmChart},
 	{name: "provider", reconciles: &notificationv1beta3.Provider{}, setup: setupProvider},
 	{name: "alert", reconciles: &notificationv1beta3.Alert{}, setup: setupAlert},
+	{name: "receiver", reconciles: &notificationv1.Receiver{}, setup: setupReceiver},
 }
 
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
@@ -170,4 +175,17 @@ func setupAlert(ctx context.Context, mgr manager.Manager, d deps, opts Options) 
 		Log:    mgr.GetLogger().WithName("notification"),
 		Config: opts.Notification,
 	})
+}
+
+func setupReceiver(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	s, err := receiver.Setup(ctx, mgr, d.events(receiver.ControllerName), receiver.Options{
+		MaxConcurrentReconciles: opts.Concurrent,
+		Address:                 opts.ReceiverAddr,
+		NoCrossNamespaceRefs:    opts.NoCrossNamespaceRefs,
+	})
+	if err != nil {
+		return err
+	}
+	*d.receiver = s
+	return nil
 }
