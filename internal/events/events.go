@@ -31,6 +31,10 @@ const (
 	MetaCommitStatus   = "commit_status"
 )
 
+// CommitStatusUpdate is the value of MetaCommitStatus on the event that
+// ends a reconciliation of a revision ("Reconciliation finished").
+const CommitStatusUpdate = "update"
+
 // Event is one event about an object, in the JSON shape of Flux's
 // eventv1.Event that notification providers receive.
 type Event struct {

@@ -14,8 +14,8 @@
 //     ones;
 //   - the event's metadata gains the involved object's annotations
 //     `event.toolkit.fluxcd.io/<key>`, the Alert's eventMetadata and its
-//     summary, without overriding what the controller set; the digest is
-//     left out;
+//     summary, without overriding what the controller set; the digest and
+//     the routing markers (token, commit_status) are left out;
 //   - an event identical to one seen within the rate limit interval
 //     (involved object, severity, reason, message, revision and token; 5
 //     minutes by default) is dropped, so a reconcile that fails the same

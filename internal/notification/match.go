@@ -18,9 +18,12 @@ const EventMetadataAnnotationPrefix = "event.toolkit.fluxcd.io/"
 // summaryKey is the metadata key an Alert's spec.summary is sent under.
 const summaryKey = "summary"
 
-// excludedMetadata are metadata keys the controllers set for Kubernetes
-// Events that notifications leave out, as Flux's do.
-var excludedMetadata = map[string]bool{events.MetaDigest: true, "checksum": true}
+// excludedMetadata are metadata keys the controllers set that
+// notifications leave out: the digest and checksum, as Flux's do, and the
+// markers that only route an event (the rate limit token, commit_status).
+var excludedMetadata = map[string]bool{
+	events.MetaDigest: true, "checksum": true, events.MetaToken: true, events.MetaCommitStatus: true,
+}
 
 // objectMeta is what matching needs of the involved object beyond the
 // event: its labels (for matchLabels) and annotations (for metadata).

@@ -90,7 +90,11 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 	logger.Info(msg, "revision", revision)
 	// Announce a new revision or a recovery; a routine re-apply stays quiet.
 	if !wasReady || lastApplied != revision {
-		r.normal(obj, revision, meta.ReconciliationSucceededReason, msg)
+		// Flux marks this event as the one commit statuses report.
+		r.Events.Normal(obj, meta.ReconciliationSucceededReason, msg, map[string]string{
+			events.MetaRevision:     revision,
+			events.MetaCommitStatus: events.CommitStatusUpdate,
+		})
 	}
 	return nil
 }
