@@ -56,6 +56,10 @@ type Env struct {
 	Client client.Client
 	// Kubeconfig is the path of an admin kubeconfig file of the plane.
 	Kubeconfig string
+	// ReceiverURL is the manager's Receiver webhook server,
+	// "http://127.0.0.1:<port>"; empty unless the receiver controller runs
+	// with Options.Manager.ReceiverAddr set.
+	ReceiverURL string
 	// Storage is the manager's artifact storage; nil without
 	// Options.Manager.
 	Storage *artifact.Storage
@@ -153,6 +157,9 @@ func (e *Env) start() error {
 		}
 		e.Storage = mgr.Storage
 		e.Events = mgr.Events
+		if mgr.Receiver != nil && mgr.Receiver.Addr() != "" {
+			e.ReceiverURL = "http://" + mgr.Receiver.Addr()
+		}
 		e.onStop(stop)
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"strings"
@@ -42,39 +41,22 @@ var (
 const token = "receiver-t0ken-that-must-not-leak"
 
 func TestMain(m *testing.M) {
-	addr, err := freeAddr()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "picking a port for the webhook server:", err)
-		os.Exit(1)
-	}
-	hookBase = "http://" + addr
 	env = testenv.Start(testenv.Options{
 		Manager: &controller.Options{
 			Controllers:  []string{"receiver", "gitrepository", "kustomization"},
 			Concurrent:   2,
-			ReceiverAddr: addr,
+			ReceiverAddr: "127.0.0.1:0",
 		},
 		GitServer: true,
 		Secrets:   []string{token},
 	})
+	hookBase = env.ReceiverURL
 	code := env.Run(m)
 	if !strings.Contains(env.Logs.String(), "webhook call handled") {
 		fmt.Fprintln(os.Stderr, "FAIL: the webhook server's logs were not captured")
 		code = 1
 	}
 	os.Exit(code)
-}
-
-// freeAddr returns a loopback address with a port free a moment ago, for
-// the manager's webhook server (the harness does not expose the manager,
-// so its address must be known in advance).
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
 }
 
 func create(t *testing.T, obj client.Object) {
