@@ -72,7 +72,7 @@ type Dispatcher struct {
 
 	mu      sync.Mutex
 	workers map[types.NamespacedName]*worker
-	clients map[types.UID]*cachedNotifier
+	clients map[types.NamespacedName]*cachedNotifier
 	wg      sync.WaitGroup
 }
 
@@ -133,7 +133,7 @@ func (d *Dispatcher) init() {
 	d.limiter = newLimiter(interval)
 	d.deliveries = newDeliveryLog()
 	d.workers = map[types.NamespacedName]*worker{}
-	d.clients = map[types.UID]*cachedNotifier{}
+	d.clients = map[types.NamespacedName]*cachedNotifier{}
 	if d.Config.MaxAttempts <= 0 {
 		d.Config.MaxAttempts = DefaultMaxAttempts
 	}
@@ -253,6 +253,7 @@ func (d *Dispatcher) work(ctx context.Context, provider types.NamespacedName, w 
 			d.mu.Lock()
 			if len(w.jobs) == 0 {
 				delete(d.workers, provider)
+				delete(d.clients, provider)
 				d.mu.Unlock()
 				return
 			}
@@ -343,7 +344,7 @@ func (d *Dispatcher) notifierFor(ctx context.Context, j job) (notifier.Notifier,
 		version += "/" + o.CommitStatus
 	}
 	d.mu.Lock()
-	c, ok := d.clients[p.UID]
+	c, ok := d.clients[j.provider]
 	d.mu.Unlock()
 	if ok && c.version == version {
 		return c.n, p, c.secrets, nil
@@ -354,7 +355,7 @@ func (d *Dispatcher) notifierFor(ctx context.Context, j job) (notifier.Notifier,
 	}
 	c = &cachedNotifier{version: version, n: n, secrets: secretValues(o)}
 	d.mu.Lock()
-	d.clients[p.UID] = c
+	d.clients[j.provider] = c
 	d.mu.Unlock()
 	return n, p, c.secrets, nil
 }
