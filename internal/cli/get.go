@@ -27,7 +27,7 @@ func newGetCommand(g *globals) *cobra.Command {
 	gf := &getFlags{}
 	cmd := &cobra.Command{
 		Use:   "get",
-		Short: "Get the status of sources, Kustomizations and HelmReleases",
+		Short: "Get the status of sources, Kustomizations, HelmReleases, Alerts, Providers and Receivers",
 	}
 	cmd.PersistentFlags().BoolVarP(&gf.allNamespaces, "all-namespaces", "A", false, "list objects across all namespaces")
 	cmd.PersistentFlags().BoolVar(&gf.noHeader, "no-header", false, "skip the header row")
@@ -84,7 +84,7 @@ func (g *globals) runGet(ctx context.Context, k *kind, gf *getFlags, args []stri
 		g.noneFound(k.gvk.Kind, gf)
 		return nil
 	}
-	return printStatusTable(g.out, rows, gf.allNamespaces, gf.noHeader)
+	return printStatusTable(g.out, rows, k.columns, gf.allNamespaces, gf.noHeader)
 }
 
 // rowFor builds a table row from an object's conditions, the way Flux's CLI
@@ -93,7 +93,7 @@ func rowFor(k *kind, obj fluxObject) statusRow {
 	row := statusRow{
 		Namespace: obj.GetNamespace(),
 		Name:      obj.GetName(),
-		Revision:  k.revision(obj),
+		Revision:  k.revisionOf(obj),
 		Suspended: obj.IsSuspended(),
 		Ready:     string(metav1.ConditionUnknown),
 		Message:   "waiting to be reconciled",
@@ -105,8 +105,37 @@ func rowFor(k *kind, obj fluxObject) statusRow {
 	return row
 }
 
-// printStatusTable writes rows as an aligned table with Flux's columns.
-func printStatusTable(w io.Writer, rows []statusRow, allNamespaces, noHeader bool) error {
+// The columns of `get` a kind chooses from (kind.columns), after NAME.
+const (
+	colRevision  = "REVISION"
+	colSuspended = "SUSPENDED"
+	colReady     = "READY"
+	colMessage   = "MESSAGE"
+)
+
+// defaultColumns are the columns of most kinds, as `flux get` shows them.
+var defaultColumns = []string{colRevision, colSuspended, colReady, colMessage}
+
+// cell is the row's value in column col.
+func (r statusRow) cell(col string) string {
+	switch col {
+	case colRevision:
+		return r.Revision
+	case colSuspended:
+		return boolString(r.Suspended)
+	case colReady:
+		return r.Ready
+	default:
+		return oneLine(r.Message)
+	}
+}
+
+// printStatusTable writes rows as an aligned table with Flux's columns:
+// NAME, then columns (nil for defaultColumns).
+func printStatusTable(w io.Writer, rows []statusRow, columns []string, allNamespaces, noHeader bool) error {
+	if columns == nil {
+		columns = defaultColumns
+	}
 	sort.SliceStable(rows, func(i, j int) bool {
 		if rows[i].Namespace != rows[j].Namespace {
 			return rows[i].Namespace < rows[j].Namespace
@@ -114,7 +143,7 @@ func printStatusTable(w io.Writer, rows []statusRow, allNamespaces, noHeader boo
 		return rows[i].Name < rows[j].Name
 	})
 	tw := tabwriter.NewWriter(w, 0, 0, 3, ' ', 0)
-	header := []string{"NAME", "REVISION", "SUSPENDED", "READY", "MESSAGE"}
+	header := append([]string{"NAME"}, columns...)
 	if allNamespaces {
 		header = append([]string{"NAMESPACE"}, header...)
 	}
@@ -122,7 +151,10 @@ func printStatusTable(w io.Writer, rows []statusRow, allNamespaces, noHeader boo
 		fmt.Fprintln(tw, strings.Join(header, "\t"))
 	}
 	for _, r := range rows {
-		cells := []string{r.Name, r.Revision, boolString(r.Suspended), r.Ready, oneLine(r.Message)}
+		cells := []string{r.Name}
+		for _, col := range columns {
+			cells = append(cells, r.cell(col))
+		}
 		if allNamespaces {
 			cells = append([]string{r.Namespace}, cells...)
 		}

@@ -35,17 +35,28 @@ func TestPrintStatusTable(t *testing.T) {
 		{Namespace: "apps", Name: "web", Revision: "v1.2.3@sha1:89abcdef0123456789abcdef0123456789abcdef", Suspended: true, Ready: "True", Message: "Applied revision: v1.2.3@sha1:89abcdef0123456789abcdef0123456789abcdef"},
 		{Namespace: "flux-system", Name: "flux-system", Ready: "Unknown", Message: "waiting to be reconciled"},
 	}
+	// The notification kinds have no revision, and Providers no SUSPENDED
+	// column, as in flux get.
+	notificationRows := []statusRow{
+		{Namespace: "flux-system", Name: "slack", Ready: "False", Message: "invalid 'flux-system/slack-url' secret data: required field 'address'"},
+		{Namespace: "apps", Name: "on-call", Suspended: true, Ready: "True", Message: "Initialized"},
+		{Namespace: "flux-system", Name: "github", Ready: "Unknown", Message: "waiting to be reconciled"},
+	}
 	tests := map[string]struct {
+		rows                    []statusRow
+		columns                 []string
 		allNamespaces, noHeader bool
 	}{
-		"get_namespace.golden":      {},
-		"get_all_namespaces.golden": {allNamespaces: true},
-		"get_no_header.golden":      {noHeader: true},
+		"get_namespace.golden":       {rows: rows},
+		"get_all_namespaces.golden":  {rows: rows, allNamespaces: true},
+		"get_no_header.golden":       {rows: rows, noHeader: true},
+		"get_alerts.golden":          {rows: notificationRows, columns: alerts.columns},
+		"get_alert_providers.golden": {rows: notificationRows, columns: providers.columns, allNamespaces: true},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			var buf bytes.Buffer
-			if err := printStatusTable(&buf, append([]statusRow(nil), rows...), tt.allNamespaces, tt.noHeader); err != nil {
+			if err := printStatusTable(&buf, append([]statusRow(nil), tt.rows...), tt.columns, tt.allNamespaces, tt.noHeader); err != nil {
 				t.Fatal(err)
 			}
 			golden(t, name, buf.Bytes())

@@ -47,8 +47,14 @@ type kind struct {
 	lastHandled func(obj fluxObject) string
 	// revision is the REVISION column of `get`, and what a successful
 	// reconciliation reports after done ("fetched revision main@sha1:...").
+	// A kind without revisions (a Provider) has neither: its reconciliation
+	// reports no outcome beyond Ready.
 	revision func(obj fluxObject) string
 	done     string
+	// columns are the columns of `get` after NAME, of colRevision,
+	// colSuspended, colReady and colMessage, as `flux get` shows the kind;
+	// nil means all four.
+	columns []string
 	// sourceRef, when set, returns the Kind and key of the object's source
 	// (an empty namespace is the object's own): `reconcile` then takes
 	// --with-source, which reconciles that source first.
@@ -118,10 +124,18 @@ func (k *kind) target(key types.NamespacedName) reconcileTarget {
 	return reconcileTarget{kind: k, key: key, object: k.newObject()}
 }
 
+// revisionOf is obj's revision, "" for a kind without revisions.
+func (k *kind) revisionOf(obj fluxObject) string {
+	if k.revision == nil {
+		return ""
+	}
+	return k.revision(obj)
+}
+
 // outcome says what a successful reconciliation of obj produced, e.g.
 // "applied revision main@sha1:...".
 func (k *kind) outcome(obj fluxObject) string {
-	if rev := k.revision(obj); rev != "" {
+	if rev := k.revisionOf(obj); rev != "" {
 		return k.done + " revision " + rev
 	}
 	return k.done

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"slices"
 	"testing"
 
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
@@ -20,8 +21,19 @@ func TestKinds(t *testing.T) {
 			if gvk, err := apiutil.GVKForObject(k.newList(), s); err != nil || gvk != k.gvk.GroupVersion().WithKind(k.gvk.Kind+"List") {
 				t.Errorf("newList is %v (%v), want %sList", gvk, err, k.gvk.Kind)
 			}
-			if k.plural == "" || k.command == "" || k.done == "" || k.setSuspend == nil || k.lastHandled == nil || k.revision == nil {
-				t.Error("plural, command, done, setSuspend, lastHandled and revision must be set")
+			if k.plural == "" || k.command == "" || k.setSuspend == nil || k.lastHandled == nil {
+				t.Error("plural, command, setSuspend and lastHandled must be set")
+			}
+			if (k.revision == nil) != (k.done == "") {
+				t.Error("revision and done go together: set both, or neither for a kind without revisions")
+			}
+			if (k.revision == nil) != (k.columns != nil && !slices.Contains(k.columns, colRevision)) {
+				t.Errorf("columns %v: a kind has a REVISION column when, and only when, it has revisions", k.columns)
+			}
+			for _, col := range k.columns {
+				if !slices.Contains(defaultColumns, col) {
+					t.Errorf("unknown column %q", col)
+				}
 			}
 			for verb, h := range map[string]help{"get": k.help.get, "export": k.help.export, "suspend": k.help.suspend, "resume": k.help.resume, "reconcile": k.help.reconcile} {
 				if h.short == "" || h.example == "" {

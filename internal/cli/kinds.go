@@ -11,13 +11,16 @@ import (
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
+	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
+	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/controller/alert"
 )
 
 // kinds are the Flux kinds that get, export, suspend, resume and reconcile
 // act on: each of these verbs has one subcommand per kind, built from its
 // entry here. Adding a kind to the CLI is one more entry.
-var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, kustomizations, helmReleases}
+var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, kustomizations, helmReleases, providers, alerts, receivers}
 
 // kindRules are what some kinds add to the reconcile request and wait that
 // every kind shares (see reconcileRules).
@@ -32,6 +35,9 @@ var kindRules = map[*kind]reconcileRules{
 		},
 		pending: helmReleasePending,
 	},
+	// An Alert created with its Provider waits until the Provider is
+	// checked.
+	alerts: {pending: func(obj fluxObject) bool { return readyFalseBecause(obj, alert.ProviderNotReadyReason) }},
 }
 
 // sources groups the source kinds: `ferry get sources git`, `ferry
@@ -264,8 +270,111 @@ var helmReleaseWaitReasons = []string{helmv2.HelmChartNotReadyReason, meta.Depen
 // waits for its chart or a dependency: `create`, `reconcile` and `resume`
 // then keep waiting.
 func helmReleasePending(obj fluxObject) bool {
+	return readyFalseBecause(obj, helmReleaseWaitReasons...)
+}
+
+// readyFalseBecause reports whether obj's Ready condition is False with
+// one of reasons.
+func readyFalseBecause(obj fluxObject, reasons ...string) bool {
 	ready := apimeta.FindStatusCondition(obj.GetConditions(), meta.ReadyCondition)
-	return ready != nil && ready.Status == metav1.ConditionFalse && slices.Contains(helmReleaseWaitReasons, ready.Reason)
+	return ready != nil && ready.Status == metav1.ConditionFalse && slices.Contains(reasons, ready.Reason)
+}
+
+// providers are the notification Providers: `ferry get alert-providers`,
+// as Flux names them. Flux's v1beta3 Provider has no status, and `flux
+// reconcile alert-provider` says it is not supported; ferry's has one, so
+// reconcile requests a reconciliation and waits for Ready as for any kind.
+var providers = &kind{
+	gvk:        notificationv1beta3.GroupVersion.WithKind(notificationv1beta3.ProviderKind),
+	plural:     "Providers",
+	command:    "alert-provider",
+	columns:    []string{colReady, colMessage},
+	newObject:  func() fluxObject { return &notificationv1beta3.Provider{} },
+	newList:    func() client.ObjectList { return &notificationv1beta3.ProviderList{} },
+	setSuspend: func(obj fluxObject, s bool) { obj.(*notificationv1beta3.Provider).Spec.Suspend = s },
+	lastHandled: func(obj fluxObject) string {
+		return obj.(*notificationv1beta3.Provider).Status.GetLastHandledReconcileRequest()
+	},
+	help: kindHelp{
+		get: help{"Get the status of notification Providers", `  # List the Providers in flux-system
+  ferry get alert-providers
+
+  # List them in every namespace
+  ferry get alert-providers -A`},
+		export: help{"Print notification Providers as Flux v1beta3 YAML", `  # Export one Provider
+  ferry export alert-provider slack
+
+  # Export every Provider of flux-system
+  ferry export alert-provider --all > providers.yaml`},
+		suspend: help{"Suspend a Provider: it sends no notifications until resumed", `  # Stop notifying Slack
+  ferry suspend alert-provider slack`},
+		resume: help{"Resume a suspended Provider and wait until it is ready", `  # Resume slack and wait for it to be ready
+  ferry resume alert-provider slack`},
+		reconcile: help{"Check a Provider's type and Secrets now and wait until it is ready", `  # Check the Provider again after changing its Secret
+  ferry reconcile alert-provider slack`},
+	},
+}
+
+var alerts = &kind{
+	gvk:        notificationv1beta3.GroupVersion.WithKind(notificationv1beta3.AlertKind),
+	plural:     "Alerts",
+	command:    "alert",
+	columns:    []string{colSuspended, colReady, colMessage},
+	newObject:  func() fluxObject { return &notificationv1beta3.Alert{} },
+	newList:    func() client.ObjectList { return &notificationv1beta3.AlertList{} },
+	setSuspend: func(obj fluxObject, s bool) { obj.(*notificationv1beta3.Alert).Spec.Suspend = s },
+	lastHandled: func(obj fluxObject) string {
+		return obj.(*notificationv1beta3.Alert).Status.GetLastHandledReconcileRequest()
+	},
+	help: kindHelp{
+		get: help{"Get the status of Alerts", `  # List the Alerts in flux-system
+  ferry get alerts
+
+  # List them in every namespace
+  ferry get alerts -A`},
+		export: help{"Print Alerts as Flux v1beta3 YAML", `  # Export one Alert
+  ferry export alert on-call
+
+  # Export every Alert of flux-system
+  ferry export alert --all > alerts.yaml`},
+		suspend: help{"Suspend an Alert: it forwards no events until resumed", `  # Stop forwarding events during maintenance
+  ferry suspend alert on-call`},
+		resume: help{"Resume a suspended Alert and wait until it is ready", `  # Forward events again
+  ferry resume alert on-call`},
+		reconcile: help{"Check an Alert now and wait until it is ready", `  # Check the Alert again after creating its Provider
+  ferry reconcile alert on-call`},
+	},
+}
+
+var receivers = &kind{
+	gvk:        notificationv1.GroupVersion.WithKind(notificationv1.ReceiverKind),
+	plural:     "Receivers",
+	command:    "receiver",
+	columns:    []string{colSuspended, colReady, colMessage},
+	newObject:  func() fluxObject { return &notificationv1.Receiver{} },
+	newList:    func() client.ObjectList { return &notificationv1.ReceiverList{} },
+	setSuspend: func(obj fluxObject, s bool) { obj.(*notificationv1.Receiver).Spec.Suspend = s },
+	lastHandled: func(obj fluxObject) string {
+		return obj.(*notificationv1.Receiver).Status.GetLastHandledReconcileRequest()
+	},
+	help: kindHelp{
+		get: help{"Get the status of webhook Receivers", `  # List the Receivers in flux-system
+  ferry get receivers
+
+  # List them in every namespace
+  ferry get receivers -A`},
+		export: help{"Print Receivers as Flux v1 YAML", `  # Export one Receiver
+  ferry export receiver github
+
+  # Export every Receiver of flux-system
+  ferry export receiver --all > receivers.yaml`},
+		suspend: help{"Suspend a Receiver: its webhook requests are refused until resumed", `  # Ignore webhook calls for a while
+  ferry suspend receiver github`},
+		resume: help{"Resume a suspended Receiver and wait until it is ready", `  # Serve the webhook again
+  ferry resume receiver github`},
+		reconcile: help{"Read a Receiver's token again now and wait until it is ready", `  # Pick up a new token (and so a new webhook path) at once
+  ferry reconcile receiver github`},
+	},
 }
 
 // The targets `create` waits on after applying an object.

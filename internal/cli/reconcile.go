@@ -237,7 +237,7 @@ func (g *globals) waitReconciled(ctx context.Context, c client.Client, t reconci
 	g.printf("✔ %s reconciliation completed", t.kind.gvk.Kind)
 	// An object without a revision (an OCI HelmRepository) has nothing
 	// more to report.
-	if t.kind.revision(t.object) != "" {
+	if t.kind.revisionOf(t.object) != "" {
 		g.printf("✔ %s", t.kind.outcome(t.object))
 	}
 	return nil
