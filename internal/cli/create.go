@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -23,7 +24,7 @@ func newCreateCommand(g *globals) *cobra.Command {
 	cf := &createFlags{}
 	cmd := &cobra.Command{
 		Use:   "create",
-		Short: "Create or update sources, secrets, Kustomizations and HelmReleases",
+		Short: "Create or update sources, secrets, Kustomizations, HelmReleases, Alerts, Providers and Receivers",
 	}
 	cmd.PersistentFlags().BoolVar(&cf.export, "export", false, "print the object as YAML on stdout instead of applying it")
 	cmd.PersistentFlags().DurationVar(&cf.timeout, "timeout", 5*time.Minute, "how long to wait for the reconciliation")
@@ -37,7 +38,8 @@ func newCreateCommand(g *globals) *cobra.Command {
 		Short: "Create or update Secrets used by sources",
 	}
 	secret.AddCommand(newCreateSecretGitCommand(g, cf))
-	cmd.AddCommand(source, secret, newCreateKustomizationCommand(g, cf), newCreateHelmReleaseCommand(g, cf))
+	cmd.AddCommand(source, secret, newCreateKustomizationCommand(g, cf), newCreateHelmReleaseCommand(g, cf),
+		newCreateAlertProviderCommand(g, cf), newCreateAlertCommand(g, cf), newCreateReceiverCommand(g, cf))
 	return cmd
 }
 
@@ -89,4 +91,25 @@ func upsert(ctx context.Context, c client.Client, obj client.Object, live client
 		return "", false, err
 	}
 	return token, false, nil
+}
+
+// applyAndWait creates obj, an object of kind k, or replaces the spec and
+// labels of the live one (mutate copies them from obj), requests a
+// reconciliation and waits for it, printing what every create command
+// prints. It returns the target, whose object holds the status read last.
+func (g *globals) applyAndWait(ctx context.Context, c client.Client, k *kind, obj fluxObject, mutate func(live fluxObject), timeout time.Duration) (reconcileTarget, error) {
+	key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	g.printf("► applying %s %s in %s namespace", k.gvk.Kind, key.Name, key.Namespace)
+	live := k.newObject()
+	token, created, err := upsert(ctx, c, obj, live, func() { mutate(live) })
+	if err != nil {
+		return reconcileTarget{}, fmt.Errorf("applying %s '%s': %w", k.gvk.Kind, key, err)
+	}
+	if created {
+		g.printf("✔ %s created", k.gvk.Kind)
+	} else {
+		g.printf("✔ %s updated", k.gvk.Kind)
+	}
+	t := k.target(key)
+	return t, g.waitReconciled(ctx, c, t, token, timeout)
 }
