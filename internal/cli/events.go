@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
@@ -124,6 +125,19 @@ func (g *globals) runEvents(ctx context.Context, f *eventsFlags) error {
 			}
 		}
 	}
+	var dels *deliveries
+	if filter.kind == "" || strings.EqualFold(filter.kind, notificationv1beta3.ProviderKind) {
+		list, d, err := listDeliveries(ctx, c, namespaces)
+		if err != nil {
+			return err
+		}
+		for i := range list {
+			if filter.matches(&list[i]) {
+				events = append(events, list[i])
+			}
+		}
+		dels = d
+	}
 	if len(events) == 0 && !f.watch {
 		if f.allNamespaces {
 			g.printf("no events found in any namespace")
@@ -138,15 +152,27 @@ func (g *globals) runEvents(ctx context.Context, f *eventsFlags) error {
 	if !f.watch {
 		return nil
 	}
-	return watchEvents(ctx, c, namespaces, resourceVersions, filter, g.out, f.allNamespaces)
+	return watchEvents(ctx, c, namespaces, resourceVersions, dels, filter, g.out, f.allNamespaces)
 }
 
 // watchEvents prints the events filter selects as they are added or
-// updated, one line each, until ctx ends.
+// updated, and the new deliveries of the Providers (when dels is not nil),
+// one line each, until ctx ends.
 func watchEvents(ctx context.Context, c client.WithWatch, namespaces []string, resourceVersions map[string]string,
-	filter *eventFilter, w io.Writer, allNamespaces bool) error {
+	dels *deliveries, filter *eventFilter, w io.Writer, allNamespaces bool) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	out := make(chan corev1.Event)
-	errs := make(chan error, len(namespaces))
+	errs := make(chan error, 2*len(namespaces))
+	if dels != nil {
+		watches, err := dels.watch(ctx, c, namespaces, filter, out, errs)
+		if err != nil {
+			return err
+		}
+		for _, wi := range watches {
+			defer wi.Stop()
+		}
+	}
 	for _, ns := range namespaces {
 		wi, err := c.Watch(ctx, &corev1.EventList{}, client.InNamespace(ns), &client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: resourceVersions[ns]}})
 		if err != nil {
@@ -184,12 +210,18 @@ func newEventsCommand(g *globals) *cobra.Command {
 	f := &eventsFlags{}
 	cmd := &cobra.Command{
 		Use:   "events",
-		Short: "Print the Kubernetes events of Flux objects",
+		Short: "Print the Kubernetes events of Flux objects and the notifications sent",
 		Long: `Print the Kubernetes events of the Flux objects (GitRepositories,
 Kustomizations, ...) in the namespace, oldest first, with the columns of
 'flux events': LAST SEEN, TYPE, REASON, OBJECT, MESSAGE. --for narrows them
 to one object of any kind (a Kustomization's come with its source's), or to
-every object of a kind. --watch keeps printing new events.`,
+every object of a kind. --watch keeps printing new events.
+
+The notifications the Providers sent (their status.deliveries, a ferry
+addition) are rows of the Provider among the events: NotificationDelivered
+(Normal), NotificationFailed or NotificationDropped (Warning), the message
+naming the Alert, the event's object, reason and revision, the attempts and
+the error.`,
 		Example: `  # Events of every Flux object in flux-system
   ferry events
 
@@ -200,7 +232,10 @@ every object of a kind. --watch keeps printing new events.`,
   ferry events --for Kustomization --watch
 
   # Warnings in every namespace
-  ferry events -A --types Warning`,
+  ferry events -A --types Warning
+
+  # The notifications the Provider slack sent, and its events
+  ferry events --for Provider/slack`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return g.runEvents(cmd.Context(), f)

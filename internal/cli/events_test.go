@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
 	"github.com/ferrycd/ferry/internal/testenv"
 )
 
@@ -36,6 +37,38 @@ func TestPrintEvents(t *testing.T) {
 			}
 			golden(t, name, buf.Bytes())
 		})
+	}
+}
+
+// TestDeliveryEvents prints the deliveries of a Provider among the other
+// events, as `ferry events` does.
+func TestDeliveryEvents(t *testing.T) {
+	now := time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)
+	at := func(ago time.Duration) metav1.Time { return metav1.NewTime(now.Add(-ago)) }
+	rev := "main@sha1:3b1e0c5f9d2a4e6b8c0d1f2a3b4c5d6e7f8a9b0c"
+	p := &notificationv1beta3.Provider{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "slack"}}
+	p.Status.Deliveries = []notificationv1beta3.Delivery{ // newest first
+		{Time: at(5 * time.Second), Alert: "on-call", InvolvedObject: "HelmRelease/apps/web", Reason: "UpgradeSucceeded", Result: "Dropped",
+			Message: "the Provider's queue is full"},
+		{Time: at(time.Minute), Alert: "on-call", InvolvedObject: "Kustomization/flux-system/apps", Reason: "HealthCheckFailed", Severity: "error",
+			Revision: rev, Result: "Failed", Attempts: 3, Message: "POST returned 503 Service Unavailable"},
+		{Time: at(10 * time.Minute), Alert: "on-call", InvolvedObject: "Kustomization/flux-system/apps", Reason: "ReconciliationSucceeded",
+			Revision: rev, Result: "Delivered", Attempts: 1},
+	}
+	d := &deliveries{seen: map[string]bool{}}
+	events := append(d.unseen(p), corev1.Event{
+		ObjectMeta:     metav1.ObjectMeta{Namespace: "flux-system", Name: "apps.progressing"},
+		InvolvedObject: corev1.ObjectReference{Kind: "Kustomization", Name: "apps", Namespace: "flux-system"},
+		Type:           "Warning", Reason: "HealthCheckFailed", Message: "timeout waiting for Deployment/apps/web",
+		LastTimestamp: at(70 * time.Second),
+	})
+	var buf bytes.Buffer
+	if err := printEvents(&buf, events, false, now); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "events_deliveries.golden", buf.Bytes())
+	if again := d.unseen(p); len(again) != 0 {
+		t.Errorf("the deliveries seen are returned again: %v", again)
 	}
 }
 
