@@ -22,6 +22,7 @@ func newBenchCommand(g *globals) *cobra.Command {
 	}
 	cmd.AddCommand(newBenchKustomizationsCommand(g))
 	cmd.AddCommand(newBenchHelmReleasesCommand(g))
+	cmd.AddCommand(newBenchReceiverCommand(g), newBenchNotificationsCommand(g))
 	return cmd
 }
 
