@@ -174,6 +174,8 @@ func setupAlert(ctx context.Context, mgr manager.Manager, d deps, opts Options) 
 		Events: d.events(alert.ControllerName),
 		Log:    mgr.GetLogger().WithName("notification"),
 		Config: opts.Notification,
+
+		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
 	})
 }
 

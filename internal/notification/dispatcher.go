@@ -66,6 +66,9 @@ type Dispatcher struct {
 	// Log receives what the dispatcher does; never a secret value.
 	Log    logr.Logger
 	Config Config
+	// NoCrossNamespaceRefs ignores Alerts whose eventSources name another
+	// namespace, as --no-cross-namespace-refs does.
+	NoCrossNamespaceRefs bool
 
 	limiter    *limiter
 	deliveries *deliveryLog
@@ -81,6 +84,9 @@ type job struct {
 	alert    *notificationv1beta3.Alert
 	provider types.NamespacedName
 	event    events.Event
+	// commitStatusUpdate is the event's commit_status: update marker,
+	// which enrich leaves out of the metadata.
+	commitStatusUpdate bool
 }
 
 type worker struct {
@@ -174,20 +180,36 @@ func (d *Dispatcher) dispatch(ctx context.Context, e events.Event) {
 	}
 	meta := d.objectMeta(ctx, &e)
 	for _, a := range candidates {
+		// What the Alert controller stalls an Alert for, the dispatcher
+		// refuses too.
+		if ValidateAlert(a) != nil || (d.NoCrossNamespaceRefs && crossNamespace(a)) {
+			continue
+		}
 		f, err := compileFilters(a)
 		if err != nil {
-			// The Alert controller reports it on the Alert.
 			continue
 		}
 		if !matches(a, f, &e, meta) {
 			continue
 		}
 		d.enqueue(ctx, job{
-			alert:    a,
-			provider: types.NamespacedName{Namespace: a.Namespace, Name: a.Spec.ProviderRef.Name},
-			event:    enrich(a, e, meta),
+			alert:              a,
+			provider:           types.NamespacedName{Namespace: a.Namespace, Name: a.Spec.ProviderRef.Name},
+			event:              enrich(a, e, meta),
+			commitStatusUpdate: e.Metadata[events.MetaCommitStatus] == events.CommitStatusUpdate,
 		})
 	}
+}
+
+// crossNamespace reports whether an eventSources entry of a names another
+// namespace than the Alert's.
+func crossNamespace(a *notificationv1beta3.Alert) bool {
+	for _, src := range a.Spec.EventSources {
+		if src.Namespace != "" && src.Namespace != a.Namespace {
+			return true
+		}
+	}
+	return false
 }
 
 // objectMeta reads the labels and annotations of the involved object from
@@ -270,8 +292,9 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) {
 	backoff := d.Config.MinBackoff
 	var lastErr error
 	var secrets []string
-	for attempt := 1; attempt <= d.Config.MaxAttempts; attempt++ {
-		if attempt > 1 {
+	attempt := 0
+	for attempt < d.Config.MaxAttempts {
+		if attempt > 0 {
 			select {
 			case <-ctx.Done():
 				return
@@ -279,12 +302,15 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) {
 			}
 			backoff = min(2*backoff, d.Config.MaxBackoff)
 		}
+		attempt++
 		n, p, s, err := d.notifierFor(ctx, j)
 		secrets = s
-		if err == nil && p == nil {
+		switch {
+		case err == nil && p == nil:
 			return // the Provider is suspended
-		}
-		if err == nil {
+		case err == nil && !wants(p, &j):
+			return
+		case err == nil:
 			start := time.Now()
 			err = n.Post(ctx, j.event)
 			deliveryDuration.WithLabelValues(p.Spec.Type).Observe(time.Since(start).Seconds())
@@ -294,13 +320,9 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) {
 				log.V(1).Info("notification delivered", "attempt", attempt)
 				return
 			}
-			if !notifier.Retryable(err) {
-				lastErr = err
-				break
-			}
 		}
 		lastErr = err
-		if errors.Is(err, errProviderNotFound) {
+		if !notifier.Retryable(err) || errors.Is(err, errProviderNotFound) {
 			break
 		}
 		log.Info("notification not delivered, retrying", "attempt", attempt, "error", redact(err.Error(), secrets))
@@ -310,10 +332,27 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) {
 	}
 	msg := redact(lastErr.Error(), secrets)
 	delivered.WithLabelValues(providerType(ctx, d.Client, j.provider), resultFailed).Inc()
-	d.deliveries.record(j.provider, j, resultFailed, d.Config.MaxAttempts, msg)
-	log.Info("notification given up", "error", msg)
+	d.deliveries.record(j.provider, j, resultFailed, attempt, msg)
+	log.Info("notification given up", "attempts", attempt, "error", msg)
 	d.Events.Warning(j.alert, "NotificationFailed",
-		fmt.Sprintf("notification of %s (%s) to Provider '%s' given up: %s", objectRef(&j.event), j.event.Reason, j.provider.Name, msg), nil)
+		fmt.Sprintf("notification of %s (%s) to Provider '%s' given up after %d attempt(s): %s", objectRef(&j.event), j.event.Reason, j.provider.Name, attempt, msg), nil)
+}
+
+// commitStatusTypes are the Provider types that set a commit status.
+var commitStatusTypes = map[string]bool{
+	"github": true, "gitlab": true, "gitea": true, "bitbucket": true, "bitbucketserver": true, "azuredevops": true,
+}
+
+// wants reports whether Provider p takes j's event. A commit status
+// reports how the reconciliation of a commit ended, so it takes failures
+// and the one success the controllers mark with commit_status: update
+// ("Reconciliation finished"), not every info event about the commit (a
+// change set, a dependency not ready yet, a new artifact).
+func wants(p *notificationv1beta3.Provider, j *job) bool {
+	if !commitStatusTypes[p.Spec.Type] {
+		return true
+	}
+	return j.event.Severity == events.SeverityError || j.commitStatusUpdate
 }
 
 var errProviderNotFound = errors.New("provider not found")

@@ -19,10 +19,14 @@
 //   - an event identical to one seen within the rate limit interval
 //     (involved object, severity, reason, message, revision and token; 5
 //     minutes by default) is dropped, so a reconcile that fails the same
-//     way on every retry notifies once. ferry's success messages carry no
-//     duration that changes on every run, and a routine re-apply records no
-//     event, so a requested reconcile that changes nothing notifies
-//     nobody.
+//     way on every retry notifies once. ferry records a success event
+//     only for a new revision or a recovery (a routine re-apply records
+//     none), so a requested reconcile that changes nothing notifies nobody;
+//     Flux's carries the reconcile's duration in its message, which no
+//     rate limit catches;
+//   - a commit-status Provider (github, gitlab, gitea, bitbucket) takes
+//     failures and the event marked commit_status: update ("Reconciliation
+//     finished"), not every info event about a commit.
 //
 // A delivery is retried with exponential backoff on a network error, a
 // timeout, 429 or 5xx, up to a bounded number of attempts; then it is
