@@ -270,8 +270,14 @@ func shaOf(rev string) string {
 	if rev == "" {
 		return ""
 	}
+	branch := false
 	if i := strings.LastIndex(rev, "@"); i >= 0 {
-		rev = rev[i+1:]
+		rev, branch = rev[i+1:], true
+	}
+	// A bare sha256:<hex> is a digest (a Helm index, an OCI manifest); a
+	// SHA-256 Git commit comes with its branch, main@sha256:<hex>.
+	if strings.HasPrefix(rev, "sha256:") && !branch {
+		return ""
 	}
 	rev = strings.TrimPrefix(rev, "sha1:")
 	rev = strings.TrimPrefix(rev, "sha256:")
