@@ -11,7 +11,9 @@ import (
 
 // TestCommitStatusOncePerCommit is seed 003's github-status Provider
 // against a loopback GitHub API: a Kustomization applying a commit gives
-// exactly one commit status, on that commit, with the token.
+// exactly one commit status, on that commit, with the token, though the
+// Alert also selects the GitRepository and the change set's Progressing
+// event names the commit too.
 func TestCommitStatusOncePerCommit(t *testing.T) {
 	api := newEndpoint(t)
 	f := env.NewFixture(t, appFiles("1"))
@@ -38,6 +40,10 @@ spec:
   eventSeverity: info
   eventSources:
     - kind: Kustomization
+      name: app
+    # The GitRepository's NewArtifact event names the same commit: a
+    # commit status reports the end of a reconciliation, not an artifact.
+    - kind: GitRepository
       name: app`)
 	testenv.WaitFor(t, env.Client, testenv.Key(f.NS, "status"), "the Alert ready", func(a *notificationv1beta3.Alert) bool {
 		return testenv.ReadyCondition(a).Status == "True"
