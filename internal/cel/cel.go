@@ -21,6 +21,7 @@ import (
 type Expression struct {
 	src  string
 	prog celgo.Program
+	ast  *celgo.Ast
 }
 
 // newEnv returns the CEL environment of Flux's expressions: optional types
@@ -66,7 +67,21 @@ func NewExpression(src string, vars ...string) (*Expression, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid CEL expression %q: %w", src, err)
 	}
-	return &Expression{src: src, prog: prog}, nil
+	return &Expression{src: src, prog: prog, ast: ast}, nil
+}
+
+// NewBoolExpression is NewExpression for an expression that must give a
+// bool: one whose type is known not to be bool (a string, a number) is
+// refused when it is compiled, not when it is first evaluated.
+func NewBoolExpression(src string, vars ...string) (*Expression, error) {
+	e, err := NewExpression(src, vars...)
+	if err != nil {
+		return nil, err
+	}
+	if t := e.ast.OutputType(); len(vars) > 0 && t != celgo.BoolType && t != celgo.DynType {
+		return nil, fmt.Errorf("invalid CEL expression %q: it gives a %s, not a bool", src, t)
+	}
+	return e, nil
 }
 
 // String returns the expression's source.

@@ -92,6 +92,17 @@ func TestNewExpressionErrors(t *testing.T) {
 	}
 }
 
+func TestNewBoolExpression(t *testing.T) {
+	if _, err := NewBoolExpression("'a string'", "req"); err == nil || !strings.Contains(err.Error(), "gives a string, not a bool") {
+		t.Errorf("a string expression: error = %v", err)
+	}
+	for _, src := range []string{"req.action == 'push'", "req.ok", "true"} {
+		if _, err := NewBoolExpression(src, "req"); err != nil {
+			t.Errorf("%q: %v", src, err)
+		}
+	}
+}
+
 func TestStatusReadersErrors(t *testing.T) {
 	tests := map[string]struct {
 		checks []HealthCheck

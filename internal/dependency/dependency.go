@@ -241,7 +241,7 @@ func (t *Tracker[T]) Check(ctx context.Context, obj T, upToDate func(dep Object)
 // evalReadyExpr evaluates a dependsOn readyExpr, as Flux does, with self
 // bound to the dependent and dep to the dependency, of kind depKind.
 func (t *Tracker[T]) evalReadyExpr(ctx context.Context, src string, self T, dep Object, depKind Kind) (bool, error) {
-	expr, err := cel.NewExpression(src, "self", "dep")
+	expr, err := cel.NewBoolExpression(src, "self", "dep")
 	if err != nil {
 		return false, err
 	}

@@ -69,7 +69,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *notificationv1.Receiver
 		}
 	}
 	if f := obj.Spec.ResourceFilter; f != "" {
-		if _, err := cel.NewExpression(f, celVars...); err != nil {
+		if _, err := cel.NewBoolExpression(f, celVars...); err != nil {
 			return r.stall(obj, InvalidCELExpressionReason,
 				fmt.Errorf("Reconciliation failed terminally due to configuration error: %w", err))
 		}

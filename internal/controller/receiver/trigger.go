@@ -204,7 +204,7 @@ func (s *Server) resourceFilter(expr string, payload []byte) (func(context.Conte
 	if expr == "" {
 		return func(context.Context, *metav1.PartialObjectMetadata) (bool, error) { return true, nil }, nil
 	}
-	e, err := cel.NewExpression(expr, celVars...)
+	e, err := cel.NewBoolExpression(expr, celVars...)
 	if err != nil {
 		return nil, err
 	}
