@@ -2,6 +2,7 @@ package events
 
 import (
 	"maps"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,6 +31,10 @@ const (
 	MetaToken          = "token"
 	MetaCommitStatus   = "commit_status"
 )
+
+// AnnotationPrefix marks the annotations of an object that every event
+// about it carries as metadata (without the prefix), as in Flux.
+const AnnotationPrefix = "event.toolkit.fluxcd.io/"
 
 // CommitStatusUpdate is the value of MetaCommitStatus on the event that
 // ends a reconciliation of a revision ("Reconciliation finished").
@@ -141,6 +146,13 @@ func (r *Recorder) Event(obj client.Object, severity, reason, message string, me
 		return
 	}
 	md := map[string]string{}
+	// The object's event annotations first, so what the controller says
+	// wins, as in Flux's recorder (RFC 0008).
+	for k, v := range obj.GetAnnotations() {
+		if key, ok := strings.CutPrefix(k, AnnotationPrefix); ok && key != "" && v != "" {
+			md[key] = v
+		}
+	}
 	for k, v := range metadata {
 		if v != "" {
 			md[k] = v

@@ -111,3 +111,22 @@ func TestBusNeverBlocks(t *testing.T) {
 	r.Normal(&kustomizev1.Kustomization{}, "x", "y", nil) // no send on a closed channel
 	cancelFast()
 }
+
+// TestAnnotationMetadata: an object's event.toolkit.fluxcd.io/ annotations
+// become metadata of every event about it; the controller's keys win.
+func TestAnnotationMetadata(t *testing.T) {
+	bus := NewBus()
+	events, cancel := bus.Subscribe(1)
+	defer cancel()
+	r := NewRecorder(nil, testScheme(t), "kustomize-controller", "", bus)
+	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web", Annotations: map[string]string{
+		"event.toolkit.fluxcd.io/team":     "payments",
+		"event.toolkit.fluxcd.io/revision": "not this",
+		"other.example/team":               "ignored",
+	}}}
+	r.Normal(ks, "ReconciliationSucceeded", "m", map[string]string{MetaRevision: "main@sha1:abc"})
+	e := <-events
+	if len(e.Metadata) != 2 || e.Metadata["team"] != "payments" || e.Metadata[MetaRevision] != "main@sha1:abc" {
+		t.Errorf("metadata = %v", e.Metadata)
+	}
+}

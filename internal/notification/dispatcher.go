@@ -178,7 +178,10 @@ func (d *Dispatcher) dispatch(ctx context.Context, e events.Event) {
 		suppressed.Inc()
 		return
 	}
-	meta := d.objectMeta(ctx, &e)
+	var meta *objectMeta
+	if needsLabels(candidates) {
+		meta = d.objectMeta(ctx, &e)
+	}
 	for _, a := range candidates {
 		// What the Alert controller stalls an Alert for, the dispatcher
 		// refuses too.
@@ -195,7 +198,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, e events.Event) {
 		d.enqueue(ctx, job{
 			alert:              a,
 			provider:           types.NamespacedName{Namespace: a.Namespace, Name: a.Spec.ProviderRef.Name},
-			event:              enrich(a, e, meta),
+			event:              enrich(a, e),
 			commitStatusUpdate: e.Metadata[events.MetaCommitStatus] == events.CommitStatusUpdate,
 		})
 	}
@@ -212,8 +215,8 @@ func crossNamespace(a *notificationv1beta3.Alert) bool {
 	return false
 }
 
-// objectMeta reads the labels and annotations of the involved object from
-// the cache, or returns nil when it cannot.
+// objectMeta reads the labels of the involved object from the cache, or
+// returns nil when it cannot.
 func (d *Dispatcher) objectMeta(ctx context.Context, e *events.Event) *objectMeta {
 	gv, err := schema.ParseGroupVersion(e.InvolvedObject.APIVersion)
 	if err != nil {
@@ -230,7 +233,20 @@ func (d *Dispatcher) objectMeta(ctx context.Context, e *events.Event) *objectMet
 	if err := d.Client.Get(ctx, client.ObjectKey{Namespace: e.InvolvedObject.Namespace, Name: e.InvolvedObject.Name}, obj); err != nil {
 		return nil
 	}
-	return &objectMeta{labels: obj.GetLabels(), annotations: obj.GetAnnotations()}
+	return &objectMeta{labels: obj.GetLabels()}
+}
+
+// needsLabels reports whether an Alert selects by labels, which only the
+// involved object has.
+func needsLabels(alerts []*notificationv1beta3.Alert) bool {
+	for _, a := range alerts {
+		for _, src := range a.Spec.EventSources {
+			if len(src.MatchLabels) > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // enqueue queues j for its Provider's worker, starting it if needed. A full

@@ -12,10 +12,11 @@
 //     eventSeverity is info or the event's, the message matches one of the
 //     inclusionList expressions (when set) and none of the exclusionList
 //     ones;
-//   - the event's metadata gains the involved object's annotations
-//     `event.toolkit.fluxcd.io/<key>`, the Alert's eventMetadata and its
-//     summary, without overriding what the controller set; the digest and
-//     the routing markers (token, commit_status) are left out;
+//   - the event's metadata (what the controller set and, from the
+//     recorder, the involved object's annotations
+//     `event.toolkit.fluxcd.io/<key>`) gains the Alert's eventMetadata and
+//     its summary without being overridden; the digest and the routing
+//     markers (token, commit_status) are left out;
 //   - an event identical to one seen within the rate limit interval
 //     (involved object, severity, reason, message, revision and token; 5
 //     minutes by default) is dropped, so a reconcile that fails the same

@@ -11,10 +11,6 @@ import (
 	"github.com/ferrycd/ferry/internal/events"
 )
 
-// EventMetadataAnnotationPrefix marks the annotations of an object that
-// every event about it carries as metadata, as in Flux.
-const EventMetadataAnnotationPrefix = "event.toolkit.fluxcd.io/"
-
 // summaryKey is the metadata key an Alert's spec.summary is sent under.
 const summaryKey = "summary"
 
@@ -26,10 +22,9 @@ var excludedMetadata = map[string]bool{
 }
 
 // objectMeta is what matching needs of the involved object beyond the
-// event: its labels (for matchLabels) and annotations (for metadata).
+// event: its labels, for matchLabels.
 type objectMeta struct {
-	labels      map[string]string
-	annotations map[string]string
+	labels map[string]string
 }
 
 // needsObject reports whether an Alert could match the event once the
@@ -133,18 +128,11 @@ func (f *filters) allows(message string) bool {
 }
 
 // enrich returns the event an Alert sends: e with its metadata merged with
-// the object's event annotations, the Alert's eventMetadata and summary.
-// What the controller set wins over both; the Alert's eventMetadata wins
-// over the annotations.
-func enrich(alert *notificationv1beta3.Alert, e events.Event, meta *objectMeta) events.Event {
+// the Alert's eventMetadata and summary. The event's own metadata (what
+// the controller set, and the object's event.toolkit.fluxcd.io/
+// annotations the recorder added) wins, as in Flux.
+func enrich(alert *notificationv1beta3.Alert, e events.Event) events.Event {
 	md := map[string]string{}
-	if meta != nil {
-		for k, v := range meta.annotations {
-			if key, ok := strings.CutPrefix(k, EventMetadataAnnotationPrefix); ok && key != "" {
-				md[key] = v
-			}
-		}
-	}
 	if alert.Spec.Summary != "" {
 		md[summaryKey] = alert.Spec.Summary
 	}

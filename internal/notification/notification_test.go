@@ -119,13 +119,8 @@ func TestEnrich(t *testing.T) {
 	a := alert("apps", "info")
 	a.Spec.Summary = "prod cluster"
 	a.Spec.EventMetadata = map[string]string{"env": "prod", "revision": "not this"}
-	meta := &objectMeta{annotations: map[string]string{
-		"event.toolkit.fluxcd.io/team": "payments",
-		"event.toolkit.fluxcd.io/env":  "loses to the Alert",
-		"other/annotation":             "ignored",
-	}}
-	e := enrich(a, event("Kustomization", "apps", "web", events.SeverityInfo, "m"), meta)
-	want := map[string]string{"revision": "main@sha1:abc", "summary": "prod cluster", "env": "prod", "team": "payments"}
+	e := enrich(a, event("Kustomization", "apps", "web", events.SeverityInfo, "m"))
+	want := map[string]string{"revision": "main@sha1:abc", "summary": "prod cluster", "env": "prod"}
 	if len(e.Metadata) != len(want) {
 		t.Fatalf("metadata = %v, want %v", e.Metadata, want)
 	}
