@@ -3,6 +3,7 @@ package cli
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"k8s.io/klog/v2"
@@ -10,6 +11,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
 
 	"github.com/ferrycd/ferry/internal/controller"
+	"github.com/ferrycd/ferry/internal/controller/receiver"
+	"github.com/ferrycd/ferry/internal/notification"
 )
 
 func newControllerCommand(g *globals) *cobra.Command {
@@ -18,6 +21,7 @@ func newControllerCommand(g *globals) *cobra.Command {
 	var devLogs bool
 	var qps float32
 	var burst int
+	var rateLimit time.Duration
 	cmd := &cobra.Command{
 		Use:   "controller",
 		Short: "Run ferry's controllers against a cluster",
@@ -34,6 +38,12 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 			setupLogging(devLogs)
 			if controllers != "" {
 				opts.Controllers = strings.Split(controllers, ",")
+			}
+			// The dispatcher's zero is its default; a negative interval
+			// is no limit.
+			opts.Notification.RateLimitInterval = rateLimit
+			if rateLimit <= 0 {
+				opts.Notification.RateLimitInterval = -1
 			}
 			cfg, err := g.restConfig()
 			if err != nil {
@@ -71,13 +81,20 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 	f.IntVar(&opts.IntervalJitterPercentage, "interval-jitter-percentage", 0, "spread source requeues by up to ± this percentage of their interval (default 5; negative turns it off)")
 	f.DurationVar(&opts.DependencyRequeue, "requeue-dependency", 0, "how soon an object waiting for a source or a dependency looks again (default 30s)")
 	f.StringVar(&opts.DefaultServiceAccount, "default-service-account", "", "ServiceAccount (of each Kustomization's namespace) impersonated by Kustomizations without spec.serviceAccountName; empty means ferry's own rights")
-	f.BoolVar(&opts.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Kustomizations whose sourceRef or dependsOn names another namespace")
+	f.BoolVar(&opts.NoCrossNamespaceRefs, "no-cross-namespace-refs", false, "refuse Kustomizations and HelmReleases whose sources or dependencies, Alerts whose event sources and Receivers whose resources are in another namespace")
 	// Above Flux's 50/100: one process runs every controller, and at 50 a
 	// no-change pass over 300 Kustomizations took 2.5 times as long, waiting
 	// on the limiter (docs/benchmarks.md). The API server's priority and
 	// fairness still protects it.
 	f.Float32Var(&qps, "kube-api-qps", 200, "the maximum queries-per-second of requests sent to the Kubernetes API, per resource")
 	f.IntVar(&burst, "kube-api-burst", 400, "the maximum burst of requests sent to the Kubernetes API, per resource")
+	f.StringVar(&opts.ReceiverAddr, "receiver-address", receiver.DefaultAddress, "address the webhooks of Receivers are served on; 0 turns them off")
+	// Flux's notification-controller names it so; a Flux Deployment's
+	// arguments keep working.
+	f.StringVar(&opts.ReceiverAddr, "receiverAddr", receiver.DefaultAddress, "")
+	_ = f.MarkHidden("receiverAddr")
+	f.StringVar(&opts.EventsAddr, "events-addr", "", "also post every event to the Flux notification-controller at this URL, as Flux's controllers do (e.g. http://notification-controller.flux-system.svc.cluster.local./)")
+	f.DurationVar(&rateLimit, "rate-limit-interval", notification.DefaultRateLimitInterval, "how long a notified event keeps identical ones from being notified again; 0 turns the limit off")
 	f.BoolVar(&devLogs, "log-dev", false, "human-readable logs instead of JSON")
 	return cmd
 }
