@@ -45,6 +45,8 @@ type devOptions struct {
 	// from the default (<sync>/charts).
 	charts    string
 	chartsSet bool
+	// receiverAddr is where the Receivers' webhooks are served.
+	receiverAddr string
 }
 
 func newDevCommand(g *globals) *cobra.Command {
@@ -71,6 +73,10 @@ a HelmRepository can say 'type: oci', 'url: oci://${FERRY_DEV_REGISTRY}/charts'
 and 'insecure: true'; it also takes variables from the Secret ferry-dev-vars
 in flux-system when that exists. --charts "" turns the registry off.
 
+The webhooks of Receivers are served on --receiver-address (127.0.0.1:9292),
+so a post-commit hook of the synced checkout can call a generic Receiver
+and have each commit fetched at once (see docs/cli.md).
+
 The first run installs the Kubernetes binaries into the user cache: downloaded
 and checked against their published checksums where the release hosts are
 reachable, else built from Go modules (about 10 minutes on 2 cores); later
@@ -95,6 +101,7 @@ runs start in seconds. Stop with Ctrl-C.`,
 	f.StringVar(&o.stateDir, "state-dir", ".ferry", "directory for the kubeconfig, artifacts and logs")
 	f.StringVar(&o.kubeconfigOut, "kubeconfig-out", "", "where to write the kubeconfig (default: <state-dir>/kubeconfig)")
 	f.StringVar(&o.charts, "charts", "", `directory of Helm chart directories to push to the loopback registry (default: <sync>/charts; "" turns the registry off)`)
+	f.StringVar(&o.receiverAddr, "receiver-address", "127.0.0.1:9292", "address the webhooks of Receivers are served on (a Git hook can call them); 0 turns them off")
 	return cmd
 }
 
@@ -158,13 +165,18 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	mgrCtx, stopMgr := context.WithCancel(ctx)
 	defer stopMgr()
 	mgr, err := controller.NewManager(mgrCtx, cluster.Config, controller.Options{
-		StoragePath: storage,
-		StorageAddr: "127.0.0.1:0",
-		MetricsAddr: "0",
-		HealthAddr:  "0",
+		StoragePath:  storage,
+		StorageAddr:  "127.0.0.1:0",
+		MetricsAddr:  "0",
+		HealthAddr:   "0",
+		ReceiverAddr: o.receiverAddr,
 	})
 	if err != nil {
 		return err
+	}
+	receiverURL := ""
+	if mgr.Receiver != nil && mgr.Receiver.Addr() != "" {
+		receiverURL = "http://" + mgr.Receiver.Addr()
 	}
 	mgrDone := make(chan error, 1)
 	go func() { mgrDone <- mgr.Start(mgrCtx) }()
@@ -175,6 +187,9 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 		}
 	}()
 	g.printf("✔ controllers running (%s), logs in %s", strings.Join(controller.Names, ", "), logPath)
+	if receiverURL != "" {
+		g.printf("✔ webhook receiver listening on %s", receiverURL)
+	}
 
 	var charts *devCharts
 	if registryOn {
@@ -214,9 +229,14 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	if src != nil {
 		g.printf("  %s reconcile kustomization %s --with-source   # after a commit", command, o.name)
 	}
-	if charts != nil {
+	if charts != nil || receiverURL != "" {
 		g.printf("")
+	}
+	if charts != nil {
 		g.printf("%s", charts.summary())
+	}
+	if receiverURL != "" {
+		g.printf("receivers: %s + the Receiver's path ('%s get receivers')", receiverURL, command)
 	}
 	g.printf("")
 	g.printf("✔ ferry dev is ready (Ctrl-C stops it)")

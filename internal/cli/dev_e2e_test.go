@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +13,13 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"github.com/ferrycd/ferry/api/meta"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
 	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/testenv"
@@ -48,7 +53,8 @@ func TestDevSyncsTheExample(t *testing.T) {
 	var out, errOut testenv.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Main(ctx, []string{"dev", "--sync", filepath.Join(work, "examples"), "--path", "apps/development", "--state-dir", state}, &out, &errOut)
+		done <- Main(ctx, []string{"dev", "--sync", filepath.Join(work, "examples"), "--path", "apps/development", "--state-dir", state,
+			"--receiver-address", "127.0.0.1:0"}, &out, &errOut)
 	}()
 	waitForOutput(t, &errOut, done, "ferry dev is ready", 30*time.Minute)
 	mustContain(t, "ferry dev output", errOut.String(),
@@ -109,6 +115,18 @@ func TestDevSyncsTheExample(t *testing.T) {
 	reconcile()
 	waitReady(t, c, key, 2)
 
+	// A post-commit hook calling a generic Receiver, as docs/cli.md shows,
+	// has the next commit fetched and applied without reconcile.
+	head = commitThroughReceiver(t, c, kubeconfig, errOut.String(), repo, overlay)
+	waitReady(t, c, key, 3)
+	gr := &sourcev1.GitRepository{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: "flux-system", Name: "flux-system"}, gr); err != nil {
+		t.Fatal(err)
+	}
+	if gr.Status.Artifact == nil || gr.Status.Artifact.Revision != "main@sha1:"+head {
+		t.Errorf("the GitRepository's artifact is %+v, want the hook's commit %s", gr.Status.Artifact, head)
+	}
+
 	// Ctrl-C stops the controllers and the cluster.
 	stop()
 	select {
@@ -123,6 +141,94 @@ func TestDevSyncsTheExample(t *testing.T) {
 	if err := c.Get(context.Background(), key, &d); err == nil {
 		t.Errorf("the API server still answers after ferry dev stopped")
 	}
+}
+
+// commitThroughReceiver makes a generic Receiver of the synced
+// GitRepository, installs the post-commit hook of docs/cli.md in the
+// checkout, commits three replicas to the overlay and waits until the
+// Receiver has requested the GitRepository's reconciliation. It returns the
+// commit.
+func commitThroughReceiver(t *testing.T, c client.Client, kubeconfig, devOutput string, repo *gitserver.Repo, overlay string) string {
+	t.Helper()
+	ctx := context.Background()
+	var receiverURL string
+	for _, line := range strings.Split(devOutput, "\n") {
+		if u, ok := strings.CutPrefix(line, "✔ webhook receiver listening on "); ok {
+			receiverURL = u
+		}
+	}
+	if !strings.HasPrefix(receiverURL, "http://127.0.0.1:") {
+		t.Fatalf("ferry dev printed no receiver address:\n%s", devOutput)
+	}
+	mustContain(t, "ferry dev output", devOutput, "receivers: "+receiverURL+" + the Receiver's path")
+
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "webhook-token"}, StringData: map[string]string{"token": "a-dev-token"}}
+	if err := c.Create(ctx, secret); err != nil {
+		t.Fatal(err)
+	}
+	var rout, rerr testenv.Buffer
+	rctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+	defer cancel()
+	if code := Main(rctx, []string{"--kubeconfig", kubeconfig, "create", "receiver", "local-git", "--type=generic",
+		"--secret-ref=webhook-token", "--resource=GitRepository/flux-system"}, &rout, &rerr); code != 0 {
+		t.Fatalf("create receiver exited %d:\n%s", code, rerr.String())
+	}
+	_, path, _ := strings.Cut(rerr.String(), "✔ generated webhook URL ")
+	path = strings.TrimSpace(path)
+	if !strings.HasPrefix(path, "/hook/") {
+		t.Fatalf("create receiver printed no webhook path:\n%s", rerr.String())
+	}
+
+	hook := "#!/bin/sh\ncurl -fsS -X POST " + receiverURL + path + " >/dev/null || echo \"ferry dev did not answer the webhook\" >&2\n"
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Logf("no curl: the test calls the webhook itself after the commit")
+		hook = ""
+	} else {
+		hooks, err := gitserver.Git(repo.Dir, "rev-parse", "--git-path", "hooks")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !filepath.IsAbs(hooks) {
+			hooks = filepath.Join(repo.Dir, hooks)
+		}
+		if err := os.MkdirAll(hooks, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(hooks, "post-commit"), []byte(hook), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	grKey := client.ObjectKey{Namespace: "flux-system", Name: "flux-system"}
+	gr := &sourcev1.GitRepository{}
+	if err := c.Get(ctx, grKey, gr); err != nil {
+		t.Fatal(err)
+	}
+	before := gr.Annotations[meta.ReconcileRequestAnnotation]
+	data, err := os.ReadFile(overlay)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(overlay, []byte(strings.Replace(string(data), "count: 2", "count: 3", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	head, err := repo.Commit("development: three replicas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hook == "" {
+		resp, err := http.Post(receiverURL+path, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	// Only the Receiver (or a reconcile, which the test does not run now)
+	// sets requestedAt: a fetch on the interval does not.
+	testenv.WaitFor(t, c, grKey, "the Receiver's reconcile request", func(gr *sourcev1.GitRepository) bool {
+		return gr.Annotations[meta.ReconcileRequestAnnotation] != before
+	})
+	return head
 }
 
 // checkFirstSyncReport checks that ferry dev reported the first sync of a

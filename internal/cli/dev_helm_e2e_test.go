@@ -115,7 +115,8 @@ func TestDevInstallsTheExampleHelmRelease(t *testing.T) {
 			var out, errOut testenv.Buffer
 			done := make(chan int, 1)
 			go func() {
-				done <- Main(ctx, []string{"dev", "--sync", filepath.Join(work, "examples"), "--path", "apps/" + ov.env, "--state-dir", state}, &out, &errOut)
+				done <- Main(ctx, []string{"dev", "--sync", filepath.Join(work, "examples"), "--path", "apps/" + ov.env, "--state-dir", state,
+					"--receiver-address", "127.0.0.1:0"}, &out, &errOut)
 			}()
 			waitForOutput(t, &errOut, done, "ferry dev is ready", 30*time.Minute)
 			mustContain(t, "ferry dev output", errOut.String(),
