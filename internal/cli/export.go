@@ -25,7 +25,7 @@ func newExportCommand(g *globals) *cobra.Command {
 	ef := &exportFlags{}
 	cmd := &cobra.Command{
 		Use:   "export",
-		Short: "Print sources, Kustomizations and HelmReleases as Flux YAML, without status",
+		Short: "Print sources, Kustomizations, HelmReleases, Alerts, Providers and Receivers as Flux YAML, without status",
 	}
 	cmd.PersistentFlags().BoolVar(&ef.all, "all", false, "export every object of the kind in the namespace")
 	addKindCommands(cmd, kindVerb{

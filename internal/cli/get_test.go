@@ -38,7 +38,7 @@ func TestPrintStatusTable(t *testing.T) {
 	// The notification kinds have no revision, and Providers no SUSPENDED
 	// column, as in flux get.
 	notificationRows := []statusRow{
-		{Namespace: "flux-system", Name: "slack", Ready: "False", Message: "invalid 'flux-system/slack-url' secret data: required field 'address'"},
+		{Namespace: "flux-system", Name: "slack", Ready: "False", Message: "provider secret 'flux-system/slack-url' not found"},
 		{Namespace: "apps", Name: "on-call", Suspended: true, Ready: "True", Message: "Initialized"},
 		{Namespace: "flux-system", Name: "github", Ready: "Unknown", Message: "waiting to be reconciled"},
 	}

@@ -26,7 +26,7 @@ func newReconcileCommand(g *globals) *cobra.Command {
 	rf := &reconcileFlags{}
 	cmd := &cobra.Command{
 		Use:   "reconcile",
-		Short: "Reconcile sources, Kustomizations and HelmReleases now, and wait for the outcome",
+		Short: "Reconcile sources, Kustomizations, HelmReleases, Alerts, Providers and Receivers now, and wait for the outcome",
 	}
 	cmd.PersistentFlags().DurationVar(&rf.timeout, "timeout", 5*time.Minute, "how long to wait for the reconciliation")
 	addKindCommands(cmd, kindVerb{

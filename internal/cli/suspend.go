@@ -24,7 +24,7 @@ func newSuspendCommand(g *globals) *cobra.Command {
 	sf := &suspendFlags{}
 	cmd := &cobra.Command{
 		Use:   "suspend",
-		Short: "Suspend the reconciliation of sources, Kustomizations and HelmReleases",
+		Short: "Suspend sources, Kustomizations, HelmReleases, Alerts, Providers and Receivers",
 	}
 	cmd.PersistentFlags().BoolVar(&sf.all, "all", false, "suspend every object of the kind in the namespace")
 	addKindCommands(cmd, kindVerb{
@@ -41,7 +41,7 @@ func newResumeCommand(g *globals) *cobra.Command {
 	sf := &suspendFlags{}
 	cmd := &cobra.Command{
 		Use:   "resume",
-		Short: "Resume suspended sources, Kustomizations and HelmReleases and wait for their reconciliation",
+		Short: "Resume suspended sources, Kustomizations, HelmReleases, Alerts, Providers and Receivers and wait for their reconciliation",
 	}
 	cmd.PersistentFlags().BoolVar(&sf.all, "all", false, "resume every object of the kind in the namespace")
 	cmd.PersistentFlags().BoolVar(&sf.wait, "wait", true, "wait for the reconciliation after resuming")
