@@ -15,10 +15,6 @@ import (
 	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
 )
 
-// deliveryDelivered is the result of a notification that was sent; the
-// others (Failed, Dropped) are warnings.
-const deliveryDelivered = "Delivered"
-
 // deliveries are the notifications the Providers sent, from their
 // status.deliveries (a ferry addition to Flux's Provider): `ferry events`
 // prints each as a row of its Provider.
@@ -83,7 +79,7 @@ func deliveryKey(p *notificationv1beta3.Provider, d notificationv1beta3.Delivery
 // NotificationDropped).
 func deliveryEvent(p *notificationv1beta3.Provider, d notificationv1beta3.Delivery) corev1.Event {
 	typ := corev1.EventTypeWarning
-	if d.Result == deliveryDelivered {
+	if d.Result == notificationv1beta3.DeliveryDelivered {
 		typ = corev1.EventTypeNormal
 	}
 	return corev1.Event{

@@ -17,9 +17,9 @@ import (
 
 // Results of a delivery, in Provider status.deliveries and metrics.
 const (
-	resultDelivered = "Delivered"
-	resultFailed    = "Failed"
-	resultDropped   = "Dropped"
+	resultDelivered = notificationv1beta3.DeliveryDelivered
+	resultFailed    = notificationv1beta3.DeliveryFailed
+	resultDropped   = notificationv1beta3.DeliveryDropped
 )
 
 // Keep is how many deliveries each Provider's status lists.

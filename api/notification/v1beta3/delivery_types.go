@@ -2,6 +2,17 @@ package v1beta3
 
 import metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+// Results of a Delivery.
+const (
+	// DeliveryDelivered is a notification the service accepted.
+	DeliveryDelivered = "Delivered"
+	// DeliveryFailed is a notification given up after its retries.
+	DeliveryFailed = "Failed"
+	// DeliveryDropped is a notification dropped because the Provider's
+	// queue was full.
+	DeliveryDropped = "Dropped"
+)
+
 // Delivery is one notification a Provider sent, or failed to send.
 type Delivery struct {
 	// Time is when the delivery ended.
