@@ -61,7 +61,7 @@ func TestInstallManifests(t *testing.T) {
 	}
 	var kinds []string
 	var deploy *appsv1.Deployment
-	var svc *corev1.Service
+	services := map[string]*corev1.Service{}
 	for i, doc := range docs {
 		u := &unstructured.Unstructured{}
 		if err := yaml.Unmarshal(doc, &u.Object); err != nil {
@@ -75,10 +75,11 @@ func TestInstallManifests(t *testing.T) {
 				t.Fatalf("Deployment does not parse strictly: %v", err)
 			}
 		case "Service":
-			svc = &corev1.Service{}
-			if err := yaml.UnmarshalStrict(doc, svc); err != nil {
+			s := &corev1.Service{}
+			if err := yaml.UnmarshalStrict(doc, s); err != nil {
 				t.Fatalf("Service does not parse strictly: %v", err)
 			}
+			services[s.Name] = s
 		}
 		if ns := u.GetNamespace(); ns != "" && ns != Namespace {
 			t.Errorf("%s/%s: namespace %q, want %q", u.GetKind(), u.GetName(), ns, Namespace)
@@ -87,8 +88,9 @@ func TestInstallManifests(t *testing.T) {
 	if kinds[0] != "Namespace" || kinds[1] != "CustomResourceDefinition" || kinds[len(kinds)-1] != "Deployment" {
 		t.Errorf("kinds in order %v: want Namespace, then CRDs, ..., Deployment last", kinds)
 	}
-	if deploy == nil || svc == nil {
-		t.Fatalf("kinds %v: want a Deployment and a Service", kinds)
+	svc, webhook := services["ferry"], services["webhook-receiver"]
+	if deploy == nil || svc == nil || webhook == nil {
+		t.Fatalf("kinds %v: want a Deployment and the Services ferry and webhook-receiver", kinds)
 	}
 	c := deploy.Spec.Template.Spec.Containers[0]
 	if c.Image != "ghcr.io/ferrycd/ferry:v1.2.3" {
@@ -104,8 +106,11 @@ func TestInstallManifests(t *testing.T) {
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
 	}
-	if ports["http"] != 9790 || ports["http-prom"] != 8080 || ports["healthz"] != 9440 {
-		t.Errorf("container ports %v: want http 9790, http-prom 8080, healthz 9440", ports)
+	if ports["http"] != 9790 || ports["http-prom"] != 8080 || ports["healthz"] != 9440 || ports["http-webhook"] != 9292 {
+		t.Errorf("container ports %v: want http 9790, http-prom 8080, healthz 9440, http-webhook 9292", ports)
+	}
+	if len(webhook.Spec.Ports) != 1 || webhook.Spec.Ports[0].Port != 80 || webhook.Spec.Ports[0].TargetPort.String() != "http-webhook" {
+		t.Errorf("service webhook-receiver ports %+v: want port 80 to http-webhook", webhook.Spec.Ports)
 	}
 	if svc.Name != "ferry" || len(svc.Spec.Ports) != 1 || svc.Spec.Ports[0].Port != 80 || svc.Spec.Ports[0].TargetPort.String() != "http" {
 		t.Errorf("service %s ports %+v: want ferry, port 80 to http", svc.Name, svc.Spec.Ports)
