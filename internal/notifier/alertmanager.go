@@ -25,14 +25,7 @@ func newAlertmanager(o Options, client *http.Client) (Notifier, error) {
 	if err := csCheckURL("alertmanager", o.Address); err != nil {
 		return nil, err
 	}
-	headers := map[string]string{}
-	switch {
-	case o.Token != "":
-		headers["Authorization"] = "Bearer " + o.Token
-	case o.Username != "" && o.Password != "":
-		headers["Authorization"] = csBasicAuth(o.Username, o.Password)
-	}
-	return &alertmanager{client: client, address: o.Address, headers: headers}, nil
+	return &alertmanager{client: client, address: o.Address, headers: bearerOrBasic(o)}, nil
 }
 
 // alertmanagerAlert is one element of the postable alerts array.

@@ -164,3 +164,16 @@ func csTimestamp(e Event) string {
 	}
 	return e.Timestamp.UTC().Format(time.RFC3339)
 }
+
+// bearerOrBasic is the Authorization of the services that take either a
+// token (as a bearer token) or a username and password.
+func bearerOrBasic(o Options) map[string]string {
+	headers := map[string]string{}
+	switch {
+	case o.Token != "":
+		headers["Authorization"] = "Bearer " + o.Token
+	case o.Username != "" && o.Password != "":
+		headers["Authorization"] = csBasicAuth(o.Username, o.Password)
+	}
+	return headers
+}

@@ -44,34 +44,16 @@ func newGitea(o Options, client *http.Client) (Notifier, error) {
 	}, nil
 }
 
-// giteaStatus is the body of "create a commit status"
-// (CreateStatusOption).
-type giteaStatus struct {
-	State       string `json:"state"`
-	Context     string `json:"context"`
-	Description string `json:"description"`
-}
-
-// giteaState names s as Gitea does (pending, success, error, failure,
-// warning).
-func giteaState(s csState) string {
-	switch s {
-	case csFailure:
-		return "failure"
-	case csPending:
-		return "pending"
-	default:
-		return "success"
-	}
-}
+// Gitea's "create a commit status" (CreateStatusOption) takes GitHub's
+// body and state names.
 
 func (g *gitea) Post(ctx context.Context, e Event) error {
 	sha, state, ok := csCommit(e, false)
 	if !ok {
 		return nil
 	}
-	status := giteaStatus{
-		State:       giteaState(state),
+	status := gitHubStatus{
+		State:       gitHubState(state),
 		Context:     commitStatusContext(e, g.o.ProviderUID),
 		Description: csDescription(g.o, e, 0),
 	}

@@ -24,14 +24,7 @@ func newGrafana(o Options, client *http.Client) (Notifier, error) {
 	if err := csCheckURL("grafana", o.Address); err != nil {
 		return nil, err
 	}
-	headers := map[string]string{}
-	switch {
-	case o.Token != "":
-		headers["Authorization"] = "Bearer " + o.Token
-	case o.Username != "" && o.Password != "":
-		headers["Authorization"] = csBasicAuth(o.Username, o.Password)
-	}
-	return &grafana{client: client, address: o.Address, headers: headers}, nil
+	return &grafana{client: client, address: o.Address, headers: bearerOrBasic(o)}, nil
 }
 
 // grafanaAnnotation is the body of "create annotation".
