@@ -66,26 +66,15 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	}); err != nil {
 		return err
 	}
+	alerts := reconcile.RequestsFromIndex(mgr.GetClient(), func() client.ObjectList { return &notificationv1beta3.AlertList{} }, providerIndexKey)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&notificationv1beta3.Alert{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, reconcile.ReconcileRequested{}),
 		)).
-		Watches(&notificationv1beta3.Provider{}, handler.EnqueueRequestsFromMapFunc(r.alertsForProvider)).
+		Watches(&notificationv1beta3.Provider{}, handler.EnqueueRequestsFromMapFunc(alerts)).
 		Named("alert").
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)
-}
-
-func (r *Reconciler) alertsForProvider(ctx context.Context, o client.Object) []ctrl.Request {
-	list := &notificationv1beta3.AlertList{}
-	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace()), client.MatchingFields{providerIndexKey: o.GetName()}); err != nil {
-		return nil
-	}
-	reqs := make([]ctrl.Request, 0, len(list.Items))
-	for _, a := range list.Items {
-		reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&a)})
-	}
-	return reqs
 }
 
 // Reconcile checks one Alert on the shared skeleton.

@@ -8,7 +8,6 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
@@ -163,18 +162,4 @@ func indexIncludes(o client.Object) []string {
 		names = append(names, incl.GitRepositoryRef.Name)
 	}
 	return names
-}
-
-// requestsForIncluders maps a GitRepository to the GitRepositories of its
-// namespace that include it.
-func (r *Reconciler) requestsForIncluders(ctx context.Context, o client.Object) []reconcile.Request {
-	list := &sourcev1.GitRepositoryList{}
-	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace()), client.MatchingFields{includeIndexKey: o.GetName()}); err != nil {
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, gr := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: gr.Namespace, Name: gr.Name}})
-	}
-	return reqs
 }

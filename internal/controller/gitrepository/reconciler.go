@@ -71,12 +71,13 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &sourcev1.GitRepository{}, includeIndexKey, indexIncludes); err != nil {
 		return fmt.Errorf("gitrepository controller: indexing includes: %w", err)
 	}
+	includers := reconcile.RequestsFromIndex(mgr.GetClient(), func() client.ObjectList { return &sourcev1.GitRepositoryList{} }, includeIndexKey)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&sourcev1.GitRepository{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, reconcile.ReconcileRequested{}, reconcile.Deleting{}),
 		)).
 		// A new artifact of an included GitRepository rebuilds its includers.
-		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(r.requestsForIncluders),
+		Watches(&sourcev1.GitRepository{}, handler.EnqueueRequestsFromMapFunc(includers),
 			builder.WithPredicates(reconcile.ArtifactChanged{Lifecycle: true})).
 		Named("gitrepository").
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).

@@ -57,11 +57,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if err := mgr.GetFieldIndexer().IndexField(ctx, &notificationv1beta3.Provider{}, secretsIndexKey, indexSecrets); err != nil {
 		return err
 	}
+	providers := reconcile.RequestsFromIndex(mgr.GetClient(), func() client.ObjectList { return &notificationv1beta3.ProviderList{} }, secretsIndexKey)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&notificationv1beta3.Provider{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, reconcile.ReconcileRequested{}),
 		)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.providersForSecret)).
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(providers)).
 		Named("provider").
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)
@@ -76,18 +77,6 @@ func indexSecrets(o client.Object) []string {
 		}
 	}
 	return names
-}
-
-func (r *Reconciler) providersForSecret(ctx context.Context, o client.Object) []ctrl.Request {
-	list := &notificationv1beta3.ProviderList{}
-	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace()), client.MatchingFields{secretsIndexKey: o.GetName()}); err != nil {
-		return nil
-	}
-	reqs := make([]ctrl.Request, 0, len(list.Items))
-	for _, p := range list.Items {
-		reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&p)})
-	}
-	return reqs
 }
 
 // Reconcile checks one Provider on the shared skeleton.

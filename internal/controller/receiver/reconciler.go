@@ -56,11 +56,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if err := idx.IndexField(ctx, &notificationv1.Receiver{}, secretRefIndexKey, indexSecretRef); err != nil {
 		return fmt.Errorf("receiver controller: indexing secretRef: %w", err)
 	}
+	receivers := reconcile.RequestsFromIndex(mgr.GetClient(), func() client.ObjectList { return &notificationv1.ReceiverList{} }, secretRefIndexKey)
 	return ctrl.NewControllerManagedBy(mgr).
 		For(&notificationv1.Receiver{}, builder.WithPredicates(
 			predicate.Or(predicate.GenerationChangedPredicate{}, reconcile.ReconcileRequested{}, reconcile.Deleting{}),
 		)).
-		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.requestsForSecret),
+		Watches(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(receivers),
 			builder.WithPredicates(predicate.ResourceVersionChangedPredicate{})).
 		Named("receiver").
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
@@ -86,21 +87,6 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		JitterPercentage: -1,
 	}
 	return s.Reconcile(ctx, req)
-}
-
-// requestsForSecret reconciles the Receivers that read the Secret o.
-func (r *Reconciler) requestsForSecret(ctx context.Context, o client.Object) []ctrl.Request {
-	list := &notificationv1.ReceiverList{}
-	if err := r.List(ctx, list, client.InNamespace(o.GetNamespace()),
-		client.MatchingFields{secretRefIndexKey: o.GetName()}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "listing the Receivers of a Secret", "secret", o.GetNamespace()+"/"+o.GetName())
-		return nil
-	}
-	reqs := make([]ctrl.Request, 0, len(list.Items))
-	for _, rcv := range list.Items {
-		reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(&rcv)})
-	}
-	return reqs
 }
 
 func indexWebhookPath(o client.Object) []string {
