@@ -74,8 +74,9 @@ and 'insecure: true'; it also takes variables from the Secret ferry-dev-vars
 in flux-system when that exists. --charts "" turns the registry off.
 
 The webhooks of Receivers are served on --receiver-address (127.0.0.1:9292),
-so a post-commit hook of the synced checkout can call a generic Receiver
-and have each commit fetched at once (see docs/cli.md).
+with a generic Receiver of the synced GitRepository whose URL is printed: a
+post-commit hook of the checkout that POSTs to it has each commit fetched
+and applied at once (see docs/cli.md).
 
 The first run installs the Kubernetes binaries into the user cache: downloaded
 and checked against their published checksums where the release hosts are
@@ -205,6 +206,7 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 
 	exe, _ := os.Executable()
 	command := ferryCommand(os.Args[0], exe)
+	webhookURL := ""
 	if src != nil {
 		if src.repo != "" {
 			server, err := serveCheckout(src, logFile)
@@ -215,6 +217,13 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 		}
 		if err := createSync(ctx, c, defaultNamespace, o, src, registryHost); err != nil {
 			return err
+		}
+		if receiverURL != "" {
+			path, err := createDevReceiver(ctx, c, defaultNamespace, o.name)
+			if err != nil {
+				return err
+			}
+			webhookURL = receiverURL + path
 		}
 		g.printf("► syncing %s (branch %s, path %s)", displaySource(src), src.branch, src.path)
 		g.reportFirstSync(ctx, c, client.ObjectKey{Namespace: defaultNamespace, Name: o.name}, command)
@@ -235,7 +244,10 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	if charts != nil {
 		g.printf("%s", charts.summary())
 	}
-	if receiverURL != "" {
+	if webhookURL != "" {
+		g.printf("webhook: POST %s fetches and applies the repository now, e.g. from its .git/hooks/post-commit:", webhookURL)
+		g.printf("  curl -fsS -X POST %s", webhookURL)
+	} else if receiverURL != "" {
 		g.printf("receivers: %s + the Receiver's path ('%s get receivers')", receiverURL, command)
 	}
 	g.printf("")

@@ -13,12 +13,12 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/api/meta"
+	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
 	"github.com/ferrycd/ferry/internal/scheme"
@@ -117,7 +117,7 @@ func TestDevSyncsTheExample(t *testing.T) {
 
 	// A post-commit hook calling a generic Receiver, as docs/cli.md shows,
 	// has the next commit fetched and applied without reconcile.
-	head = commitThroughReceiver(t, c, kubeconfig, errOut.String(), repo, overlay)
+	head = commitThroughReceiver(t, c, errOut.String(), repo, overlay)
 	waitReady(t, c, key, 3)
 	gr := &sourcev1.GitRepository{}
 	if err := c.Get(ctx, client.ObjectKey{Namespace: "flux-system", Name: "flux-system"}, gr); err != nil {
@@ -143,41 +143,33 @@ func TestDevSyncsTheExample(t *testing.T) {
 	}
 }
 
-// commitThroughReceiver makes a generic Receiver of the synced
-// GitRepository, installs the post-commit hook of docs/cli.md in the
-// checkout, commits three replicas to the overlay and waits until the
-// Receiver has requested the GitRepository's reconciliation. It returns the
-// commit.
-func commitThroughReceiver(t *testing.T, c client.Client, kubeconfig, devOutput string, repo *gitserver.Repo, overlay string) string {
+// commitThroughReceiver installs the post-commit hook of docs/cli.md,
+// calling the webhook ferry dev printed (its generic Receiver of the synced
+// GitRepository), in the checkout, commits three replicas to the overlay
+// and waits until the Receiver has requested the GitRepository's
+// reconciliation. It returns the commit.
+func commitThroughReceiver(t *testing.T, c client.Client, devOutput string, repo *gitserver.Repo, overlay string) string {
 	t.Helper()
 	ctx := context.Background()
-	var receiverURL string
+	var receiverURL, webhookURL string
 	for _, line := range strings.Split(devOutput, "\n") {
 		if u, ok := strings.CutPrefix(line, "✔ webhook receiver listening on "); ok {
 			receiverURL = u
 		}
+		if u, ok := strings.CutPrefix(line, "  curl -fsS -X POST "); ok {
+			webhookURL = u
+		}
 	}
-	if !strings.HasPrefix(receiverURL, "http://127.0.0.1:") {
-		t.Fatalf("ferry dev printed no receiver address:\n%s", devOutput)
+	if !strings.HasPrefix(receiverURL, "http://127.0.0.1:") || !strings.HasPrefix(webhookURL, receiverURL+"/hook/") {
+		t.Fatalf("ferry dev printed no receiver address and webhook:\n%s", devOutput)
 	}
-	mustContain(t, "ferry dev output", devOutput, "receivers: "+receiverURL+" + the Receiver's path")
-
-	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: "flux-system", Name: "webhook-token"}, StringData: map[string]string{"token": "a-dev-token"}}
-	if err := c.Create(ctx, secret); err != nil {
-		t.Fatal(err)
+	rcv := testenv.WaitFor(t, c, client.ObjectKey{Namespace: "flux-system", Name: "flux-system"}, "ferry dev's Receiver ready", func(r *notificationv1.Receiver) bool {
+		return testenv.ReadyCondition(r).Status == metav1.ConditionTrue
+	})
+	if webhookURL != receiverURL+rcv.Status.WebhookPath {
+		t.Fatalf("printed webhook %s, the Receiver serves %s", webhookURL, rcv.Status.WebhookPath)
 	}
-	var rout, rerr testenv.Buffer
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-	defer cancel()
-	if code := Main(rctx, []string{"--kubeconfig", kubeconfig, "create", "receiver", "local-git", "--type=generic",
-		"--secret-ref=webhook-token", "--resource=GitRepository/flux-system"}, &rout, &rerr); code != 0 {
-		t.Fatalf("create receiver exited %d:\n%s", code, rerr.String())
-	}
-	_, path, _ := strings.Cut(rerr.String(), "✔ generated webhook URL ")
-	path = strings.TrimSpace(path)
-	if !strings.HasPrefix(path, "/hook/") {
-		t.Fatalf("create receiver printed no webhook path:\n%s", rerr.String())
-	}
+	path := rcv.Status.WebhookPath
 
 	hook := "#!/bin/sh\ncurl -fsS -X POST " + receiverURL + path + " >/dev/null || echo \"ferry dev did not answer the webhook\" >&2\n"
 	if _, err := exec.LookPath("curl"); err != nil {
