@@ -114,7 +114,7 @@ func (s *Server) trigger(ctx context.Context, log logr.Logger, rcv *notification
 			errs = append(errs, fmt.Errorf("%s/%s/%s: cross-namespace references have been blocked", ref.Kind, t.namespace, ref.Name))
 			continue
 		}
-		objs, err := s.objects(ctx, t)
+		objs, err := s.objects(ctx, t, rcv.Spec.ResourceFilter != "")
 		if apimeta.IsNoMatchError(err) {
 			log.Info("skipping a resource of a kind the cluster does not serve", "apiVersion", t.gvk.GroupVersion().String(),
 				"kind", ref.Kind, "name", ref.Name)
@@ -136,7 +136,15 @@ func (s *Server) trigger(ctx context.Context, log logr.Logger, rcv *notification
 				continue
 			}
 			if err := s.annotate(ctx, obj, requestedAt); err != nil {
-				errs = append(errs, fmt.Errorf("%s: %w", id, err))
+				switch {
+				case apierrors.IsNotFound(err):
+					errs = append(errs, fmt.Errorf("%s not found", id))
+				case apimeta.IsNoMatchError(err):
+					log.Info("skipping a resource of a kind the cluster does not serve", "apiVersion", t.gvk.GroupVersion().String(),
+						"kind", ref.Kind, "name", ref.Name)
+				default:
+					errs = append(errs, fmt.Errorf("%s: %w", id, err))
+				}
 				continue
 			}
 			triggered = append(triggered, id)
@@ -146,12 +154,20 @@ func (s *Server) trigger(ctx context.Context, log logr.Logger, rcv *notification
 }
 
 // objects reads the metadata of the objects t selects: the one it names, or
-// those of its kind with its matchLabels.
-func (s *Server) objects(ctx context.Context, t target) ([]*metav1.PartialObjectMetadata, error) {
+// those of its kind with its matchLabels. A named object is only read when
+// read is set (a resourceFilter needs it); otherwise the patch that
+// annotates it tells whether it exists, which saves a round trip to the API
+// server on the way from a push to its apply.
+func (s *Server) objects(ctx context.Context, t target, read bool) ([]*metav1.PartialObjectMetadata, error) {
 	if t.ref.Name != "*" {
 		obj := &metav1.PartialObjectMetadata{}
 		obj.SetGroupVersionKind(t.gvk)
 		key := client.ObjectKey{Namespace: t.namespace, Name: t.ref.Name}
+		if !read {
+			obj.SetNamespace(key.Namespace)
+			obj.SetName(key.Name)
+			return []*metav1.PartialObjectMetadata{obj}, nil
+		}
 		if err := s.reader.Get(ctx, key, obj); err != nil {
 			if apierrors.IsNotFound(err) {
 				return nil, fmt.Errorf("%s/%s/%s not found", t.ref.Kind, t.namespace, t.ref.Name)
