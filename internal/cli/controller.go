@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.uber.org/zap/zapcore"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -99,10 +100,16 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 	return cmd
 }
 
+// preciseTimestamps makes a logger write RFC 3339 timestamps with
+// sub-second precision instead of whole seconds.
+func preciseTimestamps(o *zap.Options) { o.TimeEncoder = zapcore.RFC3339NanoTimeEncoder }
+
 // setupLogging sends controller-runtime's and client-go's logs through one
-// zap logger: JSON by default, console format for people.
+// zap logger: JSON by default, console format for people, with
+// millisecond timestamps (as Flux's), so a reconcile's steps can be timed
+// from the log.
 func setupLogging(dev bool) {
-	logger := zap.New(zap.UseDevMode(dev))
+	logger := zap.New(zap.UseDevMode(dev), preciseTimestamps)
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger)
 }

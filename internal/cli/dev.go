@@ -138,7 +138,7 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 		return fmt.Errorf("creating the log file: %w", err)
 	}
 	defer logFile.Close()
-	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(logFile))
+	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(logFile), preciseTimestamps)
 	ctrl.SetLogger(logger)
 	klog.SetLogger(logger)
 
