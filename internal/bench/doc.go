@@ -12,5 +12,12 @@
 // asked to reconcile (reconcile.fluxcd.io/requestedAt) with no new commit,
 // and the pass is timed and checked for objects the controller rewrote (a
 // changed resourceVersion). Everything it starts is stopped before it
-// returns. `ferry bench kustomizations` is the command line for it.
+// returns. `ferry bench kustomizations` is the command line for it;
+// HelmReleases (`ferry bench helmreleases`) is the same for charts.
+//
+// Push (`ferry bench receiver`) times a real `git push` through a
+// post-receive hook calling a Receiver until the Kustomization has applied
+// the commit, stage by stage. Notifications (`ferry bench notifications`)
+// drives a steady rate of events to generic Providers and compares the
+// commit-to-applied latency with and without Alerts.
 package bench
