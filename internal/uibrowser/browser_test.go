@@ -1,0 +1,315 @@
+package uibrowser
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// tabDeadline bounds everything one test does in its tab. It is generous,
+// because the machine may be shared and a reconcile may have to happen
+// first; it is a wait, not a timing assertion.
+const tabDeadline = 5 * time.Minute
+
+// viewport is the size of every tab (and so of the screenshots): a laptop.
+const viewportWidth, viewportHeight = 1280, 800
+
+// chromiumNames are the names Chromium's binary goes by, Debian's first.
+var chromiumNames = []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"}
+
+// findChromium returns the path of a Chromium binary, or "".
+func findChromium() string {
+	for _, name := range chromiumNames {
+		if path, err := exec.LookPath(name); err == nil {
+			return path
+		}
+	}
+	return ""
+}
+
+// chromiumPath is the binary the tests drive, found by TestMain; "" when
+// there is none.
+var chromiumPath string
+
+// needChromium skips t when there is no Chromium, or fails it when the
+// environment variable CI is set, so that CI never passes by skipping.
+func needChromium(t *testing.T) {
+	t.Helper()
+	if chromiumPath != "" {
+		return
+	}
+	msg := fmt.Sprintf("no Chromium binary found (looked for %s in PATH): the web UI's browser tests need one; on Debian: apt-get install chromium",
+		strings.Join(chromiumNames, ", "))
+	if os.Getenv("CI") != "" {
+		t.Fatal(msg + " (CI is set, so this fails instead of skipping)")
+	}
+	t.Skip(msg)
+}
+
+// browser is the one Chromium process the tests share; each test gets a
+// tab in a browser context of its own, so cookies (and with them the CSRF
+// token) are not shared between tests.
+var browser struct {
+	once   sync.Once
+	err    error
+	ctx    context.Context // the first tab's context, which holds the browser
+	cancel func()
+	dir    string
+	out    lockedBuffer // the browser's stdout and stderr, for failures
+}
+
+// startBrowser starts Chromium headless with a temporary profile.
+func startBrowser() error {
+	dir, err := os.MkdirTemp("", "ferry-chromium-")
+	if err != nil {
+		return err
+	}
+	browser.dir = dir
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromiumPath),
+		chromedp.UserDataDir(dir),
+		chromedp.WindowSize(viewportWidth, viewportHeight),
+		chromedp.CombinedOutput(&browser.out),
+	)
+	if os.Geteuid() == 0 {
+		// Chromium refuses to run its sandbox as root (CI containers).
+		opts = append(opts, chromedp.NoSandbox)
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	browser.ctx = ctx
+	browser.cancel = func() { cancelCtx(); cancelAlloc() }
+	// Start the browser with a context that has no deadline: the first
+	// Run binds the browser's life to it.
+	if err := chromedp.Do(ctx); err != nil {
+		return fmt.Errorf("starting %s: %w\n%s", chromiumPath, err, browser.out.String())
+	}
+	return nil
+}
+
+// stopBrowser stops the browser, if it was started, and removes its
+// profile.
+func stopBrowser() {
+	if browser.cancel != nil {
+		browser.cancel()
+	}
+	if browser.dir != "" {
+		_ = os.RemoveAll(browser.dir)
+	}
+}
+
+// tab is one test's browser tab. Its methods fail the test when the
+// browser does.
+type tab struct {
+	t   *testing.T
+	ctx context.Context
+
+	mu       sync.Mutex
+	messages []chromedp.ConsoleMessage
+}
+
+// newTab opens a tab in a new browser context for the rest of t, after
+// needChromium. Every action in it shares the deadline tabDeadline. At the
+// end of t the tab fails t for every uncaught exception and every
+// security (Content-Security-Policy) message its pages logged, unless the
+// test took them with takeMessages.
+func newTab(t *testing.T) *tab {
+	t.Helper()
+	needChromium(t)
+	browser.once.Do(func() { browser.err = startBrowser() })
+	if browser.err != nil {
+		t.Fatal(browser.err)
+	}
+	tabCtx, cancelTab := chromedp.NewContext(browser.ctx, chromedp.WithNewBrowserContext())
+	// Create the tab without a deadline, then bound what runs in it.
+	if err := chromedp.Do(tabCtx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
+		cancelTab()
+		t.Fatalf("opening a tab: %v\n%s", err, browser.out.String())
+	}
+	ctx, cancel := context.WithTimeout(tabCtx, tabDeadline)
+	tb := &tab{t: t, ctx: ctx}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for m, err := range chromedp.Console(tabCtx) {
+			if err != nil {
+				return
+			}
+			tb.mu.Lock()
+			tb.messages = append(tb.messages, m)
+			tb.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		for _, m := range tb.takeMessages() {
+			if m.IsException() || m.Source == "security" {
+				t.Errorf("the page logged %s (%s:%d)", m, m.URL, m.Line+1)
+			}
+		}
+		cancel()
+		cancelTab()
+		<-done
+	})
+	return tb
+}
+
+// takeMessages returns what the tab's pages wrote to the console so far
+// and forgets it.
+func (tb *tab) takeMessages() []chromedp.ConsoleMessage {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	m := tb.messages
+	tb.messages = nil
+	return m
+}
+
+// open loads url and waits for its load event.
+func (tb *tab) open(url string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.Navigate(url)); err != nil {
+		tb.t.Fatalf("opening %s: %v", url, err)
+	}
+}
+
+// eval evaluates a JavaScript expression in the page and decodes its
+// value into T.
+func eval[T any](tb *tab, expr string) T {
+	tb.t.Helper()
+	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		tb.t.Fatalf("evaluating %s: %v", expr, err)
+	}
+	return v
+}
+
+// js quotes s as a JavaScript string literal.
+func js(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
+}
+
+// text returns the visible text of the first element matching the CSS
+// selector, or "" when there is none.
+func (tb *tab) text(selector string) string {
+	tb.t.Helper()
+	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%s)?.innerText ?? "")`, js(selector)))
+}
+
+// texts returns the visible text of every element matching the CSS
+// selector, in document order.
+func (tb *tab) texts(selector string) []string {
+	tb.t.Helper()
+	return eval[[]string](tb, fmt.Sprintf(`Array.from(document.querySelectorAll(%s), e => e.innerText)`, js(selector)))
+}
+
+// waitFor polls cond every 100 ms until it reports true, and fails the test
+// with what and cond's last detail at the tab's deadline.
+func (tb *tab) waitFor(what string, cond func() (bool, string)) {
+	tb.t.Helper()
+	var detail string
+	for {
+		var ok bool
+		if ok, detail = cond(); ok {
+			return
+		}
+		select {
+		case <-tb.ctx.Done():
+			tb.t.Fatalf("gave up waiting for %s: %v; last seen: %s", what, tb.ctx.Err(), detail)
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// waitText waits until the text of the element matching selector contains
+// every one of want, and returns that text.
+func (tb *tab) waitText(selector string, want ...string) string {
+	tb.t.Helper()
+	var got string
+	tb.waitFor(fmt.Sprintf("%s to show %q", selector, want), func() (bool, string) {
+		got = tb.text(selector)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				return false, got
+			}
+		}
+		return true, got
+	})
+	return got
+}
+
+// click clicks the first element matching the CSS selector, once it is
+// visible.
+func (tb *tab) click(selector string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible)); err != nil {
+		tb.t.Fatalf("clicking %s: %v", selector, err)
+	}
+}
+
+// screenshotsWanted reports whether FERRY_UI_SCREENSHOTS=1 asks for the
+// screenshots in docs/ui/.
+func screenshotsWanted() bool { return os.Getenv("FERRY_UI_SCREENSHOTS") == "1" }
+
+// screenshotDir is where the screenshots go: docs/ui/ of the repository,
+// from this package's directory.
+var screenshotDir = filepath.Join("..", "..", "docs", "ui")
+
+// capture takes a screenshot of the visible part of the page and checks it
+// is a PNG.
+func (tb *tab) capture() []byte {
+	tb.t.Helper()
+	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		tb.t.Fatalf("taking a screenshot: %v", err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
+		tb.t.Fatalf("the screenshot is not a PNG: % x", png[:min(len(png), 8)])
+	}
+	return png
+}
+
+// screenshot takes a screenshot of the visible part of the page and, when
+// screenshotsWanted, writes it to docs/ui/<name>.png.
+func (tb *tab) screenshot(name string) {
+	tb.t.Helper()
+	png := tb.capture()
+	if !screenshotsWanted() {
+		return
+	}
+	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
+		tb.t.Fatal(err)
+	}
+	path := filepath.Join(screenshotDir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.t.Logf("wrote %s (%d KB)", path, len(png)/1024)
+}
+
+// lockedBuffer is a bytes.Buffer safe for the browser's output goroutine.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
