@@ -1,0 +1,99 @@
+package ui
+
+import (
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+)
+
+// pageSize is how many objects a list page shows.
+const pageSize = 100
+
+// listPage is the data of a kind's list.
+type listPage struct {
+	Kind *kind
+	// Rows are this page's objects.
+	Rows []row
+	// Total is how many objects pass the filters; All how many there are.
+	Total, All int
+	// Namespaces are the namespaces that hold objects of the kind.
+	Namespaces []string
+	// The filters and order of the request.
+	Namespace, Status, Sort string
+	// Page is this page's number (1 first), Pages how many there are.
+	Page, Pages int
+	// First and Last number the rows shown, from 1.
+	First, Last int
+	States      []string
+	SortOrders  []string
+}
+
+// Prev and Next are the numbers of the neighbouring pages, 0 for none.
+func (p listPage) Prev() int {
+	if p.Page > 1 {
+		return p.Page - 1
+	}
+	return 0
+}
+
+func (p listPage) Next() int {
+	if p.Page < p.Pages {
+		return p.Page + 1
+	}
+	return 0
+}
+
+// PageURL is page n with this page's filters.
+func (p listPage) PageURL(n int) string {
+	return listURL(p.Kind.name, "ns", p.Namespace, "status", p.Status, "sort", p.Sort, "page", strconv.Itoa(n))
+}
+
+func (s *Server) list(w http.ResponseWriter, r *http.Request) {
+	k := kindNamed(r.PathValue("kind"))
+	if k == nil {
+		s.fail(w, r, http.StatusNotFound, "Unknown kind", "ferry's UI shows no kind named "+r.PathValue("kind")+".")
+		return
+	}
+	q := r.URL.Query()
+	p := listPage{Kind: k, Namespace: q.Get("ns"), Status: q.Get("status"), Sort: q.Get("sort"), States: states, SortOrders: sortOrders}
+	if !slices.Contains(states, p.Status) {
+		p.Status = ""
+	}
+	if !slices.Contains(sortOrders, p.Sort) {
+		p.Sort = ""
+	}
+	all, err := s.rows(r.Context(), k, "")
+	if err != nil {
+		s.listErr(w, r, err)
+		return
+	}
+	p.All = len(all)
+
+	// Filter, then sort, then cut the page.
+	seen := map[string]bool{}
+	var rows []row
+	for _, row := range all {
+		if !seen[row.Namespace] {
+			seen[row.Namespace] = true
+			p.Namespaces = append(p.Namespaces, row.Namespace)
+		}
+		if (p.Namespace != "" && row.Namespace != p.Namespace) || (p.Status != "" && row.State != p.Status) {
+			continue
+		}
+		rows = append(rows, row)
+	}
+	sort.Strings(p.Namespaces)
+	sortRows(rows, p.Sort)
+	p.Total = len(rows)
+	p.Pages = max(1, (p.Total+pageSize-1)/pageSize)
+	p.Page, _ = strconv.Atoi(q.Get("page"))
+	p.Page = min(max(p.Page, 1), p.Pages)
+	start := (p.Page - 1) * pageSize
+	end := min(start+pageSize, p.Total)
+	p.Rows = rows[start:end]
+	if end > start {
+		p.First, p.Last = start+1, end
+	}
+	s.render(w, r, http.StatusOK, "list", page{Title: k.plural, Nav: k.name, LiveKinds: k.name, Data: p})
+}
