@@ -31,7 +31,7 @@ func TestMain(m *testing.M) {
 
 // newUI serves a UI reading through env.Client, with actions performed by
 // actions (nil for a read-only UI).
-func newUI(t *testing.T, actions func(*http.Request) (client.Client, string, error)) *httptest.Server {
+func newUI(t *testing.T, actions func(*http.Request) (client.Client, string, error)) *testUI {
 	t.Helper()
 	s, err := New(Options{Reader: env.Client, Actions: actions, Log: logr.Discard()})
 	if err != nil {
@@ -39,11 +39,17 @@ func newUI(t *testing.T, actions func(*http.Request) (client.Client, string, err
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return srv
+	return &testUI{Server: srv, ui: s}
+}
+
+// testUI is a UI served on loopback.
+type testUI struct {
+	*httptest.Server
+	ui *Server
 }
 
 // get fetches path from srv and returns the answer and its body.
-func get(t *testing.T, srv *httptest.Server, path string) (*http.Response, string) {
+func get(t *testing.T, srv *testUI, path string) (*http.Response, string) {
 	t.Helper()
 	resp, err := srv.Client().Get(srv.URL + path)
 	if err != nil {
@@ -138,13 +144,13 @@ var csrfInput = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 // session is a browser: it keeps the CSRF cookie and the page's token.
 type session struct {
 	t     *testing.T
-	srv   *httptest.Server
+	srv   *testUI
 	c     *http.Client
 	token string
 }
 
 // newSession loads path as a browser would, keeping its cookie and token.
-func newSession(t *testing.T, srv *httptest.Server, path string) *session {
+func newSession(t *testing.T, srv *testUI, path string) *session {
 	t.Helper()
 	jar := &cookieJar{cookies: map[string]*http.Cookie{}}
 	s := &session{t: t, srv: srv, c: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
@@ -154,11 +160,16 @@ func newSession(t *testing.T, srv *httptest.Server, path string) *session {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	m := csrfInput.FindStringSubmatch(string(body))
-	if m == nil {
-		t.Fatalf("no CSRF token on %s:\n%s", path, body)
+	if m := csrfInput.FindStringSubmatch(string(body)); m != nil {
+		s.token = m[1]
+		return s
 	}
-	s.token = m[1]
+	// A page without forms: sign the cookie as they would.
+	ck := jar.cookies[csrfCookie]
+	if ck == nil {
+		t.Fatalf("no CSRF cookie from %s", path)
+	}
+	s.token = srv.ui.csrf.sign(ck.Value)
 	return s
 }
 
