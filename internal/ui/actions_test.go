@@ -1,4 +1,4 @@
-package ui
+package ui_test
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/testenv"
+	"github.com/ferrycd/ferry/internal/ui"
 )
 
 // asAdmin performs actions as the admin, named alice.
@@ -149,7 +150,7 @@ func assertEvent(t *testing.T, ns, name, reason, message string) {
 	t.Helper()
 	for _, e := range testenv.Events(t, env.Client, kustomizev1.KustomizationKind, ns, name) {
 		if e.Reason == reason {
-			if e.Message != message || e.Type != corev1.EventTypeNormal || e.ReportingController != reportingController {
+			if e.Message != message || e.Type != corev1.EventTypeNormal || e.ReportingController != ui.ReportingController {
 				t.Errorf("event %s = %q %s %s", reason, e.Message, e.Type, e.ReportingController)
 			}
 			return

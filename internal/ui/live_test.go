@@ -1,4 +1,4 @@
-package ui
+package ui_test
 
 import (
 	"bufio"
@@ -15,6 +15,7 @@ import (
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/testenv"
+	"github.com/ferrycd/ferry/internal/ui"
 )
 
 func TestLiveSendsChanged(t *testing.T) {
@@ -28,7 +29,7 @@ func TestLiveSendsChanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(Options{Reader: c, Informers: c, Log: logr.Discard()})
+	s, err := ui.New(ui.Options{Reader: c, Informers: c, Log: logr.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestLiveSendsChanged(t *testing.T) {
 	defer srv.Close()
 
 	// The cache serves the pages.
-	resp, body := get(t, &testUI{Server: srv, ui: s}, "/o/Kustomization/"+ns+"/apps")
+	resp, body := get(t, &testUI{Server: srv, s: s}, "/o/Kustomization/"+ns+"/apps")
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("object page from the cache = %d:\n%s", resp.StatusCode, body)
 	}
@@ -91,30 +92,5 @@ func TestLiveSendsChanged(t *testing.T) {
 		case <-deadline:
 			t.Fatal("no changed event naming Kustomization")
 		}
-	}
-}
-
-func TestHubCoalescesAndLimits(t *testing.T) {
-	h := newHub(1)
-	c := h.join()
-	if c == nil || h.join() != nil {
-		t.Fatal("the hub does not hold exactly its limit of clients")
-	}
-	for range 1000 {
-		h.changed("Kustomization")
-	}
-	h.changed("GitRepository")
-	if got := strings.Join(c.take(), " "); got != "GitRepository Kustomization" {
-		t.Errorf("take = %q", got)
-	}
-	if len(c.wake) != 1 {
-		t.Errorf("the client was woken %d times, want 1 pending wake", len(c.wake))
-	}
-	if got := c.take(); len(got) != 0 {
-		t.Errorf("a second take = %v", got)
-	}
-	h.leave(c)
-	if h.join() == nil {
-		t.Error("a place freed by leave is not reused")
 	}
 }

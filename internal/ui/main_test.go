@@ -1,4 +1,4 @@
-package ui
+package ui_test
 
 import (
 	"context"
@@ -20,6 +20,7 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/testenv"
+	"github.com/ferrycd/ferry/internal/ui"
 )
 
 var env *testenv.Env
@@ -33,19 +34,19 @@ func TestMain(m *testing.M) {
 // actions (nil for a read-only UI).
 func newUI(t *testing.T, actions func(*http.Request) (client.Client, string, error)) *testUI {
 	t.Helper()
-	s, err := New(Options{Reader: env.Client, Actions: actions, Log: logr.Discard()})
+	s, err := ui.New(ui.Options{Reader: env.Client, Actions: actions, Log: logr.Discard()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
-	return &testUI{Server: srv, ui: s}
+	return &testUI{Server: srv, s: s}
 }
 
 // testUI is a UI served on loopback.
 type testUI struct {
 	*httptest.Server
-	ui *Server
+	s *ui.Server
 }
 
 // get fetches path from srv and returns the answer and its body.
@@ -165,11 +166,11 @@ func newSession(t *testing.T, srv *testUI, path string) *session {
 		return s
 	}
 	// A page without forms: sign the cookie as they would.
-	ck := jar.cookies[csrfCookie]
+	ck := jar.cookies[ui.CSRFCookie]
 	if ck == nil {
 		t.Fatalf("no CSRF cookie from %s", path)
 	}
-	s.token = srv.ui.csrf.sign(ck.Value)
+	s.token = srv.s.CSRFToken(ck.Value)
 	return s
 }
 

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
@@ -73,7 +75,7 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) {
 	p := objectPage{
 		row:         rowOf(k, obj),
 		Conditions:  obj.GetConditions(),
-		Done:        r.URL.Query().Get("done"),
+		Done:        doneMessages[r.URL.Query().Get("done")],
 		WithSource:  k.sourceRefs != nil,
 		HelmRelease: k.name == helmv2.HelmReleaseKind,
 	}
@@ -83,7 +85,7 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if spec, ok := u["spec"]; ok {
-		data, err := yaml.Marshal(spec)
+		data, err := yaml.Marshal(redact(spec))
 		if err != nil {
 			s.listErr(w, r, err)
 			return
@@ -120,6 +122,36 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) {
 	}
 	title := k.name + " " + obj.GetNamespace() + "/" + obj.GetName()
 	s.render(w, r, http.StatusOK, "object", page{Title: title, Nav: k.name, LiveKinds: k.name, Data: p})
+}
+
+// doneMessages are what the page says after an action's redirect.
+var doneMessages = map[string]string{
+	actionReconcile: "Reconciliation requested.",
+	actionSuspend:   "Suspended.",
+	actionResume:    "Resumed, and a reconciliation requested.",
+}
+
+// redact masks the password of every URL in v (a spec read generically),
+// so that a URL written with credentials never reaches the browser.
+func redact(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = redact(e)
+		}
+	case []any:
+		for i, e := range v {
+			v[i] = redact(e)
+		}
+	case string:
+		if strings.Contains(v, "://") && strings.Contains(v, "@") {
+			if u, err := url.Parse(v); err == nil && u.User != nil {
+				u.User = url.User("redacted")
+				return u.String()
+			}
+		}
+	}
+	return v
 }
 
 // getObject reads the object the path names, or answers 404.

@@ -1,4 +1,4 @@
-package ui
+package ui_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/ui"
 )
 
 func TestOverviewShowsFailingFirst(t *testing.T) {
@@ -25,7 +26,7 @@ func TestOverviewShowsFailingFirst(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET / = %d:\n%s", resp.StatusCode, body)
 	}
-	if got := resp.Header.Get("Content-Security-Policy"); got != contentSecurityPolicy {
+	if got := resp.Header.Get("Content-Security-Policy"); got != ui.ContentSecurityPolicy {
 		t.Errorf("Content-Security-Policy = %q", got)
 	}
 	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
@@ -44,7 +45,7 @@ func TestOverviewShowsFailingFirst(t *testing.T) {
 
 	// The fragment is the main region only, for live.js.
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/", nil)
-	req.Header.Set(fragmentHeader, "1")
+	req.Header.Set(ui.FragmentHeader, "1")
 	fr, err := srv.Client().Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -66,7 +67,7 @@ func TestOverviewShowsFailingFirst(t *testing.T) {
 func TestListFiltersAndPaginates(t *testing.T) {
 	ns := env.NewNamespace(t, "list")
 	other := env.NewNamespace(t, "list-other")
-	for i := range pageSize + 2 {
+	for i := range ui.PageSize + 2 {
 		kustomization(t, ns, fmt.Sprintf("app-%03d", i), ready("Applied"))
 	}
 	kustomization(t, ns, "zz-broken", failing("health check failed"))
@@ -156,17 +157,5 @@ func TestObjectPage(t *testing.T) {
 	resp, _ = get(t, srv, "/o/Kustomization/"+ns+"/missing")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a missing object = %d, want 404", resp.StatusCode)
-	}
-}
-
-func TestInventoryCollapsesLargeOnes(t *testing.T) {
-	var entries []kustomizev1.ResourceRef
-	for i := range maxInventoryList + 1 {
-		entries = append(entries, kustomizev1.ResourceRef{ID: fmt.Sprintf("apps_cm-%d__ConfigMap", i), Version: "v1"})
-	}
-	entries = append(entries, kustomizev1.ResourceRef{ID: "not-an-id", Version: "v1"})
-	inv := inventoryOf(&kustomizev1.ResourceInventory{Entries: entries})
-	if !inv.Collapsed || inv.Total != maxInventoryList+1 || len(inv.Groups) != 1 || inv.Groups[0].Kind != "ConfigMap" || len(inv.Invalid) != 1 {
-		t.Errorf("inventory = %+v", inv)
 	}
 }

@@ -27,7 +27,7 @@
 
   function refresh() {
     if (busy) { again = true; return; }
-    if (editing()) { again = true; setTimeout(refresh, 2000); return; }
+    if (editing()) { setTimeout(refresh, 2000); return; }
     busy = true;
     fetch(location.href, { headers: { "X-Ferry-Fragment": "1" }, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : null; })
