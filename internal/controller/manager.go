@@ -99,6 +99,13 @@ type Options struct {
 	EventsAddr string
 	// Notification tunes the delivery of events to Providers.
 	Notification notification.Config
+	// UIAddr is where the web UI is served; empty serves none. Every
+	// request needs a Kubernetes token (TokenReview) and actions run with
+	// it, unless UIUnauthenticated.
+	UIAddr string
+	// UIUnauthenticated serves the UI without sign-in, its actions made
+	// with the manager's own identity: for `ferry dev`, on loopback only.
+	UIUnauthenticated bool
 	// Logger receives the manager's and the controllers' logs; the zero
 	// value means controller-runtime's global logger.
 	Logger logr.Logger
@@ -117,6 +124,9 @@ type Manager struct {
 	// Receiver serves the Receivers' webhooks; nil when the receiver
 	// controller does not run.
 	Receiver *receiver.Server
+	// UIURL is the web UI's address, "http://127.0.0.1:9080"; empty
+	// without Options.UIAddr.
+	UIURL string
 }
 
 // Selected reports which controllers of Names the list asks for; it refuses
@@ -210,7 +220,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 		return nil, fmt.Errorf("opening the artifact storage: %w", err)
 	}
 	storage.MaxSize = opts.ArtifactMaxSize
-	if err := mgr.Add(&artifactServer{listener: listener, handler: storage.Handler()}); err != nil {
+	if err := mgr.Add(&httpServer{name: "artifact server", listener: listener, handler: storage.Handler()}); err != nil {
 		listener.Close()
 		return nil, err
 	}
@@ -252,7 +262,11 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 			return nil, fmt.Errorf("setting up the %s controller: %w", r.name, err)
 		}
 	}
-	return &Manager{Manager: mgr, Storage: storage, Events: bus, Receiver: receiverServer}, nil
+	uiURL, err := addUI(mgr, opts)
+	if err != nil {
+		return nil, err
+	}
+	return &Manager{Manager: mgr, Storage: storage, Events: bus, Receiver: receiverServer, UIURL: uiURL}, nil
 }
 
 // pprofHandlers serves Go's profiles on the metrics endpoint under
@@ -281,18 +295,20 @@ func advertised(a net.Addr) string {
 	return net.JoinHostPort(host, fmt.Sprint(tcp.Port))
 }
 
-// artifactServer serves stored artifacts on every replica, leader or not,
-// because a Kustomization in another process may fetch from any of them.
-type artifactServer struct {
+// httpServer serves a handler on every replica, leader or not: the
+// artifact server (a Kustomization in another process may fetch from any
+// of them) and the UI.
+type httpServer struct {
+	name     string
 	listener net.Listener
 	handler  http.Handler
 }
 
-// NeedLeaderElection reports that the artifact server runs on every replica.
-func (s *artifactServer) NeedLeaderElection() bool { return false }
+// NeedLeaderElection reports that the server runs on every replica.
+func (s *httpServer) NeedLeaderElection() bool { return false }
 
 // Start serves until ctx is done.
-func (s *artifactServer) Start(ctx context.Context) error {
+func (s *httpServer) Start(ctx context.Context) error {
 	srv := &http.Server{Handler: s.handler, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		<-ctx.Done()
@@ -301,7 +317,7 @@ func (s *artifactServer) Start(ctx context.Context) error {
 		_ = srv.Shutdown(shutdown)
 	}()
 	if err := srv.Serve(s.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("artifact server: %w", err)
+		return fmt.Errorf("%s: %w", s.name, err)
 	}
 	return nil
 }

@@ -123,6 +123,8 @@ func TestManagerServesProbesAndMetrics(t *testing.T) {
 		// Leader election on: reconciling must wait for, and then hold, the Lease.
 		LeaderElection:          true,
 		LeaderElectionNamespace: "kube-system",
+		// The UI, with sign-in.
+		UIAddr: "127.0.0.1:0",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -165,6 +167,20 @@ func TestManagerServesProbesAndMetrics(t *testing.T) {
 	}
 	if code, body := get(t, gr.Status.Artifact.URL); code != http.StatusOK || len(body) == 0 {
 		t.Errorf("GET %s = %d (%d bytes), want 200 with the artifact", gr.Status.Artifact.URL, code, len(body))
+	}
+
+	// The UI asks for a token before any page.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.Get(mgr.UIURL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/login" {
+		t.Errorf("GET %s/ without a token = %d (Location %q), want the login page", mgr.UIURL, resp.StatusCode, resp.Header.Get("Location"))
+	}
+	if code, body := get(t, mgr.UIURL+"/login"); code != http.StatusOK || !strings.Contains(string(body), "token") {
+		t.Errorf("the login page = %d", code)
 	}
 
 	var lease coordinationv1.Lease
