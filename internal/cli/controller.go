@@ -90,6 +90,7 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 	f.Float32Var(&qps, "kube-api-qps", 200, "the maximum queries-per-second of requests sent to the Kubernetes API, per resource")
 	f.IntVar(&burst, "kube-api-burst", 400, "the maximum burst of requests sent to the Kubernetes API, per resource")
 	f.StringVar(&opts.ReceiverAddr, "receiver-address", receiver.DefaultAddress, "address the webhooks of Receivers are served on; 0 turns them off")
+	f.StringVar(&opts.UIAddr, "ui-address", "", "address the web UI is served on (off unless set); every request signs in with a Kubernetes token, and actions run with it")
 	// Flux's notification-controller names it so; a Flux Deployment's
 	// arguments keep working.
 	f.StringVar(&opts.ReceiverAddr, "receiverAddr", receiver.DefaultAddress, "")

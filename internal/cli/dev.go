@@ -47,6 +47,8 @@ type devOptions struct {
 	chartsSet bool
 	// receiverAddr is where the Receivers' webhooks are served.
 	receiverAddr string
+	// uiAddr is where the web UI is served.
+	uiAddr string
 }
 
 func newDevCommand(g *globals) *cobra.Command {
@@ -103,6 +105,7 @@ runs start in seconds. Stop with Ctrl-C.`,
 	f.StringVar(&o.kubeconfigOut, "kubeconfig-out", "", "where to write the kubeconfig (default: <state-dir>/kubeconfig)")
 	f.StringVar(&o.charts, "charts", "", `directory of Helm chart directories to push to the loopback registry (default: <sync>/charts; "" turns the registry off)`)
 	f.StringVar(&o.receiverAddr, "receiver-address", "127.0.0.1:9292", "address the webhooks of Receivers are served on (a Git hook can call them); 0 turns them off")
+	f.StringVar(&o.uiAddr, "ui-address", "127.0.0.1:9080", "loopback address the web UI is served on, without sign-in; 0 turns it off")
 	return cmd
 }
 
@@ -171,6 +174,9 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 		MetricsAddr:  "0",
 		HealthAddr:   "0",
 		ReceiverAddr: o.receiverAddr,
+		UIAddr:       o.uiAddr,
+		// The local cluster is the user's own: no sign-in, on loopback.
+		UIUnauthenticated: true,
 	})
 	if err != nil {
 		return err
@@ -251,7 +257,11 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 		g.printf("receivers: %s + the Receiver's path ('%s get receivers')", receiverURL, command)
 	}
 	g.printf("")
-	g.printf("✔ ferry dev is ready (Ctrl-C stops it)")
+	if mgr.UIURL != "" {
+		g.printf("✔ ferry dev is ready (Ctrl-C stops it); the UI is at %s", mgr.UIURL)
+	} else {
+		g.printf("✔ ferry dev is ready (Ctrl-C stops it)")
+	}
 	if charts != nil && charts.dir != "" && src != nil && src.repo != "" {
 		// Stopped before the registry closes (defers run last first).
 		watchCtx, stopWatch := context.WithCancel(ctx)

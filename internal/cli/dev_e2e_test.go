@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -54,7 +55,7 @@ func TestDevSyncsTheExample(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- Main(ctx, []string{"dev", "--sync", filepath.Join(work, "examples"), "--path", "apps/development", "--state-dir", state,
-			"--receiver-address", "127.0.0.1:0"}, &out, &errOut)
+			"--receiver-address", "127.0.0.1:0", "--ui-address", "127.0.0.1:0"}, &out, &errOut)
 	}()
 	waitForOutput(t, &errOut, done, "ferry dev is ready", 30*time.Minute)
 	mustContain(t, "ferry dev output", errOut.String(),
@@ -62,6 +63,7 @@ func TestDevSyncsTheExample(t *testing.T) {
 		"✔ Kustomization flux-system: Applied revision: main@sha1:")
 	checkFirstSyncReport(t, errOut.String(), "flux-system")
 	checkNextSteps(t, errOut.String(), "flux-system")
+	checkUI(t, errOut.String(), "flux-system")
 
 	kubeconfig := filepath.Join(state, "kubeconfig")
 	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
@@ -221,6 +223,26 @@ func commitThroughReceiver(t *testing.T, c client.Client, devOutput string, repo
 		return gr.Annotations[meta.ReconcileRequestAnnotation] != before
 	})
 	return head
+}
+
+// checkUI reads the UI's URL from the ready line and checks its overview
+// lists the synced Kustomization, without sign-in on loopback.
+func checkUI(t *testing.T, output, name string) {
+	t.Helper()
+	_, url, ok := strings.Cut(output, "the UI is at ")
+	url, _, _ = strings.Cut(url, "\n")
+	if !ok || !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Fatalf("ferry dev printed no UI address:\n%s", output)
+	}
+	resp, err := http.Get(url + "/k/Kustomization")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), name) {
+		t.Errorf("the UI's Kustomization list: %d\n%s", resp.StatusCode, body)
+	}
 }
 
 // checkFirstSyncReport checks that ferry dev reported the first sync of a

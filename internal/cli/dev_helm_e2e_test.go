@@ -116,7 +116,7 @@ func TestDevInstallsTheExampleHelmRelease(t *testing.T) {
 			done := make(chan int, 1)
 			go func() {
 				done <- Main(ctx, []string{"dev", "--sync", filepath.Join(work, "examples"), "--path", "apps/" + ov.env, "--state-dir", state,
-					"--receiver-address", "127.0.0.1:0"}, &out, &errOut)
+					"--receiver-address", "127.0.0.1:0", "--ui-address", "127.0.0.1:0"}, &out, &errOut)
 			}()
 			waitForOutput(t, &errOut, done, "ferry dev is ready", 30*time.Minute)
 			mustContain(t, "ferry dev output", errOut.String(),

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/internal/scheme"
@@ -89,6 +90,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newTreeCommand(g),
 		newEventsCommand(g),
 		newBenchCommand(g),
+		newUICommand(g),
 	)
 	return root
 }
@@ -113,6 +115,16 @@ func (g *globals) restConfig() (*rest.Config, error) {
 	}
 	cfg.UserAgent = "ferry"
 	return cfg, nil
+}
+
+// rawKubeconfig loads the kubeconfig the flags name, merged as kubectl
+// merges it.
+func (g *globals) rawKubeconfig() (clientcmdapi.Config, error) {
+	rules := clientcmd.NewDefaultClientConfigLoadingRules()
+	if g.kubeconfig != "" {
+		rules.ExplicitPath = g.kubeconfig
+	}
+	return clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{}).RawConfig()
 }
 
 // client returns a Kubernetes client that knows ferry's API groups.
