@@ -3,7 +3,8 @@
 // (an `Authorization: Bearer` header, or the cookie the login page sets
 // from a pasted token), the API server's TokenReview says whose it is, and
 // the UI acts with that token, so Kubernetes RBAC decides what the person
-// may do. Tokens are never logged, echoed or stored beyond the browser's
+// may do. As the pages read ferry's own cache, only those who may list
+// Kustomizations in every namespace (a SubjectAccessReview) are let in. Tokens are never logged, echoed or stored beyond the browser's
 // cookie; reviews are cached for a minute so a page and its live stream do
 // not cost a review each.
 package uiauth
@@ -21,6 +22,7 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -94,15 +96,10 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 	if ok && a.now().Before(c.expires) {
 		return User{Name: c.name, token: token}, nil
 	}
-	review := &authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}
-	res, err := a.reviews.AuthenticationV1().TokenReviews().Create(r.Context(), review, metav1.CreateOptions{})
+	name, err := a.review(r.Context(), token)
 	if err != nil {
-		return User{}, fmt.Errorf("reviewing the token: %w", err)
+		return User{}, err
 	}
-	if !res.Status.Authenticated {
-		return User{}, errors.New("the API server does not accept this token")
-	}
-	name := res.Status.User.Username
 	a.mu.Lock()
 	if len(a.cache) > 10000 {
 		a.cache = map[[sha256.Size]byte]cached{}
@@ -110,6 +107,41 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 	a.cache[key] = cached{name: name, expires: a.now().Add(reviewTTL)}
 	a.mu.Unlock()
 	return User{Name: name, token: token}, nil
+}
+
+// review asks the API server whose token is and whether they may see
+// what the UI shows: list Kustomizations in every namespace. The UI reads
+// through ferry's own cache, so it is only for those who may read the
+// Flux objects of the whole cluster.
+func (a *Authenticator) review(ctx context.Context, token string) (string, error) {
+	tr, err := a.reviews.AuthenticationV1().TokenReviews().Create(ctx,
+		&authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("reviewing the token: %w", err)
+	}
+	if !tr.Status.Authenticated {
+		return "", errors.New("the API server does not accept this token")
+	}
+	u := tr.Status.User
+	extra := map[string]authorizationv1.ExtraValue{}
+	for k, v := range u.Extra {
+		extra[k] = authorizationv1.ExtraValue(v)
+	}
+	sar, err := a.reviews.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
+		Spec: authorizationv1.SubjectAccessReviewSpec{
+			User: u.Username, Groups: u.Groups, UID: u.UID, Extra: extra,
+			ResourceAttributes: &authorizationv1.ResourceAttributes{
+				Verb: "list", Group: "kustomize.toolkit.fluxcd.io", Resource: "kustomizations",
+			},
+		},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return "", fmt.Errorf("reviewing the access of %s: %w", u.Username, err)
+	}
+	if !sar.Status.Allowed {
+		return "", fmt.Errorf("%s may not list Kustomizations in every namespace, which the UI shows", u.Username)
+	}
+	return u.Username, nil
 }
 
 // Client returns a client that acts as u: ferry's configuration without

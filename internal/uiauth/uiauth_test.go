@@ -11,6 +11,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -28,11 +29,13 @@ func TestMain(m *testing.M) {
 	os.Exit(env.Run(m))
 }
 
-// token returns a token of a new ServiceAccount without any RBAC rights.
-func token(t *testing.T, ns string) string {
+// token returns a token of a new ServiceAccount name, which may list
+// Kustomizations in every namespace when viewer is set, and has no other
+// right.
+func token(t *testing.T, ns, name string, viewer bool) string {
 	t.Helper()
 	ctx := context.Background()
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "viewer"}}
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}
 	if err := env.Client.Create(ctx, sa); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +43,20 @@ func token(t *testing.T, ns string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, "viewer", &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
+	if viewer {
+		role := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + name},
+			Rules: []rbacv1.PolicyRule{{APIGroups: []string{"kustomize.toolkit.fluxcd.io"}, Resources: []string{"kustomizations"}, Verbs: []string{"list"}}}}
+		binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: ns + "-" + name},
+			RoleRef:  rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role.Name},
+			Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: ns, Name: name}}}
+		for _, o := range []client.Object{role, binding} {
+			if err := env.Client.Create(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = env.Client.Delete(context.Background(), o) })
+		}
+	}
+	tr, err := cs.CoreV1().ServiceAccounts(ns).CreateToken(ctx, name, &authenticationv1.TokenRequest{}, metav1.CreateOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,7 +65,8 @@ func token(t *testing.T, ns string) string {
 
 func TestAuthenticator(t *testing.T) {
 	ns := env.NewNamespace(t, "uiauth")
-	tok := token(t, ns)
+	tok := token(t, ns, "viewer", true)
+	nobody := token(t, ns, "nobody", false)
 	a, err := uiauth.New(env.Config, client.Options{Scheme: scheme.New()})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +128,8 @@ func TestAuthenticator(t *testing.T) {
 		t.Errorf("a bad login: %d", rec.Code)
 	}
 
-	// The user's client has the user's rights: none.
+	// The user's client has the user's rights: listing Kustomizations,
+	// nothing else.
 	c, err := a.Client(seen)
 	if err != nil {
 		t.Fatal(err)
@@ -119,6 +137,14 @@ func TestAuthenticator(t *testing.T) {
 	err = c.List(context.Background(), &sourcev1.GitRepositoryList{}, client.InNamespace(ns))
 	if err == nil || !strings.Contains(err.Error(), "forbidden") {
 		t.Errorf("the user's client listed GitRepositories without rights: %v", err)
+	}
+
+	// A valid token of someone who may not read the Flux objects of the
+	// cluster is not let in.
+	req = httptest.NewRequest("GET", "/", nil)
+	req.Header.Set("Authorization", "Bearer "+nobody)
+	if _, err := a.Authenticate(req); err == nil || !strings.Contains(err.Error(), "may not list Kustomizations in every namespace") {
+		t.Errorf("a token without rights: %v", err)
 	}
 }
 
