@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // tabDeadline bounds everything one test does in its tab. It is generous,
@@ -42,7 +44,8 @@ func findChromium() string {
 var chromiumPath string
 
 // needChromium skips t when there is no Chromium, or fails it when the
-// environment variable CI is set, so that CI never passes by skipping.
+// environment variable CI is set, so that CI never passes by skipping (and
+// when screenshots are asked for).
 func needChromium(t *testing.T) {
 	t.Helper()
 	if chromiumPath != "" {
@@ -50,8 +53,11 @@ func needChromium(t *testing.T) {
 	}
 	msg := fmt.Sprintf("no Chromium binary found (looked for %s in PATH): the web UI's browser tests need one; on Debian: apt-get install chromium",
 		strings.Join(chromiumNames, ", "))
-	if os.Getenv("CI") != "" {
+	switch {
+	case os.Getenv("CI") != "":
 		t.Fatal(msg + " (CI is set, so this fails instead of skipping)")
+	case screenshotsWanted():
+		t.Fatal(msg + " (FERRY_UI_SCREENSHOTS=1 asks for screenshots)")
 	}
 	t.Skip(msg)
 }
@@ -111,8 +117,10 @@ func stopBrowser() {
 // tab is one test's browser tab. Its methods fail the test when the
 // browser does.
 type tab struct {
-	t   *testing.T
-	ctx context.Context
+	t *testing.T
+	// ctx carries the tab's deadline; base is the same tab without it,
+	// to describe the page after the deadline.
+	ctx, base context.Context
 
 	mu       sync.Mutex
 	messages []chromedp.ConsoleMessage
@@ -137,7 +145,7 @@ func newTab(t *testing.T) *tab {
 		t.Fatalf("opening a tab: %v\n%s", err, browser.out.String())
 	}
 	ctx, cancel := context.WithTimeout(tabCtx, tabDeadline)
-	tb := &tab{t: t, ctx: ctx}
+	tb := &tab{t: t, ctx: ctx, base: tabCtx}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -212,11 +220,13 @@ func (tb *tab) texts(selector string) []string {
 	return eval[[]string](tb, fmt.Sprintf(`Array.from(document.querySelectorAll(%s), e => e.innerText)`, js(selector)))
 }
 
-// waitFor polls cond every 100 ms until it reports true, and fails the test
-// with what and cond's last detail at the tab's deadline.
+// waitFor polls cond every 100 ms until it reports true; at
+// testenv.Deadline (or the tab's) it fails the test with what, cond's
+// last detail and the page's text.
 func (tb *tab) waitFor(what string, cond func() (bool, string)) {
 	tb.t.Helper()
 	var detail string
+	end := time.After(testenv.Deadline)
 	for {
 		var ok bool
 		if ok, detail = cond(); ok {
@@ -224,10 +234,23 @@ func (tb *tab) waitFor(what string, cond func() (bool, string)) {
 		}
 		select {
 		case <-tb.ctx.Done():
-			tb.t.Fatalf("gave up waiting for %s: %v; last seen: %s", what, tb.ctx.Err(), detail)
+		case <-end:
 		case <-time.After(100 * time.Millisecond):
+			continue
 		}
+		tb.t.Fatalf("gave up waiting for %s; last seen: %q\n%s", what, detail, tb.describe())
 	}
+}
+
+// describe returns the URL and the text of the page, for failures.
+func (tb *tab) describe() string {
+	ctx, cancel := context.WithTimeout(tb.base, 10*time.Second)
+	defer cancel()
+	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body?.innerText ?? "")`))
+	if err != nil {
+		return fmt.Sprintf("(the page cannot be read: %v)", err)
+	}
+	return "page " + page
 }
 
 // waitText waits until the text of the element matching selector contains
@@ -247,6 +270,41 @@ func (tb *tab) waitText(selector string, want ...string) string {
 	return got
 }
 
+// rows returns the cells' text of every body row of the first table
+// matching the CSS selector.
+func (tb *tab) rows(table string) [][]string {
+	tb.t.Helper()
+	return eval[[][]string](tb, fmt.Sprintf(`Array.from(document.querySelector(%s)?.tBodies[0]?.rows ?? [], r => Array.from(r.cells, c => c.innerText.trim()))`, js(table)))
+}
+
+// waitRow waits until the table matching the CSS selector has a row whose
+// first cell is key and whose text contains every one of want, and
+// returns its cells.
+func (tb *tab) waitRow(table, key string, want ...string) []string {
+	tb.t.Helper()
+	var found []string
+	tb.waitFor(fmt.Sprintf("a row %s in %s showing %q", key, table, want), func() (bool, string) {
+		var seen []string
+		for _, cells := range tb.rows(table) {
+			line := strings.Join(cells, " | ")
+			seen = append(seen, line)
+			if len(cells) == 0 || cells[0] != key {
+				continue
+			}
+			ok := true
+			for _, w := range want {
+				ok = ok && strings.Contains(line, w)
+			}
+			if ok {
+				found = cells
+				return true, ""
+			}
+		}
+		return false, strings.Join(seen, "\n")
+	})
+	return found
+}
+
 // click clicks the first element matching the CSS selector, once it is
 // visible.
 func (tb *tab) click(selector string) {
@@ -254,6 +312,37 @@ func (tb *tab) click(selector string) {
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible)); err != nil {
 		tb.t.Fatalf("clicking %s: %v", selector, err)
 	}
+}
+
+// submit clicks the submit button matching the CSS selector, waits for
+// the page the form leads to and returns its HTTP status.
+func (tb *tab) submit(button string) int64 {
+	tb.t.Helper()
+	resp, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(button), chromedp.NodeVisible))
+	if err != nil {
+		tb.t.Fatalf("submitting with %s: %v", button, err)
+	}
+	return resp.Status
+}
+
+// typeInto types text into the input matching the CSS selector.
+func (tb *tab) typeInto(input, text string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.SendKeys(chromedp.CSS(input), text, chromedp.NodeVisible)); err != nil {
+		tb.t.Fatalf("typing into %s: %v", input, err)
+	}
+}
+
+// has reports whether an element matches the CSS selector.
+func (tb *tab) has(selector string) bool {
+	tb.t.Helper()
+	return eval[bool](tb, fmt.Sprintf(`document.querySelector(%s) !== null`, js(selector)))
+}
+
+// waitHas waits until an element matches the CSS selector.
+func (tb *tab) waitHas(selector string) {
+	tb.t.Helper()
+	tb.waitFor(selector, func() (bool, string) { return tb.has(selector), "absent" })
 }
 
 // screenshotsWanted reports whether FERRY_UI_SCREENSHOTS=1 asks for the
