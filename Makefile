@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
 LDFLAGS := -s -w -X github.com/ferrycd/ferry/internal/version.Version=$(VERSION)
 
-.PHONY: all build generate verify-generated controlplane lint test dev
+.PHONY: all build generate verify-generated controlplane lint test dev ui-screenshots
 
 all: build
 
@@ -36,3 +36,8 @@ test: verify-generated lint controlplane
 ## dev: ferry dev on the bundled example
 dev:
 	$(GO) run ./cmd/ferry dev --sync ./examples --path apps/development
+
+## ui-screenshots: the web UI's pages in docs/ui/*.png, taken in headless
+## Chromium (Debian's chromium package) by the browser tests' seeded fleet
+ui-screenshots: controlplane
+	FERRY_UI_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestScreenshots$$' ./internal/uibrowser/
