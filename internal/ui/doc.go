@@ -37,7 +37,8 @@
 //
 // Every answer carries a Content-Security-Policy that allows no inline
 // script or style, X-Content-Type-Options nosniff and Referrer-Policy
-// no-referrer. A POST needs the form's CSRF token, the HMAC (under a key
+// same-origin (no-referrer would make browsers send Origin: null with
+// the forms, which the CSRF check refuses). A POST needs the form's CSRF token, the HMAC (under a key
 // made per process) of the browser's random ferry-csrf cookie (HttpOnly,
 // SameSite=Strict), and, when the browser sends them, an Origin of the
 // same host and Sec-Fetch-Site same-origin. An action is performed with

@@ -155,9 +155,15 @@ func stateOf(obj conditioned) string {
 	case status.IsReady(obj):
 		return stateReady
 	}
+	// Ready=False is a failure unless a reconciliation is under way; a
+	// failed one waiting for its retry says Reconciling=True with reason
+	// ProgressingWithRetry, as Flux's do, and is failing too.
 	ready := status.Get(obj, meta.ReadyCondition)
-	if ready != nil && ready.Status == metav1.ConditionFalse && !status.IsReconciling(obj) {
-		return stateFailing
+	if ready != nil && ready.Status == metav1.ConditionFalse {
+		rc := status.Get(obj, meta.ReconcilingCondition)
+		if rc == nil || rc.Status != metav1.ConditionTrue || rc.Reason == meta.ProgressingWithRetryReason {
+			return stateFailing
+		}
 	}
 	return stateProgressing
 }

@@ -163,3 +163,35 @@ func mustContain(t *testing.T, what, s string, subs ...string) {
 		}
 	}
 }
+
+// TestStateOf: a Kustomization whose reconciliation failed and waits for
+// its retry (Ready=False, Reconciling=True ProgressingWithRetry, as Flux
+// leaves it) is failing, not progressing.
+func TestStateOf(t *testing.T) {
+	cond := func(typ, st, reason string) metav1.Condition {
+		return metav1.Condition{Type: typ, Status: metav1.ConditionStatus(st), Reason: reason}
+	}
+	for _, tc := range []struct {
+		conds []metav1.Condition
+		want  string
+	}{
+		{[]metav1.Condition{cond("Ready", "True", "ReconciliationSucceeded")}, stateReady},
+		{[]metav1.Condition{cond("Ready", "False", "BuildFailed")}, stateFailing},
+		{[]metav1.Condition{cond("Ready", "False", "BuildFailed"), cond("Reconciling", "True", "ProgressingWithRetry")}, stateFailing},
+		{[]metav1.Condition{cond("Ready", "Unknown", "Progressing"), cond("Reconciling", "True", "Progressing")}, stateProgressing},
+		{[]metav1.Condition{cond("Ready", "False", "Progressing"), cond("Reconciling", "True", "Progressing")}, stateProgressing},
+		{[]metav1.Condition{cond("Ready", "False", "BuildFailed"), cond("Stalled", "True", "BuildFailed")}, stateFailing},
+		{nil, stateProgressing},
+	} {
+		ks := &kustomizev1.Kustomization{}
+		ks.Status.Conditions = tc.conds
+		if got := stateOf(ks); got != tc.want {
+			t.Errorf("%v: %s, want %s", tc.conds, got, tc.want)
+		}
+	}
+	ks := &kustomizev1.Kustomization{}
+	ks.Spec.Suspend = true
+	if got := stateOf(ks); got != stateSuspended {
+		t.Errorf("suspended: %s", got)
+	}
+}
