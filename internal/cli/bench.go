@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 
@@ -52,33 +54,14 @@ stopped at the end.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Progress = g.errOut
-			// The libraries' own logs would drown the progress lines.
-			ctrl.SetLogger(logr.Discard())
-			klog.SetLogger(logr.Discard())
-			res, err := bench.Kustomizations(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			printBenchResult(g, res)
-			if out != "" {
-				data, err := json.MarshalIndent(res, "", "  ")
-				if err != nil {
-					return err
-				}
-				if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
-					return fmt.Errorf("writing %s: %w", out, err)
-				}
-			}
-			return nil
+			return runBench(cmd.Context(), g, out, o, bench.Kustomizations, printBenchResult)
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Count, "count", 100, "number of Kustomizations, each applying 4 objects")
 	f.IntVar(&o.Concurrent, "concurrent", 0, "passed to 'ferry controller --concurrent' (default: the controller's default)")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long the first apply and the no-change pass may each take")
-	f.StringArrayVar(&o.ControllerArgs, "controller-arg", nil, "extra argument for 'ferry controller' (repeatable)")
-	f.StringVar(&o.ControllerLog, "controller-log", "", "keep the controller's log in this file")
-	f.StringVar(&out, "out", "", "also write the figures as JSON to this file")
+	benchOutputFlags(f, &o.ControllerArgs, &o.ControllerLog, &out)
 	return cmd
 }
 
@@ -130,33 +113,14 @@ rewrite nothing). Everything it starts is stopped at the end.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Progress = g.errOut
-			// The libraries' own logs would drown the progress lines.
-			ctrl.SetLogger(logr.Discard())
-			klog.SetLogger(logr.Discard())
-			res, err := bench.HelmReleases(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			printHelmBenchResult(g, res)
-			if out != "" {
-				data, err := json.MarshalIndent(res, "", "  ")
-				if err != nil {
-					return err
-				}
-				if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
-					return fmt.Errorf("writing %s: %w", out, err)
-				}
-			}
-			return nil
+			return runBench(cmd.Context(), g, out, o, bench.HelmReleases, printHelmBenchResult)
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Count, "count", 100, "number of HelmReleases, each installing a Deployment and a Service")
 	f.IntVar(&o.Concurrent, "concurrent", 0, "passed to 'ferry controller --concurrent' (default: the controller's default)")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long the first install and the no-change pass may each take")
-	f.StringArrayVar(&o.ControllerArgs, "controller-arg", nil, "extra argument for 'ferry controller' (repeatable)")
-	f.StringVar(&o.ControllerLog, "controller-log", "", "keep the controller's log in this file")
-	f.StringVar(&out, "out", "", "also write the figures as JSON to this file")
+	benchOutputFlags(f, &o.ControllerArgs, &o.ControllerLog, &out)
 	return cmd
 }
 
@@ -185,4 +149,36 @@ func printHelmBenchResult(g *globals, r *bench.HelmResult) {
 	for _, id := range r.RewrittenObjects {
 		fmt.Fprintf(g.out, "rewritten: %s\n", id)
 	}
+}
+
+// runBench runs one benchmark with the libraries' own logs discarded
+// (they would drown the progress lines), prints its figures and, when out
+// is set, writes them there as JSON.
+func runBench[O, R any](ctx context.Context, g *globals, out string, o O, run func(context.Context, O) (R, error), print func(*globals, R)) error {
+	ctrl.SetLogger(logr.Discard())
+	klog.SetLogger(logr.Discard())
+	res, err := run(ctx, o)
+	if err != nil {
+		return err
+	}
+	print(g, res)
+	if out == "" {
+		return nil
+	}
+	data, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(out, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", out, err)
+	}
+	return nil
+}
+
+// benchOutputFlags are the flags every benchmark has: extra controller
+// arguments, where to keep its log, and where to write the figures.
+func benchOutputFlags(f *pflag.FlagSet, controllerArgs *[]string, controllerLog, out *string) {
+	f.StringArrayVar(controllerArgs, "controller-arg", nil, "extra argument for 'ferry controller' (repeatable)")
+	f.StringVar(controllerLog, "controller-log", "", "keep the controller's log in this file")
+	f.StringVar(out, "out", "", "also write the figures as JSON to this file")
 }

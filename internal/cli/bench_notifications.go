@@ -1,16 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
-	"os"
 	"text/tabwriter"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
-	"k8s.io/klog/v2"
-	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/ferrycd/ferry/internal/bench"
 )
@@ -45,15 +40,7 @@ limit. Everything it starts is stopped at the end.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Progress = g.errOut
-			// The libraries' own logs would drown the progress lines.
-			ctrl.SetLogger(logr.Discard())
-			klog.SetLogger(logr.Discard())
-			res, err := bench.Push(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			printPushResult(g, res)
-			return writeBenchJSON(out, res)
+			return runBench(cmd.Context(), g, out, o, bench.Push, printPushResult)
 		},
 	}
 	f := cmd.Flags()
@@ -61,9 +48,7 @@ limit. Everything it starts is stopped at the end.`,
 	f.DurationVar(&o.Gap, "gap", time.Second, "least time between two pushes")
 	f.BoolVar(&o.NoGitHub, "no-github", false, "leave out the pushes through a github Receiver")
 	f.DurationVar(&o.Timeout, "timeout", time.Minute, "how long one push may take to be applied")
-	f.StringArrayVar(&o.ControllerArgs, "controller-arg", nil, "extra argument for 'ferry controller' (repeatable)")
-	f.StringVar(&o.ControllerLog, "controller-log", "", "keep the controller's log in this file")
-	f.StringVar(&out, "out", "", "also write the figures as JSON to this file")
+	benchOutputFlags(f, &o.ControllerArgs, &o.ControllerLog, &out)
 	return cmd
 }
 
@@ -120,15 +105,7 @@ end.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Progress = g.errOut
-			// The libraries' own logs would drown the progress lines.
-			ctrl.SetLogger(logr.Discard())
-			klog.SetLogger(logr.Discard())
-			res, err := bench.Notifications(cmd.Context(), o)
-			if err != nil {
-				return err
-			}
-			printNotificationResult(g, res)
-			return writeBenchJSON(out, res)
+			return runBench(cmd.Context(), g, out, o, bench.Notifications, printNotificationResult)
 		},
 	}
 	f := cmd.Flags()
@@ -138,9 +115,7 @@ end.`,
 	f.DurationVar(&o.Duration, "duration", 3*time.Minute, "how long each run commits for")
 	f.DurationVar(&o.ReplyDelay, "reply-delay", 20*time.Millisecond, "how long the endpoint takes to answer a delivery")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long the first apply, and the last commit of a run, may take")
-	f.StringArrayVar(&o.ControllerArgs, "controller-arg", nil, "extra argument for 'ferry controller' (repeatable)")
-	f.StringVar(&o.ControllerLog, "controller-log", "", "keep the controller's log in this file")
-	f.StringVar(&out, "out", "", "also write the figures as JSON to this file")
+	benchOutputFlags(f, &o.ControllerArgs, &o.ControllerLog, &out)
 	return cmd
 }
 
@@ -164,19 +139,4 @@ func printNotificationResult(g *globals, r *bench.NotificationResult) {
 	_ = w.Flush()
 	fmt.Fprintf(g.out, "one commit every %s (%d events a minute), endpoint answering after %s; first apply %s; %d CPUs, %s\n",
 		r.CommitInterval.Round(time.Millisecond), r.EventsPerMinute, r.ReplyDelay, r.FirstApply.Round(10*time.Millisecond), r.CPUs, r.GoVersion)
-}
-
-// writeBenchJSON writes v as indented JSON to path, unless path is empty.
-func writeBenchJSON(path string, v any) error {
-	if path == "" {
-		return nil
-	}
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
 }
