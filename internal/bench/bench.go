@@ -3,14 +3,10 @@ package bench
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"time"
-
-	"github.com/ferrycd/ferry/internal/localcluster"
 )
 
 const (
@@ -109,77 +105,33 @@ func Kustomizations(ctx context.Context, opts Options) (_ *Result, err error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Minute
 	}
-	progress := opts.Progress
-	if progress == nil {
-		progress = io.Discard
-	}
-	r := &run{opts: opts, say: func(format string, args ...any) { fmt.Fprintf(progress, format+"\n", args...) }}
-	r.res = &Result{Count: opts.Count, Concurrent: opts.Concurrent, CPUs: runtime.NumCPU(),
-		LoadBefore: loadAverage(), GoVersion: runtime.Version()}
+	loadBefore := loadAverage()
 
-	work, err := os.MkdirTemp("", "ferry-bench-")
+	// The simulated cluster, the namespaces, the controller's log (the Git
+	// server writes its errors there too) and a watch of our own, so that
+	// waiting costs the API server one watch rather than a list per poll.
+	env, err := startEnv(ctx, "ferry-bench-", opts.ControllerLog, opts.Progress)
 	if err != nil {
-		return nil, fmt.Errorf("creating the benchmark directory: %w", err)
-	}
-	defer os.RemoveAll(work)
-
-	// Start the simulated cluster and create the namespaces.
-	r.say("► starting the local simulated cluster")
-	kubeconfig := filepath.Join(work, "kubeconfig")
-	cluster, err := localcluster.Start(ctx, localcluster.Options{Kubeconfig: kubeconfig, Progress: progress})
-	if err != nil {
-		return nil, fmt.Errorf("starting the simulated cluster: %w", err)
-	}
-	defer func() {
-		if stopErr := cluster.Stop(); stopErr != nil {
-			err = errors.Join(err, fmt.Errorf("stopping the simulated cluster: %w", stopErr))
-		}
-	}()
-	r.c = cluster.Client
-	if err := createNamespaces(ctx, r.c); err != nil {
 		return nil, err
 	}
-
-	// Open the controller's log; the Git server writes its errors there too.
-	logPath := opts.ControllerLog
-	if logPath == "" {
-		logPath = filepath.Join(work, "controller.log")
-	}
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		return nil, fmt.Errorf("creating the controller log: %w", err)
-	}
-	defer logFile.Close()
+	defer func() { err = errors.Join(err, env.close()) }()
 
 	// Commit the manifests and serve them.
-	r.say("► committing %d directories of 4 objects to a Git repository", opts.Count)
-	server, err := serveManifests(filepath.Join(work, "git"), opts.Count, logFile)
+	env.say("► committing %d directories of 4 objects to a Git repository", opts.Count)
+	server, err := serveManifests(filepath.Join(env.work, "git"), opts.Count, env.log)
 	if err != nil {
 		return nil, err
 	}
 	defer server.Close()
 
-	// Start the controller.
-	r.say("► starting ferry controller")
-	if r.ctrl, err = startController(opts, kubeconfig, filepath.Join(work, "artifacts"), logFile); err != nil {
+	if err := env.startController(ctx, opts); err != nil {
 		return nil, err
 	}
-	defer func() {
-		if stopErr := r.ctrl.stop(); stopErr != nil {
-			err = errors.Join(err, stopErr)
-		}
-		if err != nil {
-			err = fmt.Errorf("%w\ncontroller log (last lines):\n%s", err, tail(logPath, 15))
-		}
-	}()
+	defer func() { err = env.stopController(err) }()
 
-	// Watch the Kustomizations in a cache of our own, so waiting costs the
-	// API server one watch rather than a list per poll.
-	cacheCtx, stopCache := context.WithCancel(ctx)
-	defer stopCache()
-	if r.watch, err = startWatch(cacheCtx, cluster.Config); err != nil {
-		return nil, err
-	}
+	r := env.run(opts)
+	r.res = &Result{Count: opts.Count, Concurrent: opts.Concurrent, CPUs: runtime.NumCPU(),
+		LoadBefore: loadBefore, GoVersion: runtime.Version()}
 
 	// Create the GitRepository and wait for its artifact.
 	if err := r.createSource(ctx, server.RepoURL("bench")); err != nil {
