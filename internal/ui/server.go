@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/go-logr/logr"
@@ -109,11 +110,18 @@ func (s *Server) routes() {
 	})
 }
 
-// pageNames are the templates of the pages, each with layout.html.
-var pageNames = []string{"overview", "search", "list", "object", "error"}
-
+// parseTemplates parses every page template (each file of templates/
+// but layout.html) with layout.html, under the file's base name.
 func (s *Server) parseTemplates() error {
-	for _, name := range pageNames {
+	files, err := fs.Glob(assets, "templates/*.html")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		name := strings.TrimSuffix(path.Base(f), ".html")
+		if name == "layout" {
+			continue
+		}
 		t, err := template.New(name).Funcs(funcs).ParseFS(assets, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return fmt.Errorf("ui: parsing template %s: %w", name, err)
