@@ -20,6 +20,7 @@ import (
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/build"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
+	"github.com/ferrycd/ferry/internal/diff"
 )
 
 // localBuildFlags are the flags `build` and `diff` share.
@@ -50,7 +51,7 @@ func (f *localBuildFlags) register(cmd *cobra.Command, dryRun bool) {
 }
 
 // secretMask replaces the values of Secrets in build and diff output.
-const secretMask = "***"
+const secretMask = diff.Mask
 
 func newBuildCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
@@ -371,7 +372,7 @@ func (lb *localBuildResult) masked(obj *unstructured.Unstructured) *unstructured
 	out := obj.DeepCopy()
 	maskSecretData(out)
 	if lb.sub != nil && len(lb.sub.Sensitive) > 0 {
-		out.Object = maskStrings(out.Object, lb.sub).(map[string]any)
+		out.Object = diff.MaskStrings(out.Object, lb.sub).(map[string]any)
 	}
 	return out
 }
@@ -398,31 +399,6 @@ func maskSecretData(obj *unstructured.Unstructured) {
 	delete(obj.Object, "sops")
 }
 
-// maskStrings masks the sensitive values in every string of v.
-func maskStrings(v any, sub *build.Substitution) any {
-	switch t := v.(type) {
-	case map[string]any:
-		for k, e := range t {
-			t[k] = maskStrings(e, sub)
-		}
-		return t
-	case []any:
-		for i, e := range t {
-			t[i] = maskStrings(e, sub)
-		}
-		return t
-	case string:
-		return sub.Mask(t)
-	default:
-		return v
-	}
-}
-
 // objectRef formats an object as Flux's CLI does: Kind/namespace/name, or
 // Kind/name when it is cluster-scoped.
-func objectRef(obj *unstructured.Unstructured) string {
-	if obj.GetNamespace() == "" {
-		return obj.GetKind() + "/" + obj.GetName()
-	}
-	return obj.GetKind() + "/" + obj.GetNamespace() + "/" + obj.GetName()
-}
+func objectRef(obj *unstructured.Unstructured) string { return diff.Ref(obj) }

@@ -17,6 +17,7 @@ import (
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	"github.com/ferrycd/ferry/internal/apply"
+	"github.com/ferrycd/ferry/internal/diff"
 	"github.com/ferrycd/ferry/internal/helm/release"
 )
 
@@ -195,7 +196,7 @@ func (d *helmDiff) diff(ctx context.Context, obj *unstructured.Unstructured) err
 	case ssa.ConfiguredAction:
 		fmt.Fprintf(d.w, "► %s drifted\n", entry.Subject)
 		d.changed = true
-		text, err := unifiedDiff(entry.Subject, d.r.mask.maskedDiff(live), d.r.mask.maskedDiff(merged))
+		text, err := diff.Unified(entry.Subject, diff.Masked(live, d.r.mask.sub), diff.Masked(merged, d.r.mask.sub))
 		if err != nil {
 			return err
 		}
