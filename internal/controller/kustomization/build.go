@@ -75,12 +75,8 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 	} else {
 		r.memory.sensitive.Delete(obj.UID)
 	}
-	opts := build.FromSpec(dir, &obj.Spec)
-	opts.Substitution = sub
 	var warnings []build.Warning
-	opts.Warn = func(w build.Warning) { warnings = append(warnings, w) }
-	opts.Decrypt = r.decryptor(ctx, obj) // SOPS-encrypted Secrets, in memory
-	objects, err := build.Build(ctx, opts)
+	objects, err := Build(ctx, obj, dir, sub, r.Client, func(w build.Warning) { warnings = append(warnings, w) })
 
 	var key strings.Builder
 	key.WriteString(revision + "\x00" + strconv.FormatInt(obj.Generation, 10))
@@ -97,4 +93,19 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 		}
 	}
 	return objects, err
+}
+
+// Build builds obj's spec.path in dir as a reconciliation does: with the
+// spec's fields and sub, its postBuild variables (build.LoadSubstitution;
+// nil for none), SOPS-encrypted Secrets decrypted in memory with the keys
+// of spec.decryption.secretRef, read through keys when the first one is
+// built. warn, when set, receives the build's warnings. It is the one
+// build of a Kustomization's artifact: the reconciler's, and the web UI's
+// diff of what the next reconciliation would change.
+func Build(ctx context.Context, obj *kustomizev1.Kustomization, dir string, sub *build.Substitution, keys client.Reader, warn func(build.Warning)) ([]*unstructured.Unstructured, error) {
+	opts := build.FromSpec(dir, &obj.Spec)
+	opts.Substitution = sub
+	opts.Warn = warn
+	opts.Decrypt = decryptor(ctx, keys, obj) // SOPS-encrypted Secrets, in memory
+	return build.Build(ctx, opts)
 }

@@ -8,6 +8,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/internal/decrypt"
@@ -20,30 +21,31 @@ const decryptionKeysHint = "age (*.agekey) or PGP (*.asc) private keys"
 // a SOPS-encrypted Secret with the keys of spec.decryption.secretRef, as
 // kustomize-controller does after the kustomize build. A Secret that is
 // encrypted while spec.decryption is not set is an error: ferry never
-// applies ciphertext as a Secret. The keys are read once per build, and only
-// when an encrypted Secret is built. Errors never show a value or a key.
-func (r *Reconciler) decryptor(ctx context.Context, obj *kustomizev1.Kustomization) func(*unstructured.Unstructured) error {
-	var keys *decrypt.Keys
+// applies ciphertext as a Secret. The keys are read through keys once per
+// build, and only when an encrypted Secret is built. Errors never show a
+// value or a key.
+func decryptor(ctx context.Context, keys client.Reader, obj *kustomizev1.Kustomization) func(*unstructured.Unstructured) error {
+	var parsed *decrypt.Keys
 	var keysErr error
 	return func(o *unstructured.Unstructured) error {
 		if !decrypt.IsEncrypted(o) || decrypt.Disabled(o) {
 			return nil
 		}
-		if keys == nil && keysErr == nil {
-			keys, keysErr = r.decryptionKeys(ctx, obj)
+		if parsed == nil && keysErr == nil {
+			parsed, keysErr = decryptionKeys(ctx, keys, obj)
 		}
 		if keysErr != nil {
 			return keysErr
 		}
-		if err := keys.DecryptObject(o); err != nil {
+		if err := parsed.DecryptObject(o); err != nil {
 			return fmt.Errorf("decryption failed: %w", err)
 		}
 		return nil
 	}
 }
 
-// decryptionKeys reads the keys of spec.decryption.secretRef.
-func (r *Reconciler) decryptionKeys(ctx context.Context, obj *kustomizev1.Kustomization) (*decrypt.Keys, error) {
+// decryptionKeys reads the keys of spec.decryption.secretRef through c.
+func decryptionKeys(ctx context.Context, c client.Reader, obj *kustomizev1.Kustomization) (*decrypt.Keys, error) {
 	dec := obj.Spec.Decryption
 	switch {
 	case dec == nil:
@@ -57,7 +59,7 @@ func (r *Reconciler) decryptionKeys(ctx context.Context, obj *kustomizev1.Kustom
 	}
 	key := types.NamespacedName{Namespace: obj.Namespace, Name: dec.SecretRef.Name}
 	secret := &corev1.Secret{}
-	if err := r.Get(ctx, key, secret); err != nil {
+	if err := c.Get(ctx, key, secret); err != nil {
 		if apierrors.IsNotFound(err) {
 			return nil, fmt.Errorf("decryption Secret %s (spec.decryption.secretRef) not found: create it with the %s", key, decryptionKeysHint)
 		}
