@@ -28,6 +28,7 @@ import (
 	"github.com/ferrycd/ferry/internal/controller/receiver"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
+	"github.com/ferrycd/ferry/internal/logring"
 	"github.com/ferrycd/ferry/internal/notification"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
@@ -109,6 +110,9 @@ type Options struct {
 	// Logger receives the manager's and the controllers' logs; the zero
 	// value means controller-runtime's global logger.
 	Logger logr.Logger
+	// Logs, when set, is the ring that Logger (or the global logger) tees
+	// into: the UI's object pages show each object's lines from it.
+	Logs *logring.Ring
 }
 
 // Manager is a controller-runtime manager running ferry's controllers,
@@ -245,7 +249,13 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 		}
 	}
 	var receiverServer *receiver.Server
+	// The dispatcher records its decisions for the UI's /notifications.
+	var dispatches *notification.DispatchLog
+	if slices.Contains(names, "alert") {
+		dispatches = notification.NewDispatchLog(notification.DefaultDispatchLogSize)
+	}
 	d := deps{
+		dispatches:  dispatches,
 		storage:     storage,
 		helmIndexes: helmIndexes,
 		bus:         bus,
@@ -262,7 +272,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 			return nil, fmt.Errorf("setting up the %s controller: %w", r.name, err)
 		}
 	}
-	uiURL, err := addUI(mgr, opts)
+	uiURL, err := addUI(mgr, opts, d.dispatches, storage)
 	if err != nil {
 		return nil, err
 	}

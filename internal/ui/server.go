@@ -14,6 +14,9 @@ import (
 	"github.com/go-logr/logr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/internal/logring"
+	"github.com/ferrycd/ferry/internal/notification"
 )
 
 //go:embed templates static
@@ -34,6 +37,31 @@ type Options struct {
 	Actions func(r *http.Request) (client.Client, string, error)
 	// Log receives what goes wrong while serving.
 	Log logr.Logger
+	// Artifacts opens the sources' artifacts, for a Kustomization's diff
+	// (diff.go) and a source's files (files.go); nil where the process
+	// holds no artifact storage (ferry ui), and those pages say so.
+	Artifacts Artifacts
+	// Visible, when set, returns what the user of r may see, whether
+	// objects of a kind ("Kustomization") in a namespace (see
+	// visible.go): every page shows only the objects it allows, and a
+	// hidden object answers 404 like a missing one. s.rows and
+	// s.getObject apply it; a page that reads objects another way asks
+	// s.visible(r) and its Filter's Allows(kind, namespace). An error
+	// refuses the page. Nil, or a nil func, shows everything: ferry dev
+	// on loopback, and ferry ui, whose cache already reads with the
+	// user's own identity.
+	Visible func(r *http.Request) (func(kind, namespace string) bool, error)
+	// Dispatches returns the notification dispatcher's last decisions,
+	// newest first, for /notifications (notifications.go); nil where no
+	// dispatcher runs in this process.
+	Dispatches func() []notification.Decision
+	// Logs holds the reconcilers' recent log lines per object, for the
+	// object pages (logs.go); nil where no controller runs in this
+	// process (ferry ui).
+	Logs *logring.Ring
+	// Engine feeds the engine panel's queues and runs (engine.go); nil
+	// where no controller runs in this process.
+	Engine *Engine
 }
 
 // Server serves the UI. Its Handler does no authentication: whoever
@@ -87,7 +115,7 @@ func (s *Server) Handler() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")
-		s.mux.ServeHTTP(w, r)
+		s.mux.ServeHTTP(w, s.withVisibility(r))
 	})
 }
 
@@ -101,10 +129,18 @@ func (s *Server) routes() {
 	}))
 	s.mux.HandleFunc("GET /{$}", s.overview)
 	s.mux.HandleFunc("GET /search", s.search)
+	s.mux.HandleFunc("GET /graph", s.graph)
+	s.mux.HandleFunc("GET /trace", s.trace)
 	s.mux.HandleFunc("GET /k/{kind}", s.list)
 	s.mux.HandleFunc("GET /o/{kind}/{namespace}/{name}", s.object)
+	s.mux.HandleFunc("GET /o/{kind}/{namespace}/{name}/log", s.objectLog)
+	s.mux.HandleFunc("GET /engine", s.engine)
+	s.mux.HandleFunc("GET /o/{kind}/{namespace}/{name}/health", s.health)
+	s.mux.HandleFunc("GET /o/{kind}/{namespace}/{name}/diff", s.diff)
+	s.mux.HandleFunc("GET /o/{kind}/{namespace}/{name}/files/{path...}", s.files)
 	s.mux.HandleFunc("POST /o/{kind}/{namespace}/{name}/{action}", s.action)
 	s.mux.HandleFunc("GET /live", s.serveLive)
+	s.mux.HandleFunc("GET /notifications", s.notifications)
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusNotFound, "Not found", "There is no page at "+r.URL.Path+".")
 	})
