@@ -69,6 +69,9 @@ type Dispatcher struct {
 	// NoCrossNamespaceRefs ignores Alerts whose eventSources name another
 	// namespace, as --no-cross-namespace-refs does.
 	NoCrossNamespaceRefs bool
+	// DispatchLog, when set, records what becomes of each event an Alert
+	// names, for the web UI.
+	DispatchLog *DispatchLog
 
 	limiter    *limiter
 	deliveries *deliveryLog
@@ -87,6 +90,8 @@ type job struct {
 	// commitStatusUpdate is the event's commit_status: update marker,
 	// which enrich leaves out of the metadata.
 	commitStatusUpdate bool
+	// outcome is the job's entry in the dispatch log; nil without one.
+	outcome *AlertOutcome
 }
 
 type worker struct {
@@ -164,35 +169,69 @@ func (d *Dispatcher) dispatch(ctx context.Context, e events.Event) {
 		d.Log.Error(err, "listing Alerts; the event is not notified", "object", objectRef(&e), "reason", e.Reason)
 		return
 	}
-	var candidates []*notificationv1beta3.Alert
+	// The Alerts whose eventSources name the object are concerned; those
+	// not suspended are candidates.
+	var named, candidates []*notificationv1beta3.Alert
 	for i := range alerts.Items {
 		a := &alerts.Items[i]
-		if !a.Spec.Suspend && a.DeletionTimestamp.IsZero() && needsObject(a, &e) {
+		if !needsObject(a, &e) {
+			continue
+		}
+		named = append(named, a)
+		if !inactive(a) {
 			candidates = append(candidates, a)
 		}
 	}
+	if len(named) == 0 {
+		return
+	}
+	dec := d.DispatchLog.begin(&e)
+	record := func(a *notificationv1beta3.Alert, outcome, rule string) *AlertOutcome {
+		return d.DispatchLog.outcome(dec, types.NamespacedName{Namespace: a.Namespace, Name: a.Name}, a.Spec.ProviderRef.Name, outcome, rule)
+	}
 	if len(candidates) == 0 {
+		for _, a := range named {
+			record(a, OutcomeExcluded, RuleSuspended)
+		}
 		return
 	}
 	if !d.limiter.allow(&e) {
 		suppressed.Inc()
+		for _, a := range named {
+			if inactive(a) {
+				record(a, OutcomeExcluded, RuleSuspended)
+			} else {
+				record(a, OutcomeSuppressed, "")
+			}
+		}
 		return
 	}
 	var meta *objectMeta
 	if needsLabels(candidates) {
 		meta = d.objectMeta(ctx, &e)
 	}
-	for _, a := range candidates {
+	for _, a := range named {
+		if inactive(a) {
+			record(a, OutcomeExcluded, RuleSuspended)
+			continue
+		}
 		// What the Alert controller stalls an Alert for, the dispatcher
 		// refuses too.
-		if ValidateAlert(a) != nil || (d.NoCrossNamespaceRefs && crossNamespace(a)) {
+		if ValidateAlert(a) != nil {
+			record(a, OutcomeExcluded, RuleInvalid)
+			continue
+		}
+		if d.NoCrossNamespaceRefs && crossNamespace(a) {
+			record(a, OutcomeExcluded, RuleCrossNamespace)
 			continue
 		}
 		f, err := compileFilters(a)
 		if err != nil {
+			record(a, OutcomeExcluded, RuleInvalid)
 			continue
 		}
-		if !matches(a, f, &e, meta) {
+		if rule := mismatch(a, f, &e, meta); rule != "" {
+			record(a, OutcomeExcluded, rule)
 			continue
 		}
 		d.enqueue(ctx, job{
@@ -200,8 +239,15 @@ func (d *Dispatcher) dispatch(ctx context.Context, e events.Event) {
 			provider:           types.NamespacedName{Namespace: a.Namespace, Name: a.Spec.ProviderRef.Name},
 			event:              enrich(a, e),
 			commitStatusUpdate: e.Metadata[events.MetaCommitStatus] == events.CommitStatusUpdate,
+			outcome:            record(a, OutcomeMatched, ""),
 		})
 	}
+}
+
+// inactive reports whether an Alert takes no events: suspended, or being
+// deleted.
+func inactive(a *notificationv1beta3.Alert) bool {
+	return a.Spec.Suspend || !a.DeletionTimestamp.IsZero()
 }
 
 // crossNamespace reports whether an eventSources entry of a names another
@@ -270,6 +316,10 @@ func (d *Dispatcher) enqueue(ctx context.Context, j job) {
 	default:
 		dropped.Inc()
 		d.deliveries.record(j.provider, j, resultDropped, 0, "the Provider's queue is full")
+		d.DispatchLog.update(j.outcome, func(o *AlertOutcome) {
+			o.Outcome = OutcomeDropped
+			o.Delivery = Delivery{Result: resultDropped, Error: "the Provider's queue is full"}
+		})
 		d.Log.Info("notification dropped: the Provider's queue is full", "provider", j.provider.String(), "alert", j.alert.Name, "object", objectRef(&j.event))
 	}
 }
@@ -321,23 +371,28 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) {
 		attempt++
 		n, p, s, err := d.notifierFor(ctx, j)
 		secrets = s
+		code := 0
 		switch {
 		case err == nil && p == nil:
-			return // the Provider is suspended
+			d.skipped(j, "the Provider is suspended")
+			return
 		case err == nil && !wants(p, &j):
+			d.skipped(j, "a commit-status Provider takes failures and the end of a reconciliation only")
 			return
 		case err == nil:
 			start := time.Now()
-			err = n.Post(ctx, j.event)
+			err = n.Post(notifier.WithStatus(ctx, &code), j.event)
 			deliveryDuration.WithLabelValues(p.Spec.Type).Observe(time.Since(start).Seconds())
 			if err == nil {
 				delivered.WithLabelValues(p.Spec.Type, resultDelivered).Inc()
 				d.deliveries.record(j.provider, j, resultDelivered, attempt, "")
+				d.attempted(j, resultDelivered, attempt, code, "")
 				log.V(1).Info("notification delivered", "attempt", attempt)
 				return
 			}
 		}
 		lastErr = err
+		d.attempted(j, DeliveryRetrying, attempt, code, redact(err.Error(), secrets))
 		if !notifier.Retryable(err) || errors.Is(err, errProviderNotFound) {
 			break
 		}
@@ -349,9 +404,25 @@ func (d *Dispatcher) deliver(ctx context.Context, j job) {
 	msg := redact(lastErr.Error(), secrets)
 	delivered.WithLabelValues(providerType(ctx, d.Client, j.provider), resultFailed).Inc()
 	d.deliveries.record(j.provider, j, resultFailed, attempt, msg)
+	d.DispatchLog.update(j.outcome, func(o *AlertOutcome) { o.Delivery.Result = resultFailed })
 	log.Info("notification given up", "attempts", attempt, "error", msg)
 	d.Events.Warning(j.alert, "NotificationFailed",
 		fmt.Sprintf("notification of %s (%s) to Provider '%s' given up after %d attempt(s): %s", objectRef(&j.event), j.event.Reason, j.provider.Name, attempt, msg), nil)
+}
+
+// attempted records an attempt of j in the dispatch log: the result so
+// far, the answer's status code and the redacted error.
+func (d *Dispatcher) attempted(j job, result string, attempts, code int, msg string) {
+	d.DispatchLog.update(j.outcome, func(o *AlertOutcome) {
+		o.Delivery.Result, o.Delivery.Attempts, o.Delivery.StatusCode, o.Delivery.Error = result, attempts, code, msg
+	})
+}
+
+// skipped records in the dispatch log that j was not sent, and why.
+func (d *Dispatcher) skipped(j job, why string) {
+	d.DispatchLog.update(j.outcome, func(o *AlertOutcome) {
+		o.Delivery.Result, o.Delivery.Error = DeliverySkipped, why
+	})
 }
 
 // commitStatusTypes are the Provider types that set a commit status.

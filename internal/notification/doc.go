@@ -32,5 +32,9 @@
 // A delivery is retried with exponential backoff on a network error, a
 // timeout, 429 or 5xx, up to a bounded number of attempts; then it is
 // given up with a Warning event on the Alert. The last deliveries of each
-// Provider are kept in its status for `ferry events`.
+// Provider are kept in its status for `ferry events`, and, when the
+// Dispatcher has a DispatchLog, its last decisions in memory for the web
+// UI: per event an Alert names, each Alert's outcome (matched, excluded
+// by which rule, suppressed, dropped) and its delivery (HTTP status,
+// attempts, the redacted error, the result).
 package notification

@@ -56,17 +56,29 @@ func sourceNamesEvent(alert *notificationv1beta3.Alert, kind, namespace, name st
 // meta (nil when it could not be read: then no matchLabels source matches).
 // filters are the Alert's compiled inclusion and exclusion lists.
 func matches(alert *notificationv1beta3.Alert, f *filters, e *events.Event, meta *objectMeta) bool {
-	if alert.Spec.Suspend || e.Severity == events.SeverityTrace {
-		return false
+	return mismatch(alert, f, e, meta) == ""
+}
+
+// mismatch returns the rule (Rule*) that keeps alert from selecting the
+// event, for the dispatch log, or "" when alert selects it. An Alert none
+// of whose eventSources names the object is not asked: it is not
+// concerned at all.
+func mismatch(alert *notificationv1beta3.Alert, f *filters, e *events.Event, meta *objectMeta) string {
+	if alert.Spec.Suspend {
+		return RuleSuspended
+	}
+	if e.Severity == events.SeverityTrace {
+		return RuleSeverity
 	}
 	if alert.Spec.EventSeverity == events.SeverityError && e.Severity != events.SeverityError {
-		return false
+		return RuleSeverity
 	}
-	selected := false
+	selected, named := false, false
 	for _, src := range alert.Spec.EventSources {
 		if !sourceNamesEvent(alert, src.Kind, src.Namespace, src.Name, e) {
 			continue
 		}
+		named = true
 		if src.Name == "*" && len(src.MatchLabels) > 0 {
 			if meta == nil || !labels.SelectorFromSet(src.MatchLabels).Matches(labels.Set(meta.labels)) {
 				continue
@@ -75,7 +87,13 @@ func matches(alert *notificationv1beta3.Alert, f *filters, e *events.Event, meta
 		selected = true
 		break
 	}
-	return selected && f.allows(e.Message)
+	switch {
+	case selected:
+		return f.rule(e.Message)
+	case named:
+		return RuleMatchLabels
+	}
+	return RuleEventSources
 }
 
 // filters are an Alert's inclusionList and exclusionList, compiled.
@@ -106,7 +124,9 @@ func compileFilters(alert *notificationv1beta3.Alert) (*filters, error) {
 	return f, nil
 }
 
-func (f *filters) allows(message string) bool {
+// rule returns the list that keeps message out (RuleInclusionList,
+// RuleExclusionList), or "" when the lists let it through.
+func (f *filters) rule(message string) string {
 	if len(f.include) > 0 {
 		included := false
 		for _, re := range f.include {
@@ -116,15 +136,15 @@ func (f *filters) allows(message string) bool {
 			}
 		}
 		if !included {
-			return false
+			return RuleInclusionList
 		}
 	}
 	for _, re := range f.exclude {
 		if re.MatchString(message) {
-			return false
+			return RuleExclusionList
 		}
 	}
-	return true
+	return ""
 }
 
 // enrich returns the event an Alert sends: e with its metadata merged with

@@ -169,6 +169,17 @@ func (e *permanentError) Unwrap() error { return e.err }
 // Permanent marks err as not worth retrying.
 func Permanent(err error) error { return &permanentError{err: err} }
 
+// statusKey carries where send records the status code of an answer.
+type statusKey struct{}
+
+// WithStatus returns ctx in which a Post records the HTTP status code of
+// the answer it gets in *code (the last one's, when it sends more than
+// one request), so that a log of deliveries can show a success's code
+// too; *code stays 0 when no answer came.
+func WithStatus(ctx context.Context, code *int) context.Context {
+	return context.WithValue(ctx, statusKey{}, code)
+}
+
 // maxErrorBody bounds how much of an error answer a StatusError keeps.
 const maxErrorBody = 256
 
@@ -202,6 +213,9 @@ func send(ctx context.Context, client *http.Client, method, address string, body
 		return nil, redactTransport(err, u.Host)
 	}
 	defer resp.Body.Close()
+	if code, ok := ctx.Value(statusKey{}).(*int); ok {
+		*code = resp.StatusCode
+	}
 	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 		return io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	}
