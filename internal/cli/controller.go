@@ -13,6 +13,7 @@ import (
 
 	"github.com/ferrycd/ferry/internal/controller"
 	"github.com/ferrycd/ferry/internal/controller/receiver"
+	"github.com/ferrycd/ferry/internal/logring"
 	"github.com/ferrycd/ferry/internal/notification"
 )
 
@@ -36,7 +37,7 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
   ferry controller --controllers gitrepository`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			setupLogging(devLogs)
+			opts.Logs = setupLogging(devLogs)
 			if controllers != "" {
 				opts.Controllers = strings.Split(controllers, ",")
 			}
@@ -108,9 +109,12 @@ func preciseTimestamps(o *zap.Options) { o.TimeEncoder = zapcore.RFC3339NanoTime
 // setupLogging sends controller-runtime's and client-go's logs through one
 // zap logger: JSON by default, console format for people, with
 // millisecond timestamps (as Flux's), so a reconcile's steps can be timed
-// from the log.
-func setupLogging(dev bool) {
+// from the log. controller-runtime's also go to the returned ring, which
+// keeps each object's recent lines for the web UI.
+func setupLogging(dev bool) *logring.Ring {
 	logger := zap.New(zap.UseDevMode(dev), preciseTimestamps)
-	ctrl.SetLogger(logger)
+	logs := logring.New(logring.Options{})
+	ctrl.SetLogger(logs.Wrap(logger))
 	klog.SetLogger(logger)
+	return logs
 }

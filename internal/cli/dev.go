@@ -30,6 +30,7 @@ import (
 	"github.com/ferrycd/ferry/internal/git"
 	"github.com/ferrycd/ferry/internal/gitserver"
 	"github.com/ferrycd/ferry/internal/localcluster"
+	"github.com/ferrycd/ferry/internal/logring"
 )
 
 // devOptions are the flags of `ferry dev`.
@@ -142,7 +143,9 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 	}
 	defer logFile.Close()
 	logger := zap.New(zap.UseDevMode(true), zap.WriteTo(logFile), preciseTimestamps)
-	ctrl.SetLogger(logger)
+	// The UI shows each object's recent lines from the ring.
+	logs := logring.New(logring.Options{})
+	ctrl.SetLogger(logs.Wrap(logger))
 	klog.SetLogger(logger)
 
 	g.printf("► starting the local simulated cluster")
@@ -175,6 +178,7 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 		HealthAddr:   "0",
 		ReceiverAddr: o.receiverAddr,
 		UIAddr:       o.uiAddr,
+		Logs:         logs,
 		// The local cluster is the user's own: no sign-in, on loopback.
 		UIUnauthenticated: true,
 	})

@@ -13,17 +13,21 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr/funcr"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/config"
 	"github.com/ferrycd/ferry/internal/controlplane"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/logring"
+	"github.com/ferrycd/ferry/internal/reconcile"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
@@ -81,7 +85,9 @@ func get(t *testing.T, url string) (int, string) {
 // election, against a real API server and Git server: it takes the Lease, a
 // GitRepository becomes Ready, its artifact is downloadable from the artifact
 // server, the probes answer and /metrics carries
-// gotk_reconcile_duration_seconds for it.
+// gotk_reconcile_duration_seconds for it. A Kustomization of it becomes
+// Ready, its reconciler's log lines are kept in the ring the UI reads and
+// its last and next run are recorded.
 func TestManagerServesProbesAndMetrics(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -114,8 +120,12 @@ func TestManagerServesProbesAndMetrics(t *testing.T) {
 	}
 
 	metricsAddr, healthAddr := freeAddr(t), freeAddr(t)
+	logs := logring.New(logring.Options{})
 	mgr, err := NewManager(ctx, cp.Config, Options{
-		Controllers: []string{"gitrepository"},
+		Controllers: []string{"gitrepository", "kustomization"},
+		// The ring tees a logger that writes nothing but keeps info lines.
+		Logger:      logs.Wrap(funcr.New(func(string, string) {}, funcr.Options{})),
+		Logs:        logs,
 		MetricsAddr: metricsAddr,
 		HealthAddr:  healthAddr,
 		StoragePath: filepath.Join(t.TempDir(), "artifacts"),
@@ -167,6 +177,57 @@ func TestManagerServesProbesAndMetrics(t *testing.T) {
 	}
 	if code, body := get(t, gr.Status.Artifact.URL); code != http.StatusOK || len(body) == 0 {
 		t.Errorf("GET %s = %d (%d bytes), want 200 with the artifact", gr.Status.Artifact.URL, code, len(body))
+	}
+
+	// A Kustomization of it: its reconciler's lines are kept under it, and
+	// its run is recorded with the next one due after its interval.
+	ks := &kustomizev1.Kustomization{
+		ObjectMeta: metav1.ObjectMeta{Name: "apps", Namespace: ns.Name},
+		Spec: kustomizev1.KustomizationSpec{
+			Interval:        metav1.Duration{Duration: time.Hour},
+			Path:            "./",
+			TargetNamespace: ns.Name,
+			SourceRef:       kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: "fleet"},
+		},
+	}
+	if err := c.Create(ctx, ks); err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(ks), ks); err != nil {
+			t.Fatal(err)
+		}
+		if apimeta.IsStatusConditionTrue(ks.Status.Conditions, meta.ReadyCondition) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Kustomization never became Ready: %+v", ks.Status.Conditions)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var finished bool
+	lines := logs.Lines(logring.Key{Kind: kustomizev1.KustomizationKind, Namespace: ns.Name, Name: "apps"})
+	for _, l := range lines {
+		finished = finished || strings.HasPrefix(l.Message, "Reconciliation finished") && strings.Contains(l.Values, "revision=main@sha1:"+head)
+	}
+	if !finished {
+		t.Errorf("the ring lacks the Kustomization's \"Reconciliation finished\" line: %+v", lines)
+	}
+	// The run is recorded once the deferred status patch is done, just
+	// after Ready is written.
+	var run reconcile.Run
+	for {
+		var ok bool
+		if run, ok = reconcile.LastRun(kustomizev1.KustomizationKind, ns.Name, "apps"); ok && run.Result == reconcile.RunSuccess {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no successful run of the Kustomization recorded: %+v", run)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if due := run.Next.Sub(run.Start.Add(run.Duration)); run.Start.IsZero() || due < 57*time.Minute || due > 63*time.Minute {
+		t.Errorf("run = %+v; want the next one due after the interval, 1h ± 5%%", run)
 	}
 
 	// The UI asks for a token before any page.

@@ -17,6 +17,10 @@
 //     (Kustomization) comes back after it, any other is returned to
 //     controller-runtime for its exponential backoff.
 //
+// Every run is remembered in memory, per object (Runs, at most MaxRuns):
+// when it started, how long it took, its outcome and when the next one is
+// due, for the web UI's engine panel.
+//
 // Finish settles the conditions at the end of every reconciliation as
 // kstatus expects. The predicates here are the ones every kind filters its
 // watches with.

@@ -71,10 +71,22 @@ func (s *Skeleton[T]) Reconcile(ctx context.Context, req ctrl.Request) (result c
 	start := time.Now()
 	log := ctrl.LoggerFrom(ctx)
 
+	// Remember the run for the UI's engine panel once everything below,
+	// the status patch included, is done; outcome "" remembers none.
+	key := runKey{s.Kind, req.Namespace, req.Name}
+	outcome := RunError
+	defer func() {
+		if outcome != "" {
+			runs.record(key, start, outcome, result, retErr)
+		}
+	}()
+
 	obj := s.New()
 	if err := s.Client.Get(ctx, req.NamespacedName, obj); err != nil {
 		if apierrors.IsNotFound(err) {
 			metrics.Forget(s.Kind, req.Namespace, req.Name)
+			outcome = ""
+			runs.forget(key)
 			return ctrl.Result{}, nil
 		}
 		return ctrl.Result{}, err
@@ -82,7 +94,12 @@ func (s *Skeleton[T]) Reconcile(ctx context.Context, req ctrl.Request) (result c
 
 	// Handle deletion first: clean up, then let go.
 	if !obj.GetDeletionTimestamp().IsZero() {
-		return ctrl.Result{}, s.finalize(ctx, obj)
+		err := s.finalize(ctx, obj)
+		if err == nil {
+			outcome = ""
+			runs.forget(key)
+		}
+		return ctrl.Result{}, err
 	}
 
 	// Add the finalizer before anything is made, so nothing outlives the object.
@@ -106,9 +123,12 @@ func (s *Skeleton[T]) Reconcile(ctx context.Context, req ctrl.Request) (result c
 
 	if obj.IsSuspended() {
 		log.Info("reconciliation is suspended for this object")
+		outcome = RunSuspended
 		return ctrl.Result{}, nil
 	}
-	return s.result(ctx, obj, s.Phases(ctx, obj, patcher))
+	err := s.Phases(ctx, obj, patcher)
+	outcome = outcomeOf(err)
+	return s.result(ctx, obj, err)
 }
 
 // result maps the outcome of the phases to what controller-runtime does

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,12 +41,20 @@ type objectPage struct {
 	// Inventory is what a Kustomization or HelmRelease applied; nil for
 	// other kinds.
 	Inventory *inventory
+	// DependsOn are the objects spec.dependsOn names, and NeededBy the
+	// Kustomizations and HelmReleases whose dependsOn names this one;
+	// Dependencies says the kind has a dependsOn (see deps.go).
+	DependsOn    []dependency
+	NeededBy     []row
+	Dependencies bool
 	// Events are the object's Kubernetes Events, newest first; EventsErr
 	// says why they could not be read.
 	Events    []corev1.Event
 	EventsErr string
 	// Deliveries are a Provider's last notifications.
 	Deliveries []notificationv1beta3.Delivery
+	// Log is the reconciler's newest log lines of the object (logs.go).
+	Log logView
 	// Done names the action just performed (after its redirect).
 	Done string
 	// WithSource says reconcile can ask the sources first; HelmRelease
@@ -61,6 +70,8 @@ type sourceLink struct {
 	ref
 	Path   string
 	Exists bool
+	// Hidden says the user may not see it (visible.go).
+	Hidden bool
 }
 
 // maxEvents bounds the events on an object page.
@@ -104,6 +115,15 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) {
 	case *notificationv1beta3.Provider:
 		p.Deliveries = o.Status.Deliveries
 	}
+	if p.Inventory != nil {
+		s.growTree(ctx, p.Inventory, 1, map[string]bool{objectID(k, obj): true})
+	}
+	if p.Dependencies = hasDependsOn(obj); p.Dependencies {
+		if p.DependsOn, p.NeededBy, err = s.dependencies(ctx, k, obj); err != nil {
+			s.listErr(w, r, err)
+			return
+		}
+	}
 	if k.sourceRefs != nil {
 		for _, src := range k.sourceRefs(obj) {
 			p.Sources = append(p.Sources, s.sourceLink(ctx, src))
@@ -115,6 +135,7 @@ func (s *Server) object(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	p.Log = s.objectLogSection(k, obj)
 	p.Events, err = s.events(ctx, k, obj)
 	if err != nil {
 		s.opts.Log.Error(err, "reading events", "path", r.URL.Path)
@@ -162,9 +183,20 @@ func (s *Server) getObject(w http.ResponseWriter, r *http.Request) (*kind, condi
 		return nil, nil, false
 	}
 	ns, name := r.PathValue("namespace"), r.PathValue("name")
+	visible, err := s.visible(r)
+	if err != nil {
+		s.listErr(w, r, err)
+		return nil, nil, false
+	}
 	obj := k.newObject()
-	if err := s.opts.Reader.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, obj); err != nil {
-		if apierrors.IsNotFound(err) {
+	// A hidden object is answered as a missing one, so that its existence
+	// does not leak.
+	err = errHidden
+	if visible.Allows(k.name, ns) {
+		err = s.opts.Reader.Get(r.Context(), client.ObjectKey{Namespace: ns, Name: name}, obj)
+	}
+	if err != nil {
+		if apierrors.IsNotFound(err) || errors.Is(err, errHidden) {
 			s.fail(w, r, http.StatusNotFound, "Not found", fmt.Sprintf("%s %s/%s does not exist.", k.name, ns, name))
 			return nil, nil, false
 		}
@@ -197,8 +229,12 @@ func scalars(prefix string, m map[string]any) []field {
 	return out
 }
 
+// errHidden is an object the user may not see (visible.go).
+var errHidden = errors.New("hidden")
+
 // sourceLink checks that the source exists, as a missing source is a
-// common reason for a failure.
+// common reason for a failure; a source the user may not see is neither
+// linked nor checked (Hidden).
 func (s *Server) sourceLink(ctx context.Context, src ref) sourceLink {
 	l := sourceLink{ref: src}
 	k := kindNamed(src.Kind)
@@ -206,6 +242,10 @@ func (s *Server) sourceLink(ctx context.Context, src ref) sourceLink {
 		return l
 	}
 	l.Kind = k.name
+	if visible, err := s.visibleIn(ctx); err != nil || !visible.Allows(k.name, src.Namespace) {
+		l.Hidden = true
+		return l
+	}
 	l.Path = objectPath(k.name, src.Namespace, src.Name)
 	l.Exists = s.opts.Reader.Get(ctx, client.ObjectKey{Namespace: src.Namespace, Name: src.Name}, k.newObject()) == nil
 	return l
@@ -287,12 +327,23 @@ type inventoryGroup struct {
 	// Kind is the kind, with its API group unless core ("Deployment.apps").
 	Kind    string
 	Entries []inventoryEntry
+	// Nested says an entry holds its own inventory (tree.go).
+	Nested bool
 }
 
 // inventoryEntry is one applied object; Path is its page when the UI
 // shows its kind (a child Kustomization or HelmRelease).
 type inventoryEntry struct {
 	Namespace, Name, Path string
+	// ID is the inventory's ID, which the health badges are matched by;
+	// Version its API version, "" when the inventory does not say.
+	ID, Version string
+	// The rest is the tree's (tree.go): Trace is the trace page of an
+	// object of another kind than ferry's, State the state of one of
+	// ferry's, Child a child's own inventory and Note why it is not shown.
+	Trace, State, Note string
+	Child              *inventory
+	id                 object.ObjMetadata
 }
 
 // inventoryOf groups inv's entries by kind, kinds and names in order.
@@ -315,7 +366,7 @@ func inventoryOf(inv *kustomizev1.ResourceInventory) *inventory {
 			g = &inventoryGroup{Kind: gk}
 			groups[gk] = g
 		}
-		entry := inventoryEntry{Namespace: id.Namespace, Name: id.Name}
+		entry := inventoryEntry{Namespace: id.Namespace, Name: id.Name, ID: e.ID, Version: e.Version, id: id}
 		if k := kindNamed(id.GroupKind.Kind); k != nil && k.gvk.Group == id.GroupKind.Group {
 			entry.Path = objectPath(k.name, id.Namespace, id.Name)
 		}
