@@ -43,6 +43,9 @@ type deps struct {
 	bus *events.Bus
 	// receiver is set by setupReceiver to the webhook server.
 	receiver **receiver.Server
+	// dispatches is the notification dispatcher's log of decisions, for
+	// the UI; nil when the alert controller does not run.
+	dispatches *notification.DispatchLog
 }
 
 // registration is one of ferry's controllers.
@@ -176,6 +179,7 @@ func setupAlert(ctx context.Context, mgr manager.Manager, d deps, opts Options) 
 		Config: opts.Notification,
 
 		NoCrossNamespaceRefs: opts.NoCrossNamespaceRefs,
+		DispatchLog:          d.dispatches,
 	})
 }
 

@@ -27,6 +27,8 @@ type listPage struct {
 	First, Last int
 	States      []string
 	SortOrders  []string
+	// Restricted says the user sees only what they may read (visible.go).
+	Restricted bool
 }
 
 // Prev and Next are the numbers of the neighbouring pages, 0 for none.
@@ -69,6 +71,9 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.All = len(all)
+	if visible, err := s.visible(r); err == nil {
+		p.Restricted = visible.Restricted()
+	}
 
 	// Filter, then sort, then cut the page.
 	seen := map[string]bool{}

@@ -33,8 +33,10 @@ type hub struct {
 
 // liveClient is one /live stream.
 type liveClient struct {
-	mu      sync.Mutex
-	pending map[string]bool
+	mu sync.Mutex
+	// pending are the kinds changed, each with the namespaces its changes
+	// were in, so that a user is told only of changes they may see.
+	pending map[string]map[string]bool
 	wake    chan struct{}
 }
 
@@ -50,11 +52,11 @@ func (h *hub) watch(inf cache.Informers) error {
 			return fmt.Errorf("ui: watching %s: %w", k.plural, err)
 		}
 		name := k.name
-		changed := func() { h.changed(name) }
+		changed := func(obj any) { h.changedIn(name, namespaceOf(obj)) }
 		if _, err := i.AddEventHandler(toolscache.ResourceEventHandlerFuncs{
-			AddFunc:    func(any) { changed() },
-			UpdateFunc: func(any, any) { changed() },
-			DeleteFunc: func(any) { changed() },
+			AddFunc:    changed,
+			UpdateFunc: func(_, obj any) { changed(obj) },
+			DeleteFunc: changed,
 		}); err != nil {
 			return fmt.Errorf("ui: watching %s: %w", k.plural, err)
 		}
@@ -62,13 +64,30 @@ func (h *hub) watch(inf cache.Informers) error {
 	return nil
 }
 
-// changed marks kind changed for every client.
-func (h *hub) changed(kind string) {
+// namespaceOf is the namespace of an informer's object, "" when unknown.
+func namespaceOf(obj any) string {
+	if d, ok := obj.(toolscache.DeletedFinalStateUnknown); ok {
+		obj = d.Obj
+	}
+	if o, ok := obj.(interface{ GetNamespace() string }); ok {
+		return o.GetNamespace()
+	}
+	return ""
+}
+
+// changed marks kind changed, in no namespace known, for every client.
+func (h *hub) changed(kind string) { h.changedIn(kind, "") }
+
+// changedIn marks kind changed in namespace for every client.
+func (h *hub) changedIn(kind, namespace string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for c := range h.clients {
 		c.mu.Lock()
-		c.pending[kind] = true
+		if c.pending[kind] == nil {
+			c.pending[kind] = map[string]bool{}
+		}
+		c.pending[kind][namespace] = true
 		c.mu.Unlock()
 		select {
 		case c.wake <- struct{}{}:
@@ -84,7 +103,7 @@ func (h *hub) join() *liveClient {
 	if len(h.clients) >= h.max {
 		return nil
 	}
-	c := &liveClient{pending: map[string]bool{}, wake: make(chan struct{}, 1)}
+	c := &liveClient{pending: map[string]map[string]bool{}, wake: make(chan struct{}, 1)}
 	h.clients[c] = struct{}{}
 	return c
 }
@@ -96,12 +115,22 @@ func (h *hub) leave(c *liveClient) {
 }
 
 // take returns the kinds changed since the last take, sorted.
-func (c *liveClient) take() []string {
+func (c *liveClient) take() []string { return c.takeVisible(nil) }
+
+// takeVisible returns the kinds changed since the last take in a
+// namespace visible allows, sorted; a change in no namespace known counts
+// only where visible allows the kind's "" namespace (everywhere).
+func (c *liveClient) takeVisible(visible Filter) []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []string
-	for k := range c.pending {
-		out = append(out, k)
+	for k, namespaces := range c.pending {
+		for ns := range namespaces {
+			if visible.Allows(k, ns) {
+				out = append(out, k)
+				break
+			}
+		}
 	}
 	clear(c.pending)
 	slices.Sort(out)
@@ -153,7 +182,19 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request) {
 				case <-time.After(wait):
 				}
 			}
-			changed := c.take()
+			// Ask afresh what the user may see (Visible caches it): the
+			// stream outlives its request's Filter.
+			var visible Filter
+			if s.opts.Visible != nil {
+				f, err := s.opts.Visible(r)
+				if err != nil {
+					s.opts.Log.Error(err, "checking what a live client may see")
+					c.take()
+					continue
+				}
+				visible = f
+			}
+			changed := c.takeVisible(visible)
 			if len(changed) == 0 {
 				continue
 			}

@@ -80,8 +80,13 @@ func rowOf(k *kind, obj conditioned) row {
 	return r
 }
 
-// rows reads every object of kind k (in namespace ns unless empty).
+// rows reads every object of kind k (in namespace ns unless empty) that
+// the request's user may see (visible.go).
 func (s *Server) rows(ctx context.Context, k *kind, ns string) ([]row, error) {
+	visible, err := s.visibleIn(ctx)
+	if err != nil {
+		return nil, err
+	}
 	list := k.newList()
 	var opts []client.ListOption
 	if ns != "" {
@@ -97,7 +102,7 @@ func (s *Server) rows(ctx context.Context, k *kind, ns string) ([]row, error) {
 	out := make([]row, 0, len(items))
 	for _, item := range items {
 		obj, ok := item.(conditioned)
-		if !ok {
+		if !ok || !visible.Allows(k.name, obj.GetNamespace()) {
 			continue
 		}
 		out = append(out, rowOf(k, obj))

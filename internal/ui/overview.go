@@ -17,6 +17,11 @@ type overviewPage struct {
 	Sources []row
 	// Empty says there are no objects at all.
 	Empty bool
+	// Restricted says the user sees only what they may read (visible.go),
+	// so Empty may mean they may read nothing; AccessHint is how to get
+	// the right.
+	Restricted bool
+	AccessHint string
 	// States are the states in the table's order.
 	States []string
 }
@@ -34,7 +39,12 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		s.listErr(w, r, err)
 		return
 	}
-	p := overviewPage{Empty: true, States: states}
+	visible, err := s.visible(r)
+	if err != nil {
+		s.listErr(w, r, err)
+		return
+	}
+	p := overviewPage{Empty: true, States: states, Restricted: visible.Restricted(), AccessHint: readAccessHint}
 	for _, k := range kinds {
 		c := kindCount{Kind: k, States: map[string]int{}}
 		for _, row := range all[k] {

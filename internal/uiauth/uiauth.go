@@ -3,10 +3,12 @@
 // (an `Authorization: Bearer` header, or the cookie the login page sets
 // from a pasted token), the API server's TokenReview says whose it is, and
 // the UI acts with that token, so Kubernetes RBAC decides what the person
-// may do. As the pages read ferry's own cache, only those who may list
-// Kustomizations in every namespace (a SubjectAccessReview) are let in. Tokens are never logged, echoed or stored beyond the browser's
-// cookie; reviews are cached for a minute so a page and its live stream do
-// not cost a review each.
+// may do. Anyone the API server authenticates is let in; as the pages
+// read ferry's own cache, which holds every namespace, Access says
+// (SubjectAccessReviews, see access.go) which namespaces of each kind the
+// person may list, and the UI shows only those. Tokens are never logged,
+// echoed or stored beyond the browser's cookie; reviews are cached for a
+// minute so a page and its live stream do not cost a review each.
 package uiauth
 
 import (
@@ -22,7 +24,6 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
-	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -42,6 +43,9 @@ const reviewTTL = time.Minute
 type User struct {
 	Name  string
 	token string
+	// info is what the TokenReview said, which a SubjectAccessReview
+	// about the user needs.
+	info authenticationv1.UserInfo
 }
 
 type userKey struct{}
@@ -63,13 +67,18 @@ type Authenticator struct {
 	reviews kubernetes.Interface
 	mu      sync.Mutex
 	cache   map[[sha256.Size]byte]cached
+	access  map[[sha256.Size]byte]*userAccess
 	now     func() time.Time
 }
 
 type cached struct {
-	name    string
+	info    authenticationv1.UserInfo
 	expires time.Time
 }
+
+// maxCached bounds each cache; past it the cache starts again empty (a
+// user then costs a review more, never less).
+const maxCached = 10000
 
 // New returns an Authenticator reviewing tokens with cfg.
 func New(cfg *rest.Config, opts client.Options) (*Authenticator, error) {
@@ -77,7 +86,7 @@ func New(cfg *rest.Config, opts client.Options) (*Authenticator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Authenticator{Config: cfg, Scheme: opts, reviews: cs, cache: map[[sha256.Size]byte]cached{}, now: time.Now}, nil
+	return &Authenticator{Config: cfg, Scheme: opts, reviews: cs, cache: map[[sha256.Size]byte]cached{}, access: map[[sha256.Size]byte]*userAccess{}, now: time.Now}, nil
 }
 
 // ErrNoToken is a request without a token.
@@ -94,54 +103,33 @@ func (a *Authenticator) Authenticate(r *http.Request) (User, error) {
 	c, ok := a.cache[key]
 	a.mu.Unlock()
 	if ok && a.now().Before(c.expires) {
-		return User{Name: c.name, token: token}, nil
+		return User{Name: c.info.Username, token: token, info: c.info}, nil
 	}
-	name, err := a.review(r.Context(), token)
+	info, err := a.review(r.Context(), token)
 	if err != nil {
 		return User{}, err
 	}
 	a.mu.Lock()
-	if len(a.cache) > 10000 {
+	if len(a.cache) > maxCached {
 		a.cache = map[[sha256.Size]byte]cached{}
 	}
-	a.cache[key] = cached{name: name, expires: a.now().Add(reviewTTL)}
+	a.cache[key] = cached{info: info, expires: a.now().Add(reviewTTL)}
 	a.mu.Unlock()
-	return User{Name: name, token: token}, nil
+	return User{Name: info.Username, token: token, info: info}, nil
 }
 
-// review asks the API server whose token is and whether they may see
-// what the UI shows: list Kustomizations in every namespace. The UI reads
-// through ferry's own cache, so it is only for those who may read the
-// Flux objects of the whole cluster.
-func (a *Authenticator) review(ctx context.Context, token string) (string, error) {
+// review asks the API server whose token is. Anyone it authenticates is
+// let in: what they see is narrowed by Access.
+func (a *Authenticator) review(ctx context.Context, token string) (authenticationv1.UserInfo, error) {
 	tr, err := a.reviews.AuthenticationV1().TokenReviews().Create(ctx,
 		&authenticationv1.TokenReview{Spec: authenticationv1.TokenReviewSpec{Token: token}}, metav1.CreateOptions{})
 	if err != nil {
-		return "", fmt.Errorf("reviewing the token: %w", err)
+		return authenticationv1.UserInfo{}, fmt.Errorf("reviewing the token: %w", err)
 	}
 	if !tr.Status.Authenticated {
-		return "", errors.New("the API server does not accept this token")
+		return authenticationv1.UserInfo{}, errors.New("the API server does not accept this token")
 	}
-	u := tr.Status.User
-	extra := map[string]authorizationv1.ExtraValue{}
-	for k, v := range u.Extra {
-		extra[k] = authorizationv1.ExtraValue(v)
-	}
-	sar, err := a.reviews.AuthorizationV1().SubjectAccessReviews().Create(ctx, &authorizationv1.SubjectAccessReview{
-		Spec: authorizationv1.SubjectAccessReviewSpec{
-			User: u.Username, Groups: u.Groups, UID: u.UID, Extra: extra,
-			ResourceAttributes: &authorizationv1.ResourceAttributes{
-				Verb: "list", Group: "kustomize.toolkit.fluxcd.io", Resource: "kustomizations",
-			},
-		},
-	}, metav1.CreateOptions{})
-	if err != nil {
-		return "", fmt.Errorf("reviewing the access of %s: %w", u.Username, err)
-	}
-	if !sar.Status.Allowed {
-		return "", fmt.Errorf("%s may not list Kustomizations in every namespace, which the UI shows", u.Username)
-	}
-	return u.Username, nil
+	return tr.Status.User, nil
 }
 
 // Client returns a client that acts as u: ferry's configuration without
@@ -195,7 +183,7 @@ var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>ferry: sign in</title>
 <link rel="stylesheet" href="/static/app.css"></head>
 <body><main class="login"><h1>ferry</h1>
-<p>Paste a Kubernetes token of yours: <code>kubectl create token &lt;service-account&gt;</code>, or your user's token. ferry checks it with the API server and acts with it, so your RBAC rights apply.</p>
+<p>Paste a Kubernetes token of yours: <code>kubectl create token &lt;service-account&gt;</code>, or your user's token. ferry checks it with the API server and acts with it, so your RBAC rights apply: you see the namespaces you may list Flux objects in.</p>
 {{if .}}<p class="error">{{.}}</p>{{end}}
 <form method="post" action="/login"><label>Token <input type="password" name="token" autocomplete="off" required></label>
 <button type="submit">Sign in</button></form></main></body></html>`))
