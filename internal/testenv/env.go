@@ -182,7 +182,7 @@ func (e *Env) Run(m *testing.M) int {
 // StartManager runs another manager of ferry's controllers for the rest of
 // t, built by controller.NewManager with opts; the empty fields are filled as
 // for Options.Manager, in t's own directory.
-func (e *Env) StartManager(t *testing.T, opts controller.Options) *controller.Manager {
+func (e *Env) StartManager(t testing.TB, opts controller.Options) *controller.Manager {
 	t.Helper()
 	mgr, stop, err := e.startManager(opts, t.TempDir())
 	if err != nil {

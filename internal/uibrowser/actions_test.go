@@ -34,14 +34,14 @@ func TestActions(t *testing.T) {
 	ready(f, "api")
 	key := testenv.Key(f.NS, "api")
 
-	tb := newTab(t)
-	tb.open(u.Admin + "/o/Kustomization/" + f.NS + "/api")
+	tb := NewTab(t)
+	tb.Open(u.Admin + "/o/Kustomization/" + f.NS + "/api")
 
 	// Reconcile: the annotation appears and the controller handles it.
-	if code := tb.submit(reconcileButton); code != http.StatusOK {
-		t.Fatalf("reconcile answered %d: %s", code, tb.describe())
+	if code := tb.Submit(reconcileButton); code != http.StatusOK {
+		t.Fatalf("reconcile answered %d: %s", code, tb.Describe())
 	}
-	tb.waitText("p.flash", "Reconciliation requested")
+	tb.WaitText("p.flash", "Reconciliation requested")
 	ks := testenv.WaitFor(t, env.Client, key, "annotated", func(ks *kustomizev1.Kustomization) bool {
 		return ks.Annotations[meta.ReconcileRequestAnnotation] != ""
 	})
@@ -52,26 +52,26 @@ func TestActions(t *testing.T) {
 	waitEvent(t, f.NS, "api", "ReconcileRequested", "reconcile requested by "+adminUser)
 
 	// Suspend, with a reason.
-	tb.click(suspendOpen)
-	tb.typeInto(suspendReason, "incident 42: hold the rollout")
-	if code := tb.submit(suspendButton); code != http.StatusOK {
-		t.Fatalf("suspend answered %d: %s", code, tb.describe())
+	tb.Click(suspendOpen)
+	tb.TypeInto(suspendReason, "incident 42: hold the rollout")
+	if code := tb.Submit(suspendButton); code != http.StatusOK {
+		t.Fatalf("suspend answered %d: %s", code, tb.Describe())
 	}
-	tb.waitText("p.flash", "Suspended")
+	tb.WaitText("p.flash", "Suspended")
 	testenv.WaitFor(t, env.Client, key, "suspended", func(ks *kustomizev1.Kustomization) bool { return ks.Spec.Suspend })
 	waitEvent(t, f.NS, "api", "Suspended", "suspended by "+adminUser+": incident 42: hold the rollout")
 	// The page offers resume once its cache has the suspension.
-	tb.waitHas(resumeButton)
-	tb.waitHas("main h1 .state-suspended")
+	tb.WaitHas(resumeButton)
+	tb.WaitHas("main h1 .state-suspended")
 
 	// Resume.
-	if code := tb.submit(resumeButton); code != http.StatusOK {
-		t.Fatalf("resume answered %d: %s", code, tb.describe())
+	if code := tb.Submit(resumeButton); code != http.StatusOK {
+		t.Fatalf("resume answered %d: %s", code, tb.Describe())
 	}
-	tb.waitText("p.flash", "Resumed")
+	tb.WaitText("p.flash", "Resumed")
 	testenv.WaitFor(t, env.Client, key, "resumed", func(ks *kustomizev1.Kustomization) bool { return !ks.Spec.Suspend })
 	waitEvent(t, f.NS, "api", "Resumed", "resumed by "+adminUser)
-	tb.waitHas(reconcileButton)
+	tb.WaitHas(reconcileButton)
 }
 
 // TestActionsForbidden performs the same actions as a user whom RBAC
@@ -86,21 +86,21 @@ func TestActionsForbidden(t *testing.T) {
 	key := testenv.Key(f.NS, "api")
 	page := u.Viewer + "/o/Kustomization/" + f.NS + "/api"
 
-	tb := newTab(t)
+	tb := NewTab(t)
 	refused := func(verb, button string) {
 		t.Helper()
-		tb.open(page)
+		tb.Open(page)
 		if verb == "suspend" {
-			tb.click(suspendOpen)
-			tb.typeInto(suspendReason, "not mine to suspend")
+			tb.Click(suspendOpen)
+			tb.TypeInto(suspendReason, "not mine to suspend")
 		}
-		if code := tb.submit(button); code != http.StatusForbidden {
-			t.Errorf("%s answered %d, want 403: %s", verb, code, tb.describe())
+		if code := tb.Submit(button); code != http.StatusForbidden {
+			t.Errorf("%s answered %d, want 403: %s", verb, code, tb.Describe())
 		}
-		if h := tb.text("main h1"); h != "Forbidden" {
+		if h := tb.Text("main h1"); h != "Forbidden" {
 			t.Errorf("%s: the heading is %q, want Forbidden", verb, h)
 		}
-		msg := tb.text("main .message")
+		msg := tb.Text("main .message")
 		for _, want := range []string{"you may not " + verb + " Kustomization " + f.NS + "/api", u.ViewerUser, "forbidden"} {
 			if !strings.Contains(msg, want) {
 				t.Errorf("%s: the message %q does not say %q", verb, msg, want)
@@ -124,8 +124,8 @@ func TestActionsForbidden(t *testing.T) {
 	if err := env.Client.Patch(context.Background(), ks, patch); err != nil {
 		t.Fatal(err)
 	}
-	tb.open(page)
-	tb.waitHas(resumeButton)
+	tb.Open(page)
+	tb.WaitHas(resumeButton)
 	refused("resume", resumeButton)
 	if err := env.Client.Get(context.Background(), key, ks); err != nil {
 		t.Fatal(err)

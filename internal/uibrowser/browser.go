@@ -39,16 +39,26 @@ func findChromium() string {
 	return ""
 }
 
-// chromiumPath is the binary the tests drive, found by TestMain; "" when
+// chromium is the binary the tests drive, found on first use; "" when
 // there is none.
-var chromiumPath string
+var chromium struct {
+	once sync.Once
+	path string
+}
 
-// needChromium skips t when there is no Chromium, or fails it when the
+// HaveChromium reports whether there is a Chromium to drive, so that a
+// TestMain starts nothing when every test would skip.
+func HaveChromium() bool {
+	chromium.once.Do(func() { chromium.path = findChromium() })
+	return chromium.path != ""
+}
+
+// NeedChromium skips t when there is no Chromium, or fails it when the
 // environment variable CI is set, so that CI never passes by skipping (and
 // when screenshots are asked for).
-func needChromium(t *testing.T) {
+func NeedChromium(t testing.TB) {
 	t.Helper()
-	if chromiumPath != "" {
+	if HaveChromium() {
 		return
 	}
 	msg := fmt.Sprintf("no Chromium binary found (looked for %s in PATH): the web UI's browser tests need one; on Debian: apt-get install chromium",
@@ -56,7 +66,7 @@ func needChromium(t *testing.T) {
 	switch {
 	case os.Getenv("CI") != "":
 		t.Fatal(msg + " (CI is set, so this fails instead of skipping)")
-	case screenshotsWanted():
+	case ScreenshotsWanted():
 		t.Fatal(msg + " (FERRY_UI_SCREENSHOTS=1 asks for screenshots)")
 	}
 	t.Skip(msg)
@@ -82,7 +92,7 @@ func startBrowser() error {
 	}
 	browser.dir = dir
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
+		chromedp.ExecPath(chromium.path),
 		chromedp.UserDataDir(dir),
 		chromedp.WindowSize(viewportWidth, viewportHeight),
 		chromedp.CombinedOutput(&browser.out),
@@ -98,14 +108,14 @@ func startBrowser() error {
 	// Start the browser with a context that has no deadline: the first
 	// Run binds the browser's life to it.
 	if err := chromedp.Do(ctx); err != nil {
-		return fmt.Errorf("starting %s: %w\n%s", chromiumPath, err, browser.out.String())
+		return fmt.Errorf("starting %s: %w\n%s", chromium.path, err, browser.out.String())
 	}
 	return nil
 }
 
-// stopBrowser stops the browser, if it was started, and removes its
+// StopBrowser stops the browser, if it was started, and removes its
 // profile.
-func stopBrowser() {
+func StopBrowser() {
 	if browser.cancel != nil {
 		browser.cancel()
 	}
@@ -114,10 +124,10 @@ func stopBrowser() {
 	}
 }
 
-// tab is one test's browser tab. Its methods fail the test when the
+// Tab is one test's browser tab. Its methods fail the test when the
 // browser does.
-type tab struct {
-	t *testing.T
+type Tab struct {
+	t testing.TB
 	// ctx carries the tab's deadline; base is the same tab without it,
 	// to describe the page after the deadline.
 	ctx, base context.Context
@@ -126,14 +136,14 @@ type tab struct {
 	messages []chromedp.ConsoleMessage
 }
 
-// newTab opens a tab in a new browser context for the rest of t, after
-// needChromium. Every action in it shares the deadline tabDeadline. At the
+// NewTab opens a tab in a new browser context for the rest of t, after
+// NeedChromium. Every action in it shares the deadline tabDeadline. At the
 // end of t the tab fails t for every uncaught exception and every
 // security (Content-Security-Policy) message its pages logged, unless the
 // test took them with takeMessages.
-func newTab(t *testing.T) *tab {
+func NewTab(t testing.TB) *Tab {
 	t.Helper()
-	needChromium(t)
+	NeedChromium(t)
 	browser.once.Do(func() { browser.err = startBrowser() })
 	if browser.err != nil {
 		t.Fatal(browser.err)
@@ -145,7 +155,7 @@ func newTab(t *testing.T) *tab {
 		t.Fatalf("opening a tab: %v\n%s", err, browser.out.String())
 	}
 	ctx, cancel := context.WithTimeout(tabCtx, tabDeadline)
-	tb := &tab{t: t, ctx: ctx, base: tabCtx}
+	tb := &Tab{t: t, ctx: ctx, base: tabCtx}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -159,7 +169,7 @@ func newTab(t *testing.T) *tab {
 		}
 	}()
 	t.Cleanup(func() {
-		for _, m := range tb.takeMessages() {
+		for _, m := range tb.TakeMessages() {
 			if m.IsException() || m.Source == "security" {
 				t.Errorf("the page logged %s (%s:%d)", m, m.URL, m.Line+1)
 			}
@@ -171,9 +181,9 @@ func newTab(t *testing.T) *tab {
 	return tb
 }
 
-// takeMessages returns what the tab's pages wrote to the console so far
+// TakeMessages returns what the tab's pages wrote to the console so far
 // and forgets it.
-func (tb *tab) takeMessages() []chromedp.ConsoleMessage {
+func (tb *Tab) TakeMessages() []chromedp.ConsoleMessage {
 	tb.mu.Lock()
 	defer tb.mu.Unlock()
 	m := tb.messages
@@ -181,17 +191,17 @@ func (tb *tab) takeMessages() []chromedp.ConsoleMessage {
 	return m
 }
 
-// open loads url and waits for its load event.
-func (tb *tab) open(url string) {
+// Open loads url and waits for its load event.
+func (tb *Tab) Open(url string) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.Navigate(url)); err != nil {
 		tb.t.Fatalf("opening %s: %v", url, err)
 	}
 }
 
-// eval evaluates a JavaScript expression in the page and decodes its
+// Eval evaluates a JavaScript expression in the page and decodes its
 // value into T.
-func eval[T any](tb *tab, expr string) T {
+func Eval[T any](tb *Tab, expr string) T {
 	tb.t.Helper()
 	v, err := chromedp.Run(tb.ctx, chromedp.Evaluate[T](expr))
 	if err != nil {
@@ -206,24 +216,24 @@ func js(s string) string {
 	return string(b)
 }
 
-// text returns the visible text of the first element matching the CSS
+// Text returns the visible text of the first element matching the CSS
 // selector, or "" when there is none.
-func (tb *tab) text(selector string) string {
+func (tb *Tab) Text(selector string) string {
 	tb.t.Helper()
-	return eval[string](tb, fmt.Sprintf(`(document.querySelector(%s)?.innerText ?? "")`, js(selector)))
+	return Eval[string](tb, fmt.Sprintf(`(document.querySelector(%s)?.innerText ?? "")`, js(selector)))
 }
 
-// texts returns the visible text of every element matching the CSS
+// Texts returns the visible text of every element matching the CSS
 // selector, in document order.
-func (tb *tab) texts(selector string) []string {
+func (tb *Tab) Texts(selector string) []string {
 	tb.t.Helper()
-	return eval[[]string](tb, fmt.Sprintf(`Array.from(document.querySelectorAll(%s), e => e.innerText)`, js(selector)))
+	return Eval[[]string](tb, fmt.Sprintf(`Array.from(document.querySelectorAll(%s), e => e.innerText)`, js(selector)))
 }
 
-// waitFor polls cond every 100 ms until it reports true; at
+// WaitFor polls cond every 100 ms until it reports true; at
 // testenv.Deadline (or the tab's) it fails the test with what, cond's
 // last detail and the page's text.
-func (tb *tab) waitFor(what string, cond func() (bool, string)) {
+func (tb *Tab) WaitFor(what string, cond func() (bool, string)) {
 	tb.t.Helper()
 	var detail string
 	end := time.After(testenv.Deadline)
@@ -238,12 +248,12 @@ func (tb *tab) waitFor(what string, cond func() (bool, string)) {
 		case <-time.After(100 * time.Millisecond):
 			continue
 		}
-		tb.t.Fatalf("gave up waiting for %s; last seen: %q\n%s", what, detail, tb.describe())
+		tb.t.Fatalf("gave up waiting for %s; last seen: %q\n%s", what, detail, tb.Describe())
 	}
 }
 
-// describe returns the URL and the text of the page, for failures.
-func (tb *tab) describe() string {
+// Describe returns the URL and the text of the page, for failures.
+func (tb *Tab) Describe() string {
 	ctx, cancel := context.WithTimeout(tb.base, 10*time.Second)
 	defer cancel()
 	page, err := chromedp.Run(ctx, chromedp.Evaluate[string](`location.href + "\n" + (document.body?.innerText ?? "")`))
@@ -253,13 +263,13 @@ func (tb *tab) describe() string {
 	return "page " + page
 }
 
-// waitText waits until the text of the element matching selector contains
+// WaitText waits until the text of the element matching selector contains
 // every one of want, and returns that text.
-func (tb *tab) waitText(selector string, want ...string) string {
+func (tb *Tab) WaitText(selector string, want ...string) string {
 	tb.t.Helper()
 	var got string
-	tb.waitFor(fmt.Sprintf("%s to show %q", selector, want), func() (bool, string) {
-		got = tb.text(selector)
+	tb.WaitFor(fmt.Sprintf("%s to show %q", selector, want), func() (bool, string) {
+		got = tb.Text(selector)
 		for _, w := range want {
 			if !strings.Contains(got, w) {
 				return false, got
@@ -270,22 +280,22 @@ func (tb *tab) waitText(selector string, want ...string) string {
 	return got
 }
 
-// rows returns the cells' text of every body row of the first table
+// Rows returns the cells' text of every body row of the first table
 // matching the CSS selector.
-func (tb *tab) rows(table string) [][]string {
+func (tb *Tab) Rows(table string) [][]string {
 	tb.t.Helper()
-	return eval[[][]string](tb, fmt.Sprintf(`Array.from(document.querySelector(%s)?.tBodies[0]?.rows ?? [], r => Array.from(r.cells, c => c.innerText.trim()))`, js(table)))
+	return Eval[[][]string](tb, fmt.Sprintf(`Array.from(document.querySelector(%s)?.tBodies[0]?.rows ?? [], r => Array.from(r.cells, c => c.innerText.trim()))`, js(table)))
 }
 
-// waitRow waits until the table matching the CSS selector has a row whose
+// WaitRow waits until the table matching the CSS selector has a row whose
 // first cell is key and whose text contains every one of want, and
 // returns its cells.
-func (tb *tab) waitRow(table, key string, want ...string) []string {
+func (tb *Tab) WaitRow(table, key string, want ...string) []string {
 	tb.t.Helper()
 	var found []string
-	tb.waitFor(fmt.Sprintf("a row %s in %s showing %q", key, table, want), func() (bool, string) {
+	tb.WaitFor(fmt.Sprintf("a row %s in %s showing %q", key, table, want), func() (bool, string) {
 		var seen []string
-		for _, cells := range tb.rows(table) {
+		for _, cells := range tb.Rows(table) {
 			line := strings.Join(cells, " | ")
 			seen = append(seen, line)
 			if len(cells) == 0 || cells[0] != key {
@@ -305,18 +315,18 @@ func (tb *tab) waitRow(table, key string, want ...string) []string {
 	return found
 }
 
-// click clicks the first element matching the CSS selector, once it is
+// Click clicks the first element matching the CSS selector, once it is
 // visible.
-func (tb *tab) click(selector string) {
+func (tb *Tab) Click(selector string) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.Click(chromedp.CSS(selector), chromedp.NodeVisible)); err != nil {
 		tb.t.Fatalf("clicking %s: %v", selector, err)
 	}
 }
 
-// submit clicks the submit button matching the CSS selector, waits for
+// Submit clicks the submit button matching the CSS selector, waits for
 // the page the form leads to and returns its HTTP status.
-func (tb *tab) submit(button string) int64 {
+func (tb *Tab) Submit(button string) int64 {
 	tb.t.Helper()
 	resp, err := chromedp.RunResponse(tb.ctx, chromedp.Click(chromedp.CSS(button), chromedp.NodeVisible))
 	if err != nil {
@@ -325,37 +335,37 @@ func (tb *tab) submit(button string) int64 {
 	return resp.Status
 }
 
-// typeInto types text into the input matching the CSS selector.
-func (tb *tab) typeInto(input, text string) {
+// TypeInto types text into the input matching the CSS selector.
+func (tb *Tab) TypeInto(input, text string) {
 	tb.t.Helper()
 	if err := chromedp.Do(tb.ctx, chromedp.SendKeys(chromedp.CSS(input), text, chromedp.NodeVisible)); err != nil {
 		tb.t.Fatalf("typing into %s: %v", input, err)
 	}
 }
 
-// has reports whether an element matches the CSS selector.
-func (tb *tab) has(selector string) bool {
+// Has reports whether an element matches the CSS selector.
+func (tb *Tab) Has(selector string) bool {
 	tb.t.Helper()
-	return eval[bool](tb, fmt.Sprintf(`document.querySelector(%s) !== null`, js(selector)))
+	return Eval[bool](tb, fmt.Sprintf(`document.querySelector(%s) !== null`, js(selector)))
 }
 
-// waitHas waits until an element matches the CSS selector.
-func (tb *tab) waitHas(selector string) {
+// WaitHas waits until an element matches the CSS selector.
+func (tb *Tab) WaitHas(selector string) {
 	tb.t.Helper()
-	tb.waitFor(selector, func() (bool, string) { return tb.has(selector), "absent" })
+	tb.WaitFor(selector, func() (bool, string) { return tb.Has(selector), "absent" })
 }
 
-// screenshotsWanted reports whether FERRY_UI_SCREENSHOTS=1 asks for the
+// ScreenshotsWanted reports whether FERRY_UI_SCREENSHOTS=1 asks for the
 // screenshots in docs/ui/.
-func screenshotsWanted() bool { return os.Getenv("FERRY_UI_SCREENSHOTS") == "1" }
+func ScreenshotsWanted() bool { return os.Getenv("FERRY_UI_SCREENSHOTS") == "1" }
 
 // screenshotDir is where the screenshots go: docs/ui/ of the repository,
 // from this package's directory.
 var screenshotDir = filepath.Join("..", "..", "docs", "ui")
 
-// capture takes a screenshot of the visible part of the page and checks it
+// Capture takes a screenshot of the visible part of the page and checks it
 // is a PNG.
-func (tb *tab) capture() []byte {
+func (tb *Tab) Capture() []byte {
 	tb.t.Helper()
 	png, err := chromedp.Run(tb.ctx, chromedp.CaptureScreenshot())
 	if err != nil {
@@ -367,12 +377,12 @@ func (tb *tab) capture() []byte {
 	return png
 }
 
-// screenshot takes a screenshot of the visible part of the page and, when
-// screenshotsWanted, writes it to docs/ui/<name>.png.
-func (tb *tab) screenshot(name string) {
+// Screenshot takes a screenshot of the visible part of the page and, when
+// ScreenshotsWanted, writes it to docs/ui/<name>.png.
+func (tb *Tab) Screenshot(name string) {
 	tb.t.Helper()
-	png := tb.capture()
-	if !screenshotsWanted() {
+	png := tb.Capture()
+	if !ScreenshotsWanted() {
 		return
 	}
 	if err := os.MkdirAll(screenshotDir, 0o755); err != nil {
@@ -401,4 +411,12 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// Press types keys into the page as key presses, outside any input.
+func (tb *Tab) Press(keys string) {
+	tb.t.Helper()
+	if err := chromedp.Do(tb.ctx, chromedp.KeyEvent(keys)); err != nil {
+		tb.t.Fatalf("pressing %q: %v", keys, err)
+	}
 }

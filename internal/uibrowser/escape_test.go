@@ -24,48 +24,48 @@ func TestMessageEscaped(t *testing.T) {
 	kustomization(f, "xss", scriptPath)
 	failed(f, "xss")
 
-	tb := newTab(t)
+	tb := NewTab(t)
 	check := func(where, selector string) {
 		t.Helper()
-		tb.waitText(selector, "<script>window.ferryXSS=1</script>", `<img src=x onerror="window.ferryXSS=2">`)
-		if v := eval[string](tb, `String(window.ferryXSS)`); v != "undefined" {
+		tb.WaitText(selector, "<script>window.ferryXSS=1</script>", `<img src=x onerror="window.ferryXSS=2">`)
+		if v := Eval[string](tb, `String(window.ferryXSS)`); v != "undefined" {
 			t.Errorf("%s: the message's script ran (window.ferryXSS = %s)", where, v)
 		}
 		// Escaped, not merely blocked by the Content-Security-Policy:
 		// the page has only its own script and no image.
-		scripts := eval[[]string](tb, `Array.from(document.scripts, s => s.src)`)
+		scripts := Eval[[]string](tb, `Array.from(document.scripts, s => s.src)`)
 		if len(scripts) != 1 || !strings.HasSuffix(scripts[0], "/static/live.js") {
 			t.Errorf("%s: the page has the scripts %q, want live.js only", where, scripts)
 		}
-		if n := eval[int](tb, `document.images.length`); n != 0 {
+		if n := Eval[int](tb, `document.images.length`); n != 0 {
 			t.Errorf("%s: the message became %d images", where, n)
 		}
 	}
 	obj := "/o/Kustomization/" + f.NS + "/xss"
-	tb.open(u.Admin + "/")
+	tb.Open(u.Admin + "/")
 	check("the overview", "table.failing tr:has(a[href='"+obj+"'])")
-	tb.open(u.Admin + "/k/Kustomization?ns=" + f.NS)
+	tb.Open(u.Admin + "/k/Kustomization?ns=" + f.NS)
 	check("the list", "table.rows tbody")
-	tb.open(u.Admin + obj)
+	tb.Open(u.Admin + obj)
 	check("the object page", "p.ready-message")
 	check("the spec", "section[aria-labelledby=spec-h] pre")
 
 	// A live update swaps the main region in with innerHTML: still text.
-	eval[bool](tb, `window.ferryNotReloaded = true`)
+	Eval[bool](tb, `window.ferryNotReloaded = true`)
 	f.RequestReconcile(&kustomizev1.Kustomization{}, "xss") // a new event, and lastHandledReconcileAt
-	tb.waitText("main dl.fields", "lastHandledReconcileAt")
-	if !eval[bool](tb, `window.ferryNotReloaded === true`) {
+	tb.WaitText("main dl.fields", "lastHandledReconcileAt")
+	if !Eval[bool](tb, `window.ferryNotReloaded === true`) {
 		t.Fatal("the object page was reloaded, not updated")
 	}
 	check("the object page after a live update", "p.ready-message")
 
 	// The query is echoed as text.
-	tb.open(u.Admin + "/search?q=" + url.QueryEscape(`<script>window.ferryXSS=3</script>`))
-	tb.waitText("main", "window.ferryXSS=3")
-	if v := eval[string](tb, `String(window.ferryXSS)`); v != "undefined" {
+	tb.Open(u.Admin + "/search?q=" + url.QueryEscape(`<script>window.ferryXSS=3</script>`))
+	tb.WaitText("main", "window.ferryXSS=3")
+	if v := Eval[string](tb, `String(window.ferryXSS)`); v != "undefined" {
 		t.Errorf("the search page's query ran (window.ferryXSS = %s)", v)
 	}
-	if q := eval[string](tb, `document.getElementById("q").value`); q != `<script>window.ferryXSS=3</script>` {
+	if q := Eval[string](tb, `document.getElementById("q").value`); q != `<script>window.ferryXSS=3</script>` {
 		t.Errorf("the search box holds %q", q)
 	}
 }
@@ -93,10 +93,10 @@ func TestContentSecurityPolicy(t *testing.T) {
 		}
 	}
 
-	tb := newTab(t)
-	tb.open(u.Admin + "/")
-	tb.waitText("#live-status", "live") // the UI's own script runs
-	eval[bool](tb, `(() => {
+	tb := NewTab(t)
+	tb.Open(u.Admin + "/")
+	tb.WaitText("#live-status", "live") // the UI's own script runs
+	Eval[bool](tb, `(() => {
 		window.ferryViolations = [];
 		document.addEventListener("securitypolicyviolation", e => window.ferryViolations.push(e.violatedDirective));
 		const s = document.createElement("script");
@@ -105,20 +105,20 @@ func TestContentSecurityPolicy(t *testing.T) {
 		const b = document.createElement("button");
 		b.setAttribute("onclick", "window.ferryHandler = 1");
 		document.body.appendChild(b);
-		b.click();
+		b.Click();
 		return true;
 	})()`)
-	tb.waitFor("the browser's reports of the violations", func() (bool, string) {
-		v := eval[[]string](tb, `window.ferryViolations`)
+	tb.WaitFor("the browser's reports of the violations", func() (bool, string) {
+		v := Eval[[]string](tb, `window.ferryViolations`)
 		return len(v) >= 2, strings.Join(v, ", ")
 	})
-	if v := eval[string](tb, `String(window.ferryInline) + " " + String(window.ferryHandler)`); v != "undefined undefined" {
+	if v := Eval[string](tb, `String(window.ferryInline) + " " + String(window.ferryHandler)`); v != "undefined undefined" {
 		t.Errorf("inline script ran: window.ferryInline, window.ferryHandler = %s", v)
 	}
 	// The console reports them too; they are this test's, not the page's.
 	var reported []string
-	tb.waitFor("the console's reports of the violations", func() (bool, string) {
-		for _, m := range tb.takeMessages() {
+	tb.WaitFor("the console's reports of the violations", func() (bool, string) {
+		for _, m := range tb.TakeMessages() {
 			if m.Source == "security" && strings.Contains(m.Text, "Content Security Policy") {
 				reported = append(reported, m.Text)
 			}

@@ -11,7 +11,7 @@ import (
 // starts, loads a page from loopback, runs its script, reports what the
 // page logs and takes a screenshot.
 func TestBrowser(t *testing.T) {
-	tb := newTab(t)
+	tb := NewTab(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/":
@@ -26,20 +26,20 @@ func TestBrowser(t *testing.T) {
 	}))
 	defer srv.Close()
 
-	tb.open(srv.URL)
-	if got := tb.waitText("#h", "scripted"); got != "loaded and scripted" {
+	tb.Open(srv.URL)
+	if got := tb.WaitText("#h", "scripted"); got != "loaded and scripted" {
 		t.Errorf("heading = %q", got)
 	}
-	if title := eval[string](tb, "document.title"); title != "harness" {
+	if title := Eval[string](tb, "document.title"); title != "harness" {
 		t.Errorf("title = %q", title)
 	}
-	tb.waitFor("the page's console message", func() (bool, string) {
-		for _, m := range tb.takeMessages() {
+	tb.WaitFor("the page's console message", func() (bool, string) {
+		for _, m := range tb.TakeMessages() {
 			if m.Text == "from the page" {
 				return true, ""
 			}
 		}
 		return false, "not yet"
 	})
-	tb.capture()
+	tb.Capture()
 }

@@ -21,23 +21,23 @@ func TestLiveUpdate(t *testing.T) {
 	kustomization(f, "api", "./deploy")
 	ready(f, "api")
 
-	page, list := newTab(t), newTab(t)
-	page.open(u.Admin + "/o/Kustomization/" + f.NS + "/api")
-	list.open(u.Admin + "/k/Kustomization?ns=" + f.NS)
-	page.waitText("#live-status", "live")
-	list.waitText("#live-status", "live")
+	page, list := NewTab(t), NewTab(t)
+	page.Open(u.Admin + "/o/Kustomization/" + f.NS + "/api")
+	list.Open(u.Admin + "/k/Kustomization?ns=" + f.NS)
+	page.WaitText("#live-status", "live")
+	list.WaitText("#live-status", "live")
 	// A reload would lose this mark.
-	for _, tb := range []*tab{page, list} {
-		eval[bool](tb, `window.ferryNotReloaded = true`)
+	for _, tb := range []*Tab{page, list} {
+		Eval[bool](tb, `window.ferryNotReloaded = true`)
 	}
 
 	// Commit a new revision and have it fetched and applied.
 	rev := f.Commit("debug logs", appFiles("debug"))
 	f.RequestReconcile(&sourcev1.GitRepository{}, "app")
 	ready(f, "api")
-	page.waitRow("section[aria-labelledby=conditions-h] table", "Ready", "True", "Applied revision: "+rev)
-	page.waitText("main dl.fields", rev)
-	list.waitRow("table.rows", f.NS, rev)
+	page.WaitRow("section[aria-labelledby=conditions-h] table", "Ready", "True", "Applied revision: "+rev)
+	page.WaitText("main dl.fields", rev)
+	list.WaitRow("table.rows", f.NS, rev)
 
 	// Break it: the list shows it failing, the page its message.
 	ks := &kustomizev1.Kustomization{}
@@ -50,14 +50,14 @@ func TestLiveUpdate(t *testing.T) {
 		t.Fatal(err)
 	}
 	failed(f, "api")
-	page.waitRow("section[aria-labelledby=conditions-h] table", "Ready", "False", "kustomization path not found")
-	page.waitText("section[aria-labelledby=spec-h] pre", "path: "+missingPath)
-	list.waitHas("table.rows tr.row-failing")
-	list.waitRow("table.rows", f.NS, "kustomization path not found")
+	page.WaitRow("section[aria-labelledby=conditions-h] table", "Ready", "False", "kustomization path not found")
+	page.WaitText("section[aria-labelledby=spec-h] pre", "path: "+missingPath)
+	list.WaitHas("table.rows tr.row-failing")
+	list.WaitRow("table.rows", f.NS, "kustomization path not found")
 
-	for _, tb := range []*tab{page, list} {
-		if !eval[bool](tb, `window.ferryNotReloaded === true`) {
-			t.Errorf("%s was reloaded", eval[string](tb, `location.href`))
+	for _, tb := range []*Tab{page, list} {
+		if !Eval[bool](tb, `window.ferryNotReloaded === true`) {
+			t.Errorf("%s was reloaded", Eval[string](tb, `location.href`))
 		}
 	}
 }

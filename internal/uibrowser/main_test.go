@@ -16,8 +16,7 @@ import (
 var env *testenv.Env
 
 func TestMain(m *testing.M) {
-	chromiumPath = findChromium()
-	if chromiumPath == "" {
+	if !HaveChromium() {
 		// Every test skips (or fails under CI) in needChromium: start
 		// nothing.
 		os.Exit(m.Run())
@@ -27,6 +26,6 @@ func TestMain(m *testing.M) {
 		GitServer: true,
 	})
 	code := env.Run(m)
-	stopBrowser()
+	StopBrowser()
 	os.Exit(code)
 }

@@ -37,7 +37,7 @@ type uiServer struct {
 // nothing.
 func newUI(t *testing.T) *uiServer {
 	t.Helper()
-	needChromium(t)
+	NeedChromium(t)
 
 	// Start the cache the pages read, as `ferry ui` has its own.
 	c, err := cache.New(env.Config, cache.Options{Scheme: scheme.New()})
