@@ -24,6 +24,7 @@ import (
 	"github.com/ferrycd/ferry/internal/gitserver"
 	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/testenv"
+	"github.com/ferrycd/ferry/internal/uibrowser"
 )
 
 // TestDevSyncsTheExample runs the README's main command on a copy of
@@ -76,6 +77,7 @@ func TestDevSyncsTheExample(t *testing.T) {
 	}
 	key := client.ObjectKey{Namespace: "web-development", Name: "web"}
 	waitReady(t, c, key, 1)
+	checkUIInBrowser(t, errOut.String(), c)
 
 	// A commit is applied after reconcile --with-source.
 	overlay := filepath.Join(work, "examples", "apps", "development", "kustomization.yaml")
@@ -243,6 +245,37 @@ func checkUI(t *testing.T, output, name string) {
 	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), name) {
 		t.Errorf("the UI's Kustomization list: %d\n%s", resp.StatusCode, body)
 	}
+}
+
+// checkUIInBrowser opens the UI ferry dev printed in headless Chromium, as
+// a person following the ready line would: the list shows the example's
+// Kustomization Ready, its page shows its conditions and the
+// objects it applied, and its Reconcile button asks for a reconciliation,
+// which the cluster records as an Event naming ferry dev.
+func checkUIInBrowser(t *testing.T, output string, c client.Client) {
+	t.Helper()
+	_, url, _ := strings.Cut(output, "the UI is at ")
+	url, _, _ = strings.Cut(url, "\n")
+	tb := uibrowser.NewTab(t)
+	tb.Open(url)
+	tb.WaitText("main", "Kustomizations")
+	tb.Open(url + "/k/Kustomization")
+	tb.WaitRow("main table.rows", "flux-system", "True", "Applied revision: main@sha1:")
+	tb.Open(url + "/o/Kustomization/flux-system/flux-system")
+	tb.WaitRow("section[aria-labelledby=conditions-h] table", "Ready", "True", "ReconciliationSucceeded")
+	tb.WaitText("section[aria-labelledby=inventory-h]", "Deployment.apps", "web-development/web")
+	if code := tb.Submit("section.actions button[type=submit]"); code != http.StatusOK {
+		t.Fatalf("Reconcile answered %d: %s", code, tb.Describe())
+	}
+	tb.WaitText("main .flash", "Reconciliation requested.")
+	testenv.Eventually(t, "the UI's ReconcileRequested event", func() (bool, string) {
+		for _, e := range testenv.Events(t, c, "Kustomization", "flux-system", "flux-system") {
+			if e.Reason == "ReconcileRequested" && strings.Contains(e.Message, "ferry dev") {
+				return true, ""
+			}
+		}
+		return false, "none yet"
+	})
 }
 
 // checkFirstSyncReport checks that ferry dev reported the first sync of a

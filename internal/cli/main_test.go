@@ -9,6 +9,7 @@ import (
 
 	"github.com/ferrycd/ferry/internal/controller"
 	"github.com/ferrycd/ferry/internal/testenv"
+	"github.com/ferrycd/ferry/internal/uibrowser"
 )
 
 // env is the real cluster, controllers and Git server the CLI tests run
@@ -18,7 +19,9 @@ var env *testenv.Env
 
 func TestMain(m *testing.M) {
 	env = testenv.Start(testenv.Options{Manager: &controller.Options{}, GitServer: true})
-	os.Exit(env.Run(m))
+	code := env.Run(m)
+	uibrowser.StopBrowser() // the dev test drives ferry dev's UI in Chromium
+	os.Exit(code)
 }
 
 // ferry runs the command line in-process against the test cluster.
