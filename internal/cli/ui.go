@@ -55,6 +55,10 @@ func runUI(ctx context.Context, g *globals, addr string, open bool) error {
 	if err != nil {
 		return err
 	}
+	// client-go's default of 5 requests a second would let an inventory's
+	// health page (one read per object, 8 at a time) read only ~50 objects
+	// within its 10 s; the controller's own defaults suit one person too.
+	cfg.QPS, cfg.Burst = 200, 400
 	s := scheme.New()
 	c, err := cache.New(cfg, cache.Options{Scheme: s})
 	if err != nil {
