@@ -81,7 +81,7 @@ var browser struct {
 	ctx    context.Context // the first tab's context, which holds the browser
 	cancel func()
 	dir    string
-	out    lockedBuffer // the browser's stdout and stderr, for failures
+	out    testenv.Buffer // the browser's stdout and stderr, for failures
 }
 
 // startBrowser starts Chromium headless with a temporary profile.
@@ -393,24 +393,6 @@ func (tb *Tab) Screenshot(name string) {
 		tb.t.Fatal(err)
 	}
 	tb.t.Logf("wrote %s (%d KB)", path, len(png)/1024)
-}
-
-// lockedBuffer is a bytes.Buffer safe for the browser's output goroutine.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Press types keys into the page as key presses, outside any input.
