@@ -42,28 +42,10 @@ type enginePage struct {
 	// why the metrics could not be gathered.
 	Controllers []controllerStats
 	MetricsErr  string
-	// Runs are this page's objects, by their next run; Total is how many
-	// objects have run.
-	Runs  []runRow
-	Total int
-	// Page is this page's number (1 first), Pages how many there are;
-	// First and Last number the rows shown, from 1.
-	Page, Pages, First, Last int
-}
-
-// Prev and Next are the numbers of the neighbouring pages, 0 for none.
-func (p enginePage) Prev() int {
-	if p.Page > 1 {
-		return p.Page - 1
-	}
-	return 0
-}
-
-func (p enginePage) Next() int {
-	if p.Page < p.Pages {
-		return p.Page + 1
-	}
-	return 0
+	// Runs are this page's objects, by their next run; the pager's Total
+	// is how many objects have run.
+	Runs []runRow
+	pager
 }
 
 // PageURL is the engine panel's page n.
@@ -185,21 +167,13 @@ func (s *Server) pageRuns(p *enginePage, runs []reconcile.Run, pageParam string)
 		}
 		return cmp.Or(cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
 	})
-	p.Total = len(runs)
-	p.Pages = max(1, (p.Total+pageSize-1)/pageSize)
-	p.Page, _ = strconv.Atoi(pageParam)
-	p.Page = min(max(p.Page, 1), p.Pages)
-	start := (p.Page - 1) * pageSize
-	end := min(start+pageSize, p.Total)
-	for _, run := range runs[start:end] {
+	p.pager = newPager(pageParam, len(runs))
+	for _, run := range pageOf(p.pager, runs) {
 		row := runRow{Run: run}
 		if k := kindNamed(run.Kind); k != nil {
 			row.Path = objectPath(k.name, run.Namespace, run.Name)
 		}
 		p.Runs = append(p.Runs, row)
-	}
-	if end > start {
-		p.First, p.Last = start+1, end
 	}
 }
 

@@ -7,43 +7,22 @@ import (
 	"strconv"
 )
 
-// pageSize is how many objects a list page shows.
-const pageSize = 100
-
 // listPage is the data of a kind's list.
 type listPage struct {
 	Kind *kind
-	// Rows are this page's objects.
+	// Rows are this page's objects; the pager's Total is how many pass
+	// the filters, All how many there are.
 	Rows []row
-	// Total is how many objects pass the filters; All how many there are.
-	Total, All int
+	pager
+	All int
 	// Namespaces are the namespaces that hold objects of the kind.
 	Namespaces []string
 	// The filters and order of the request.
 	Namespace, Status, Sort string
-	// Page is this page's number (1 first), Pages how many there are.
-	Page, Pages int
-	// First and Last number the rows shown, from 1.
-	First, Last int
-	States      []string
-	SortOrders  []string
+	States                  []string
+	SortOrders              []string
 	// Restricted says the user sees only what they may read (visible.go).
 	Restricted bool
-}
-
-// Prev and Next are the numbers of the neighbouring pages, 0 for none.
-func (p listPage) Prev() int {
-	if p.Page > 1 {
-		return p.Page - 1
-	}
-	return 0
-}
-
-func (p listPage) Next() int {
-	if p.Page < p.Pages {
-		return p.Page + 1
-	}
-	return 0
 }
 
 // PageURL is page n with this page's filters.
@@ -90,15 +69,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(p.Namespaces)
 	sortRows(rows, p.Sort)
-	p.Total = len(rows)
-	p.Pages = max(1, (p.Total+pageSize-1)/pageSize)
-	p.Page, _ = strconv.Atoi(q.Get("page"))
-	p.Page = min(max(p.Page, 1), p.Pages)
-	start := (p.Page - 1) * pageSize
-	end := min(start+pageSize, p.Total)
-	p.Rows = rows[start:end]
-	if end > start {
-		p.First, p.Last = start+1, end
-	}
+	p.pager = newPager(q.Get("page"), len(rows))
+	p.Rows = pageOf(p.pager, rows)
 	s.render(w, r, http.StatusOK, "list", page{Title: k.plural, Nav: k.name, LiveKinds: k.name, Data: p})
 }

@@ -31,20 +31,17 @@ type notificationsPage struct {
 	// the last Size events.
 	Kept bool
 	Size int
-	// Rows are this page's outcomes, newest first.
+	// Rows are this page's outcomes, newest first; the pager's Total is
+	// how many pass the filters, All how many the user may see.
 	Rows []dispatchRow
-	// Total is how many outcomes pass the filters; All how many the user
-	// may see.
-	Total, All int
+	pager
+	All int
 	// Namespaces and Providers ("namespace/name") are the filters'
 	// choices: those of the outcomes the user may see.
 	Namespaces, Providers []string
 	// The filters of the request.
 	Namespace, Provider, Outcome string
 	Outcomes                     []string
-	// Page is this page's number (1 first), Pages how many there are;
-	// First and Last number the rows shown, from 1.
-	Page, Pages, First, Last int
 }
 
 // dispatchRow is what became of one event for one Alert.
@@ -122,21 +119,6 @@ func (p notificationsPage) PageURL(n int) string {
 	return "/notifications?" + v.Encode()
 }
 
-// Prev and Next are the numbers of the neighbouring pages, 0 for none.
-func (p notificationsPage) Prev() int {
-	if p.Page > 1 {
-		return p.Page - 1
-	}
-	return 0
-}
-
-func (p notificationsPage) Next() int {
-	if p.Page < p.Pages {
-		return p.Page + 1
-	}
-	return 0
-}
-
 // notifications shows the dispatch log: what the dispatcher of this
 // process did with each event an Alert names, newest first, one row per
 // Alert, only for the Alerts the user may see.
@@ -196,15 +178,7 @@ func (s *Server) notifications(w http.ResponseWriter, r *http.Request) {
 	}
 	sort.Strings(p.Namespaces)
 	sort.Strings(p.Providers)
-	p.Total = len(rows)
-	p.Pages = max(1, (p.Total+pageSize-1)/pageSize)
-	p.Page, _ = strconv.Atoi(q.Get("page"))
-	p.Page = min(max(p.Page, 1), p.Pages)
-	start := (p.Page - 1) * pageSize
-	end := min(start+pageSize, p.Total)
-	p.Rows = rows[start:end]
-	if end > start {
-		p.First, p.Last = start+1, end
-	}
+	p.pager = newPager(q.Get("page"), len(rows))
+	p.Rows = pageOf(p.pager, rows)
 	s.render(w, r, http.StatusOK, "notifications", page{Title: "Notifications", Nav: "Notifications", Data: p})
 }
