@@ -1,6 +1,7 @@
 package logring
 
 import (
+	"container/list"
 	"sync"
 	"time"
 )
@@ -79,10 +80,10 @@ type Ring struct {
 
 	mu      sync.Mutex
 	objects map[Key]*objectLog
-	// newest and oldest are the ends of the list of objects by their last
-	// write, for eviction.
-	newest, oldest *objectLog
-	bytes          int
+	// order is the objects by their last write, newest first, for
+	// eviction.
+	order *list.List
+	bytes int
 }
 
 // objectLog is one object's lines, a circular buffer once full.
@@ -92,13 +93,13 @@ type objectLog struct {
 	// first is the index of the oldest line once lines is full.
 	first int
 	bytes int
-	// newer and older link the objects by their last write.
-	newer, older *objectLog
+	// elem is the object's place in Ring.order.
+	elem *list.Element
 }
 
 // New returns an empty Ring bounded by opts.
 func New(opts Options) *Ring {
-	r := &Ring{maxLines: opts.Lines, maxObjects: opts.Objects, maxBytes: opts.Bytes, objects: map[Key]*objectLog{}}
+	r := &Ring{maxLines: opts.Lines, maxObjects: opts.Objects, maxBytes: opts.Bytes, objects: map[Key]*objectLog{}, order: list.New()}
 	if r.maxLines <= 0 {
 		r.maxLines = DefaultLines
 	}
@@ -124,11 +125,11 @@ func (r *Ring) Add(k Key, l Line) {
 	o := r.objects[k]
 	if o == nil {
 		o = &objectLog{key: k}
+		o.elem = r.order.PushFront(o)
 		r.objects[k] = o
 	} else {
-		r.unlink(o)
+		r.order.MoveToFront(o.elem)
 	}
-	r.pushNewest(o)
 	if len(o.lines) < r.maxLines {
 		o.lines = append(o.lines, l)
 	} else {
@@ -140,8 +141,8 @@ func (r *Ring) Add(k Key, l Line) {
 	}
 	o.bytes += size
 	r.bytes += size
-	for (len(r.objects) > r.maxObjects || r.bytes > r.maxBytes) && r.oldest != o {
-		r.evict(r.oldest)
+	for (len(r.objects) > r.maxObjects || r.bytes > r.maxBytes) && r.order.Back() != o.elem {
+		r.evict(r.order.Back().Value.(*objectLog))
 	}
 }
 
@@ -184,34 +185,9 @@ func (r *Ring) Bytes() int {
 }
 
 func (r *Ring) evict(o *objectLog) {
-	r.unlink(o)
+	r.order.Remove(o.elem)
 	delete(r.objects, o.key)
 	r.bytes -= o.bytes
-}
-
-func (r *Ring) pushNewest(o *objectLog) {
-	o.older = r.newest
-	if r.newest != nil {
-		r.newest.newer = o
-	}
-	r.newest = o
-	if r.oldest == nil {
-		r.oldest = o
-	}
-}
-
-func (r *Ring) unlink(o *objectLog) {
-	if o.newer != nil {
-		o.newer.older = o.older
-	} else if r.newest == o {
-		r.newest = o.older
-	}
-	if o.older != nil {
-		o.older.newer = o.newer
-	} else if r.oldest == o {
-		r.oldest = o.newer
-	}
-	o.newer, o.older = nil, nil
 }
 
 // capLine cuts the message and values of l to MaxLineBytes together, the

@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"container/list"
 	"errors"
 	"sync"
 	"time"
@@ -87,17 +88,20 @@ type runLog struct {
 	mu    sync.Mutex
 	max   int
 	byKey map[runKey]*runEntry
-	// newest and oldest are the ends of the list by the last run.
-	newest, oldest *runEntry
+	// order is the entries by their last run, newest first.
+	order *list.List
 }
 
 type runEntry struct {
-	key          runKey
-	run          Run
-	newer, older *runEntry
+	key runKey
+	run Run
+	// elem is the entry's place in runLog.order.
+	elem *list.Element
 }
 
-func newRunLog(max int) *runLog { return &runLog{max: max, byKey: map[runKey]*runEntry{}} }
+func newRunLog(max int) *runLog {
+	return &runLog{max: max, byKey: map[runKey]*runEntry{}, order: list.New()}
+}
 
 // record keeps the run of one reconcile, started at start, that returned
 // res and err after the phases' outcome.
@@ -127,16 +131,14 @@ func (l *runLog) record(k runKey, start time.Time, outcome string, res ctrl.Resu
 	}
 	if e == nil {
 		e = &runEntry{key: k}
+		e.elem = l.order.PushFront(e)
 		l.byKey[k] = e
 	} else {
-		l.unlink(e)
+		l.order.MoveToFront(e.elem)
 	}
 	e.run = run
-	l.pushNewest(e)
 	for len(l.byKey) > l.max {
-		o := l.oldest
-		l.unlink(o)
-		delete(l.byKey, o.key)
+		l.remove(l.order.Back().Value.(*runEntry))
 	}
 }
 
@@ -144,9 +146,14 @@ func (l *runLog) forget(k runKey) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if e := l.byKey[k]; e != nil {
-		l.unlink(e)
-		delete(l.byKey, k)
+		l.remove(e)
 	}
+}
+
+// remove drops e; the caller holds mu.
+func (l *runLog) remove(e *runEntry) {
+	l.order.Remove(e.elem)
+	delete(l.byKey, e.key)
 }
 
 func (l *runLog) get(k runKey) (Run, bool) {
@@ -166,31 +173,6 @@ func (l *runLog) all() []Run {
 		out = append(out, e.run)
 	}
 	return out
-}
-
-func (l *runLog) pushNewest(e *runEntry) {
-	e.older = l.newest
-	if l.newest != nil {
-		l.newest.newer = e
-	}
-	l.newest = e
-	if l.oldest == nil {
-		l.oldest = e
-	}
-}
-
-func (l *runLog) unlink(e *runEntry) {
-	if e.newer != nil {
-		e.newer.older = e.older
-	} else if l.newest == e {
-		l.newest = e.older
-	}
-	if e.older != nil {
-		e.older.newer = e.newer
-	} else if l.oldest == e {
-		l.oldest = e.newer
-	}
-	e.newer, e.older = nil, nil
 }
 
 // outcomeOf names the outcome of the phases.
