@@ -9,13 +9,11 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
-	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/testenv"
 	"github.com/ferrycd/ferry/internal/ui"
 )
@@ -92,7 +90,6 @@ func TestActionNeedsTheCSRFToken(t *testing.T) {
 }
 
 func TestActionsRefused(t *testing.T) {
-	ctx := context.Background()
 	ns := env.NewNamespace(t, "forbidden")
 	kustomization(t, ns, "apps", ready("Applied"))
 	page := "/o/Kustomization/" + ns + "/apps"
@@ -111,16 +108,7 @@ func TestActionsRefused(t *testing.T) {
 	}
 
 	// A user without RBAC rights: Kubernetes says no, and so does the page.
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "nobody"}}
-	if err := env.Client.Create(ctx, sa); err != nil {
-		t.Fatal(err)
-	}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":nobody"}
-	nobody, err := client.New(cfg, client.Options{Scheme: scheme.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	nobody := restrictedUser(t, ns, "nobody")
 	srv := newUI(t, func(*http.Request) (client.Client, string, error) { return nobody, "nobody", nil })
 	s := newSession(t, srv, page)
 	for _, verb := range []string{"reconcile", "suspend"} {

@@ -11,7 +11,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
@@ -19,7 +18,6 @@ import (
 	"github.com/ferrycd/ferry/internal/apply"
 	"github.com/ferrycd/ferry/internal/build"
 	kscontroller "github.com/ferrycd/ferry/internal/controller/kustomization"
-	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 // The secrets of the diff test, none of which may reach a page.
@@ -155,7 +153,7 @@ func TestDiffKustomization(t *testing.T) {
 	reader := restrictedUser(t, ns, "reader", []rbacv1.PolicyRule{
 		{APIGroups: []string{sourcev1.GroupVersion.Group}, Resources: []string{"gitrepositories"}, Verbs: []string{"get"}},
 		{APIGroups: []string{""}, Resources: []string{"secrets"}, Verbs: []string{"get"}},
-	})
+	}...)
 	refused := artifactUI(t, storage, func(*http.Request) (client.Client, string, error) { return reader, "reader", nil })
 	resp, body = get(t, refused, page+"/diff")
 	if resp.StatusCode != http.StatusForbidden {
@@ -204,29 +202,4 @@ func TestDiffShowsBuildErrors(t *testing.T) {
 	if strings.Contains(body, "No changes") {
 		t.Errorf("a failing build says no changes:\n%s", body)
 	}
-}
-
-// restrictedUser returns a client acting as the ServiceAccount ns/name,
-// bound in ns to a Role of rules.
-func restrictedUser(t *testing.T, ns, name string, rules []rbacv1.PolicyRule) client.Client {
-	t.Helper()
-	ctx := context.Background()
-	for _, obj := range []client.Object{
-		&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}},
-		&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Rules: rules},
-		&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
-			RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
-			Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}}},
-	} {
-		if err := env.Client.Create(ctx, obj); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":" + name}
-	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }

@@ -14,15 +14,12 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
-	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/ui"
 )
 
@@ -93,7 +90,6 @@ func gitRepositoryWithArtifact(t *testing.T, ns, name string, art *meta.Artifact
 // escaped, a binary one is named only, a path that leaves the artifact is
 // refused, and a user who may not get the GitRepository sees nothing.
 func TestFilesBrowsesAnArtifact(t *testing.T) {
-	ctx := context.Background()
 	ns := env.NewNamespace(t, "files")
 	storage := newStorage(t)
 	dir := t.TempDir()
@@ -180,16 +176,7 @@ func TestFilesBrowsesAnArtifact(t *testing.T) {
 	}
 
 	// A user who may not get the GitRepository may not read its files.
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "nobody"}}
-	if err := env.Client.Create(ctx, sa); err != nil {
-		t.Fatal(err)
-	}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":nobody"}
-	nobody, err := client.New(cfg, client.Options{Scheme: scheme.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	nobody := restrictedUser(t, ns, "nobody")
 	refused := artifactUI(t, storage, func(*http.Request) (client.Client, string, error) { return nobody, "nobody", nil })
 	resp, body = get(t, refused, base+"deploy/app.yaml")
 	if resp.StatusCode != http.StatusForbidden {

@@ -1,22 +1,16 @@
 package ui_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-
-	"github.com/ferrycd/ferry/internal/scheme"
 )
 
 func TestInventoryHealth(t *testing.T) {
-	ctx := context.Background()
 	ns := treeFixture(t)
 	path := "/o/Kustomization/" + ns + "/apps/health"
 
@@ -57,28 +51,8 @@ func TestInventoryHealth(t *testing.T) {
 	}
 
 	// As a ServiceAccount that may read ConfigMaps only: RBAC decides.
-	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "configmap-reader"}}
-	role := &rbacv1.Role{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "configmap-reader"},
-		Rules:      []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}}},
-	}
-	binding := &rbacv1.RoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "configmap-reader"},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: sa.Name}},
-	}
-	for _, o := range []client.Object{sa, role, binding} {
-		if err := env.Client.Create(ctx, o); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":" + sa.Name}
-	reader, err := client.New(cfg, client.Options{Scheme: scheme.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv = newUI(t, func(*http.Request) (client.Client, string, error) { return reader, sa.Name, nil })
+	reader := restrictedUser(t, ns, "configmap-reader", rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get"}})
+	srv = newUI(t, func(*http.Request) (client.Client, string, error) { return reader, "configmap-reader", nil })
 	_, body = get(t, srv, path)
 	got = healthRows(body)
 	for id, want := range map[string]string{
@@ -89,7 +63,7 @@ func TestInventoryHealth(t *testing.T) {
 		ns + "_child_kustomize.toolkit.fluxcd.io_Kustomization": "not allowed to read",
 	} {
 		if got[id] != want {
-			t.Errorf("health of %s as %s = %q, want %q", id, sa.Name, got[id], want)
+			t.Errorf("health of %s as configmap-reader = %q, want %q", id, got[id], want)
 		}
 	}
 	mustContain(t, "the health page of a restricted user", body, "forbidden")

@@ -3,30 +3,13 @@ package ui_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
-
 	"github.com/ferrycd/ferry/internal/logring"
 	"github.com/ferrycd/ferry/internal/ui"
 )
-
-// newUIWith serves a read-only UI reading through env.Client with opts'
-// Logs and Engine.
-func newUIWith(t *testing.T, opts ui.Options) *testUI {
-	t.Helper()
-	opts.Reader, opts.Log = env.Client, logr.Discard()
-	s, err := ui.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &testUI{Server: srv, s: s}
-}
 
 func TestObjectPageShowsItsLogLines(t *testing.T) {
 	ns := env.NewNamespace(t, "logs")

@@ -13,12 +13,16 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/testenv"
 	"github.com/ferrycd/ferry/internal/ui"
 )
@@ -34,13 +38,49 @@ func TestMain(m *testing.M) {
 // actions (nil for a read-only UI).
 func newUI(t *testing.T, actions func(*http.Request) (client.Client, string, error)) *testUI {
 	t.Helper()
-	s, err := ui.New(ui.Options{Reader: env.Client, Actions: actions, Log: logr.Discard()})
+	return newUIWith(t, ui.Options{Actions: actions})
+}
+
+// newUIWith serves a UI reading through env.Client with the rest of opts
+// (Actions, Logs, Engine, Visible, Dispatches ...).
+func newUIWith(t *testing.T, opts ui.Options) *testUI {
+	t.Helper()
+	opts.Reader, opts.Log = env.Client, logr.Discard()
+	s, err := ui.New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return &testUI{Server: srv, s: s}
+}
+
+// restrictedUser creates the ServiceAccount ns/name, bound in ns to a Role
+// of rules (with none, it has no rights), and returns a client acting as
+// it.
+func restrictedUser(t *testing.T, ns, name string, rules ...rbacv1.PolicyRule) client.Client {
+	t.Helper()
+	ctx := context.Background()
+	objs := []client.Object{&corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}}}
+	if len(rules) > 0 {
+		objs = append(objs,
+			&rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name}, Rules: rules},
+			&rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+				RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name},
+				Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}}})
+	}
+	for _, obj := range objs {
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg := rest.CopyConfig(env.Config)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":" + name}
+	c, err := client.New(cfg, client.Options{Scheme: scheme.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // testUI is a UI served on loopback.

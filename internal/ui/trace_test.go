@@ -10,11 +10,9 @@ import (
 	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
-	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/ui"
 )
 
@@ -136,12 +134,7 @@ func TestTracePage(t *testing.T) {
 
 	// RBAC decides: a user who may not read ConfigMaps is told so, and
 	// a read-only UI traces nothing.
-	cfg := rest.CopyConfig(env.Config)
-	cfg.Impersonate = rest.ImpersonationConfig{UserName: "system:serviceaccount:" + ns + ":nobody"}
-	nobody, err := client.New(cfg, client.Options{Scheme: scheme.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
+	nobody := restrictedUser(t, ns, "nobody")
 	link := traceURL("group", "", "kind", "ConfigMap", "namespace", ns, "name", "cm")
 	resp, body = get(t, newUI(t, func(*http.Request) (client.Client, string, error) { return nobody, "nobody", nil }), link)
 	if resp.StatusCode != http.StatusForbidden {

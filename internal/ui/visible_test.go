@@ -4,12 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 
@@ -17,20 +15,6 @@ import (
 	"github.com/ferrycd/ferry/internal/notification"
 	"github.com/ferrycd/ferry/internal/ui"
 )
-
-// serveWith serves a UI reading through env.Client with opts' Visible
-// and Dispatches.
-func serveWith(t *testing.T, opts ui.Options) *testUI {
-	t.Helper()
-	opts.Reader, opts.Log = env.Client, logr.Discard()
-	s, err := ui.New(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &testUI{Server: srv, s: s}
-}
 
 // onlyIn is a Visible hook that shows the kinds named in namespace ns.
 func onlyIn(ns string, kinds ...string) func(*http.Request) (func(string, string) bool, error) {
@@ -71,7 +55,7 @@ func TestVisibleFiltersEveryPage(t *testing.T) {
 	if err := env.Client.Update(t.Context(), reader); err != nil {
 		t.Fatal(err)
 	}
-	srv := serveWith(t, ui.Options{Visible: onlyIn(shown, "GitRepository", kustomizev1.KustomizationKind)})
+	srv := newUIWith(t, ui.Options{Visible: onlyIn(shown, "GitRepository", kustomizev1.KustomizationKind)})
 
 	_, body := get(t, srv, "/k/Kustomization")
 	mustContain(t, "the list", body, "shown-app", `<option value="`+shown+`"`)
@@ -104,10 +88,10 @@ func TestVisibleFiltersEveryPage(t *testing.T) {
 
 	// A user who may see nothing gets the empty state with the RBAC to
 	// ask for; a failed check refuses the page.
-	nothing := serveWith(t, ui.Options{Visible: onlyIn("no-such-namespace")})
+	nothing := newUIWith(t, ui.Options{Visible: onlyIn("no-such-namespace")})
 	_, body = get(t, nothing, "/")
 	mustContain(t, "the empty overview", body, "You see no Flux objects", "--clusterrole=view")
-	failed := serveWith(t, ui.Options{Visible: func(*http.Request) (func(string, string) bool, error) {
+	failed := newUIWith(t, ui.Options{Visible: func(*http.Request) (func(string, string) bool, error) {
 		return nil, errors.New("the API server is away")
 	}})
 	if resp, body := get(t, failed, "/k/Kustomization"); resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "the API server is away") || strings.Contains(body, "shown-app") {
@@ -142,7 +126,7 @@ func TestNotificationsPage(t *testing.T) {
 	for i := range ui.PageSize + 10 {
 		decisions = append(decisions, decision("apps", fmt.Sprintf("app-%03d", i), "ReconciliationSucceeded", delivered("apps", "bulk")))
 	}
-	srv := serveWith(t, ui.Options{
+	srv := newUIWith(t, ui.Options{
 		Visible:    onlyIn("apps", "Alert", "Provider", kustomizev1.KustomizationKind),
 		Dispatches: func() []notification.Decision { return decisions },
 	})
@@ -165,7 +149,7 @@ func TestNotificationsPage(t *testing.T) {
 	_, body = get(t, srv, "/notifications?page=2")
 	mustContain(t, "page 2", body, "101–113 of 113", "app-109")
 
-	none := serveWith(t, ui.Options{})
+	none := newUIWith(t, ui.Options{})
 	_, body = get(t, none, "/notifications")
 	mustContain(t, "a UI without a dispatcher", body, "No dispatcher runs in this process")
 }
