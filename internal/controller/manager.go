@@ -131,6 +131,10 @@ type Manager struct {
 	// UIURL is the web UI's address, "http://127.0.0.1:9080"; empty
 	// without Options.UIAddr.
 	UIURL string
+	// Dispatches is the notification dispatcher's log of decisions, which
+	// the UI's /notifications shows; nil when the alert controller does
+	// not run.
+	Dispatches *notification.DispatchLog
 }
 
 // Selected reports which controllers of Names the list asks for; it refuses
@@ -276,7 +280,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 	if err != nil {
 		return nil, err
 	}
-	return &Manager{Manager: mgr, Storage: storage, Events: bus, Receiver: receiverServer, UIURL: uiURL}, nil
+	return &Manager{Manager: mgr, Storage: storage, Events: bus, Receiver: receiverServer, UIURL: uiURL, Dispatches: d.dispatches}, nil
 }
 
 // pprofHandlers serves Go's profiles on the metrics endpoint under

@@ -22,6 +22,8 @@ import (
 	"github.com/ferrycd/ferry/internal/controlplane"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/logring"
+	"github.com/ferrycd/ferry/internal/notification"
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
@@ -46,6 +48,9 @@ type Options struct {
 	// Secrets must never appear in the controllers' logs: Run fails the
 	// tests when one does.
 	Secrets []string
+	// LogRing also keeps the controllers' log lines per object in
+	// Env.LogRing, as `ferry controller` tees its logger for the web UI.
+	LogRing bool
 }
 
 // Env is what Start started. Its fields are set once, before the tests run.
@@ -71,6 +76,12 @@ type Env struct {
 	// Logs holds everything logged through controller-runtime's logger:
 	// the controllers' logs.
 	Logs *Buffer
+	// LogRing keeps the controllers' recent log lines per object (the
+	// web UI's Log sections); nil without Options.LogRing.
+	LogRing *logring.Ring
+	// Dispatches is the manager's notification dispatch log; nil unless
+	// the alert controller runs.
+	Dispatches *notification.DispatchLog
 
 	opts Options
 	dir  string
@@ -101,9 +112,14 @@ func (e *Env) start() error {
 	if os.Getenv("FERRY_TEST_LOG") != "" {
 		logOut = io.MultiWriter(e.Logs, os.Stderr)
 	}
-	ctrl.SetLogger(funcr.New(func(prefix, args string) {
+	logger := funcr.New(func(prefix, args string) {
 		fmt.Fprintln(logOut, prefix, args)
-	}, funcr.Options{Verbosity: 1}))
+	}, funcr.Options{Verbosity: 1})
+	if e.opts.LogRing {
+		e.LogRing = logring.New(logring.Options{})
+		logger = e.LogRing.Wrap(logger)
+	}
+	ctrl.SetLogger(logger)
 
 	dir, err := os.MkdirTemp("", "ferry-test-")
 	if err != nil {
@@ -157,6 +173,7 @@ func (e *Env) start() error {
 		}
 		e.Storage = mgr.Storage
 		e.Events = mgr.Events
+		e.Dispatches = mgr.Dispatches
 		if mgr.Receiver != nil && mgr.Receiver.Addr() != "" {
 			e.ReceiverURL = "http://" + mgr.Receiver.Addr()
 		}

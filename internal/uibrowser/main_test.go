@@ -8,10 +8,10 @@ import (
 	"github.com/ferrycd/ferry/internal/testenv"
 )
 
-// The suite shares one control plane whose manager runs the GitRepository
-// and Kustomization controllers, so the objects the pages show really
-// reconcile, one UI served on loopback twice (as an admin and as a user
-// without rights) and one Chromium. Each test has its own namespaces and
+// The suite shares one control plane whose manager runs the GitRepository,
+// Kustomization, Provider and Alert controllers, so the objects the pages
+// show really reconcile, one UI served on loopback twice (as an admin and
+// as a user without rights) and one Chromium. Each test has its own namespaces and
 // Git repositories, and a tab in a browser context of its own.
 var env *testenv.Env
 
@@ -22,8 +22,11 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	}
 	env = testenv.Start(testenv.Options{
-		Manager:   &controller.Options{Controllers: []string{"gitrepository", "kustomization"}, Concurrent: 2},
+		// The alert controller's dispatcher feeds /notifications; the log
+		// ring the object pages' Log sections.
+		Manager:   &controller.Options{Controllers: []string{"gitrepository", "kustomization", "provider", "alert"}, Concurrent: 2},
 		GitServer: true,
+		LogRing:   true,
 	})
 	code := env.Run(m)
 	StopBrowser()

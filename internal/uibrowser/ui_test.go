@@ -12,7 +12,11 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
+	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/notification"
+	"github.com/ferrycd/ferry/internal/reconcile"
 	"github.com/ferrycd/ferry/internal/scheme"
 	"github.com/ferrycd/ferry/internal/ui"
 )
@@ -71,6 +75,17 @@ func newUI(t *testing.T) *uiServer {
 		t.Fatal(err)
 	}
 
+	// The pages that read artifacts, log lines, the controllers' queues
+	// and the dispatch log get them as `ferry controller --ui-address`
+	// does (internal/controller/ui.go): from the suite's manager.
+	fetcher := &artifact.Fetcher{Storage: env.Storage, MaxSize: env.Storage.MaxSize}
+	unpacked := artifact.NewCache(fetcher, t.TempDir(), 2)
+	t.Cleanup(unpacked.Close)
+	var dispatches func() []notification.Decision
+	if env.Dispatches != nil {
+		dispatches = env.Dispatches.Decisions
+	}
+
 	serve := func(actor client.Client, user string) string {
 		srv, err := ui.New(ui.Options{
 			Reader:    c,
@@ -78,7 +93,11 @@ func newUI(t *testing.T) *uiServer {
 			Actions: func(*http.Request) (client.Client, string, error) {
 				return actor, user, nil
 			},
-			Log: ctrl.Log.WithName("ui"),
+			Log:        ctrl.Log.WithName("ui"),
+			Artifacts:  ui.StoredArtifacts{Fetcher: fetcher, Cache: unpacked},
+			Logs:       env.LogRing,
+			Engine:     &ui.Engine{Metrics: crmetrics.Registry, Runs: reconcile.Runs},
+			Dispatches: dispatches,
 		})
 		if err != nil {
 			t.Fatal(err)
