@@ -75,8 +75,11 @@ type controllerStats struct {
 	// requeue, error); Errors those that returned an error.
 	Reconciles, Errors int
 	ByResult           []resultCount
-	// Retries are the objects put back in its queue with backoff.
-	Retries int
+	// Requeues are the objects put back in its queue to run later:
+	// client-go's workqueue_retries_total counts every delayed re-add,
+	// the next run after spec.interval or a wait as well as the backoff
+	// after an error, so it is not a count of failures.
+	Requeues int
 }
 
 type resultCount struct {
@@ -239,7 +242,7 @@ func controllerStatsOf(g prometheus.Gatherer) ([]controllerStats, error) {
 			case metricDepth:
 				stats(label(m, "name")).Depth += int(value(m))
 			case metricRetries:
-				stats(label(m, "name")).Retries += int(value(m))
+				stats(label(m, "name")).Requeues += int(value(m))
 			case metricActive:
 				stats(label(m, "controller")).Active = int(value(m))
 			case metricMax:
