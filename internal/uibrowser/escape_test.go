@@ -32,10 +32,10 @@ func TestMessageEscaped(t *testing.T) {
 			t.Errorf("%s: the message's script ran (window.ferryXSS = %s)", where, v)
 		}
 		// Escaped, not merely blocked by the Content-Security-Policy:
-		// the page has only its own script and no image.
+		// the page has only its own scripts and no image.
 		scripts := Eval[[]string](tb, `Array.from(document.scripts, s => s.src)`)
-		if len(scripts) != 1 || !strings.HasSuffix(scripts[0], "/static/live.js") {
-			t.Errorf("%s: the page has the scripts %q, want live.js only", where, scripts)
+		if len(scripts) != 2 || !strings.HasSuffix(scripts[0], "/static/live.js") || !strings.HasSuffix(scripts[1], "/static/keys.js") {
+			t.Errorf("%s: the page has the scripts %q, want live.js and keys.js only", where, scripts)
 		}
 		if n := Eval[int](tb, `document.images.length`); n != 0 {
 			t.Errorf("%s: the message became %d images", where, n)
@@ -105,7 +105,7 @@ func TestContentSecurityPolicy(t *testing.T) {
 		const b = document.createElement("button");
 		b.setAttribute("onclick", "window.ferryHandler = 1");
 		document.body.appendChild(b);
-		b.Click();
+		b.click();
 		return true;
 	})()`)
 	tb.WaitFor("the browser's reports of the violations", func() (bool, string) {
