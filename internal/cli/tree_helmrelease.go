@@ -141,25 +141,21 @@ func (t *fluxTree) storedInventory(ctx context.Context, hr *helmv2.HelmRelease) 
 	if hr.Spec.KubeConfig != nil {
 		return nil, nil
 	}
-	cfg, err := t.g.restConfig()
+	c, err := t.g.client()
 	if err != nil {
 		return nil, err
 	}
-	cluster, err := release.NewCluster(cfg)
-	if err != nil {
-		return nil, err
-	}
-	rels, err := releaseHistory(ctx, cluster, hr)
+	rels, err := release.History(ctx, c, hr)
 	if err != nil || len(rels) == 0 {
 		return nil, err
 	}
-	rel, _ := currentRelease(rels)
+	rel, _ := release.Current(rels)
 	if rel == nil {
 		rel = rels[0]
 	}
 	t.g.printf("► HelmRelease '%s/%s' has no inventory in its status: listing the manifest of release %s/%s.v%d in Helm's storage",
 		hr.Namespace, hr.Name, hr.GetStorageNamespace(), rel.Name, rel.Version)
-	return release.Inventory(rel, cluster.Mapper()), nil
+	return release.Inventory(rel, c.RESTMapper()), nil
 }
 
 // expand adds objs to node, each Kustomization and HelmRelease among them

@@ -12,17 +12,17 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
-	"helm.sh/helm/v4/pkg/chart/v2/loader"
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/helm/release"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
 // chartTemplate returns the HelmChart spec.chart describes.
 func chartTemplate(hr *helmv2.HelmRelease) *sourcev1.HelmChart {
-	key, _ := chartKey(hr)
+	key, _ := release.ChartKey(hr)
 	t := hr.Spec.Chart
 	interval := hr.Spec.Interval
 	if t.Spec.Interval != nil {
@@ -122,7 +122,7 @@ func (r *Reconciler) getChart(ctx context.Context, hr *helmv2.HelmRelease) (*sou
 		}
 		hc = c
 	} else {
-		key, _ := chartKey(hr)
+		key, _ := release.ChartKey(hr)
 		hc = &sourcev1.HelmChart{}
 		if err := r.Get(ctx, key, hc); err != nil {
 			if apierrors.IsNotFound(err) {
@@ -149,17 +149,9 @@ func (r *Reconciler) getChart(ctx context.Context, hr *helmv2.HelmRelease) (*sou
 }
 
 // loadChart fetches the HelmChart's artifact (digest-checked) and loads
-// it. Every action loads its own copy: Helm modifies a chart while it
-// renders (dependencies, values).
+// it (release.LoadChart, as ferry diff and the web UI's diff load it).
+// Every action loads its own copy: Helm modifies a chart while it renders
+// (dependencies, values).
 func (r *Reconciler) loadChart(ctx context.Context, hc *sourcev1.HelmChart) (*chartv2.Chart, error) {
-	f, err := r.Fetcher.Open(ctx, hc.GetArtifact())
-	if err != nil {
-		return nil, fmt.Errorf("fetching the chart artifact of HelmChart '%s/%s': %w", hc.Namespace, hc.Name, err)
-	}
-	defer f.Close()
-	ch, err := loader.LoadArchive(f)
-	if err != nil {
-		return nil, fmt.Errorf("loading the chart of HelmChart '%s/%s' (revision %s): %w", hc.Namespace, hc.Name, hc.GetArtifact().Revision, err)
-	}
-	return ch, nil
+	return release.LoadChart(ctx, hc, r.Fetcher.Open)
 }

@@ -29,7 +29,7 @@ func (r *Reconciler) finalize(ctx context.Context, hr *helmv2.HelmRelease) error
 		}
 	}
 	if hr.Spec.Chart != nil {
-		key, _ := chartKey(hr)
+		key, _ := release.ChartKey(hr)
 		hc := &sourcev1.HelmChart{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}
 		if err := r.Delete(ctx, hc); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("deleting HelmChart '%s': %w", key, err)

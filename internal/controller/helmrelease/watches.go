@@ -17,31 +17,11 @@ import (
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/helm/release"
 )
 
-// chartKey returns the HelmChart hr uses: the one ferry makes from
-// spec.chart ("<sourceNamespace>/<hrNamespace>-<hrName>") or the HelmChart
-// of spec.chartRef; false for other chartRef kinds.
-func chartKey(hr *helmv2.HelmRelease) (types.NamespacedName, bool) {
-	switch {
-	case hr.Spec.Chart != nil:
-		ns := hr.Spec.Chart.Spec.SourceRef.Namespace
-		if ns == "" {
-			ns = hr.Namespace
-		}
-		return types.NamespacedName{Namespace: ns, Name: hr.GetHelmChartName()}, true
-	case hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind == sourcev1.HelmChartKind:
-		ns := hr.Spec.ChartRef.Namespace
-		if ns == "" {
-			ns = hr.Namespace
-		}
-		return types.NamespacedName{Namespace: ns, Name: hr.Spec.ChartRef.Name}, true
-	}
-	return types.NamespacedName{}, false
-}
-
 func indexChart(o client.Object) []string {
-	if key, ok := chartKey(o.(*helmv2.HelmRelease)); ok {
+	if key, ok := release.ChartKey(o.(*helmv2.HelmRelease)); ok {
 		return []string{key.String()}
 	}
 	return nil
