@@ -12,6 +12,7 @@ import (
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/helm/release"
 	"github.com/ferrycd/ferry/internal/notification"
 	"github.com/ferrycd/ferry/internal/reconcile"
 	"github.com/ferrycd/ferry/internal/ui"
@@ -49,6 +50,13 @@ func addUI(mgr manager.Manager, opts Options, dispatches *notification.DispatchL
 			return "", err
 		}
 		uiOpts.Artifacts = ui.StoredArtifacts{Fetcher: fetcher, Cache: unpacked}
+		// A HelmRelease's diff renders its chart for the cluster's version
+		// and API versions, which discovery serves every user alike.
+		cluster, err := release.NewCluster(mgr.GetConfig())
+		if err != nil {
+			return "", err
+		}
+		uiOpts.Capabilities = cluster.Capabilities
 	}
 	var srv *ui.Server
 	var wrap func(http.Handler) http.Handler

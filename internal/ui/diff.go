@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	"github.com/ferrycd/ferry/internal/build"
@@ -19,11 +20,12 @@ import (
 	"github.com/ferrycd/ferry/internal/source"
 )
 
-// diffPage is the data of a Kustomization's diff page: what its next
-// reconciliation would change.
+// diffPage is the data of a Kustomization's or HelmRelease's diff page:
+// what its next reconciliation would change.
 type diffPage struct {
 	row
-	// Source is the source built, SourcePath its page.
+	// Source is the source built (a Kustomization's) or the chart rendered
+	// (a HelmRelease's HelmChart), SourcePath its page.
 	Source     ref
 	SourcePath string
 	// Artifact is the source's artifact the build read; nil before it
@@ -33,15 +35,31 @@ type diffPage struct {
 	// controller applies as (spec.serviceAccountName), empty for its own
 	// rights.
 	User, ServiceAccount string
+	// Helm is, for a HelmRelease, the Helm action the render is that of;
+	// nil for a Kustomization, or before Helm's storage was read.
+	Helm *helmAction
 	// Changes are what the apply would change, in its order.
 	Changes                   []diffChange
 	Created, Drifted, Deleted int
+	// DeletedBy names what deletes the Deleted objects: the prune of a
+	// Kustomization, the upgrade of a HelmRelease.
+	DeletedBy string
 	// Warnings are the build's (deprecated fields, variables left
-	// unsubstituted).
+	// unsubstituted) or the render's.
 	Warnings []string
 	// Error says why the next reconciliation would fail, or why the diff
 	// could not be made; Changes may then hold those found before.
 	Error string
+}
+
+// helmAction is the next Helm action of a HelmRelease.
+type helmAction struct {
+	// Upgrade is true for an upgrade, false for an install.
+	Upgrade bool
+	// Release is the release's storage namespace and name, Version the
+	// version an upgrade replaces (0 for none).
+	Release string
+	Version int
 }
 
 // diffChange is one changed object, its diff in lines.
@@ -55,24 +73,23 @@ type diffChange struct {
 type diffLine struct{ Class, Text string }
 
 // Diffable says whether the UI diffs objects of the kind with the cluster.
-func (k *kind) Diffable() bool { return k.name == kustomizev1.KustomizationKind }
+func (k *kind) Diffable() bool {
+	return k.name == kustomizev1.KustomizationKind || k.name == helmv2.HelmReleaseKind
+}
 
-// diffTitle is the title of the diff page of ns/name.
-func diffTitle(ns, name string) string { return "Diff of Kustomization " + ns + "/" + name }
-
-// diff serves GET /o/Kustomization/<namespace>/<name>/diff: the source's
-// current artifact built as the next reconciliation would build it, each
-// object dry-run with the user's client, so that RBAC decides what may be
-// read and dry-run. It is computed on request only, within
-// artifactTimeout.
+// diff serves GET /o/Kustomization/<namespace>/<name>/diff and
+// /o/HelmRelease/<namespace>/<name>/diff: what the next reconciliation
+// would apply (a Kustomization's source artifact built, a HelmRelease's
+// chart rendered, as the controller does), each object dry-run with the
+// user's client, so that RBAC decides what may be read and dry-run. It is
+// computed on request only, within artifactTimeout.
 func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 	k, obj, ok := s.getObject(w, r)
 	if !ok {
 		return
 	}
-	ks, ok := obj.(*kustomizev1.Kustomization)
-	if !ok {
-		s.fail(w, r, http.StatusNotFound, "No diff", "The UI diffs Kustomizations; `ferry diff helmrelease NAME` diffs a HelmRelease with the cluster.")
+	if !k.Diffable() {
+		s.fail(w, r, http.StatusNotFound, "No diff", "The UI diffs Kustomizations and HelmReleases with the cluster.")
 		return
 	}
 	if s.opts.Artifacts == nil {
@@ -88,13 +105,26 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, http.StatusForbidden, "Refused", err.Error())
 		return
 	}
-	p := diffPage{row: rowOf(k, ks), User: user, ServiceAccount: ks.Spec.ServiceAccountName, Source: kustomizationSources(ks)[0]}
+	p := diffPage{row: rowOf(k, obj), User: user}
+	ctx, cancel := context.WithTimeout(r.Context(), artifactTimeout)
+	defer cancel()
+	var what, cli string
+	switch o := obj.(type) {
+	case *kustomizev1.Kustomization:
+		p.ServiceAccount, p.Source, p.DeletedBy = o.Spec.ServiceAccountName, kustomizationSources(o)[0], "the prune"
+		what, cli = "Building and dry-running", fmt.Sprintf("`ferry diff kustomization %s -n %s` from a checkout", o.Name, o.Namespace)
+		err = s.diffKustomization(ctx, c, o, &p)
+	case *helmv2.HelmRelease:
+		p.ServiceAccount, p.DeletedBy = o.Spec.ServiceAccountName, "the upgrade"
+		if sources := helmReleaseSources(o); len(sources) > 0 {
+			p.Source = sources[0]
+		}
+		what, cli = "Rendering and dry-running", fmt.Sprintf("`ferry diff helmrelease %s -n %s`", o.Name, o.Namespace)
+		err = s.diffHelmRelease(ctx, c, o, &p)
+	}
 	if sk := kindNamed(p.Source.Kind); sk != nil {
 		p.SourcePath = objectPath(sk.name, p.Source.Namespace, p.Source.Name)
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), artifactTimeout)
-	defer cancel()
-	err = s.diffKustomization(ctx, c, ks, &p)
 	switch {
 	case err == nil:
 	case apierrors.IsForbidden(err):
@@ -102,13 +132,27 @@ func (s *Server) diff(w http.ResponseWriter, r *http.Request) {
 		return
 	case errors.Is(err, context.DeadlineExceeded):
 		s.fail(w, r, http.StatusGatewayTimeout, "The diff took too long",
-			fmt.Sprintf("Building and dry-running Kustomization %s/%s took longer than %s: try `ferry diff kustomization %s -n %s` from a checkout.",
-				ks.Namespace, ks.Name, artifactTimeout, ks.Name, ks.Namespace))
+			fmt.Sprintf("%s %s %s/%s took longer than %s: try %s.", what, k.name, p.Namespace, p.Name, artifactTimeout, cli))
 		return
 	default:
 		p.Error = err.Error()
 	}
-	s.render(w, r, http.StatusOK, "diff", page{Title: diffTitle(ks.Namespace, ks.Name), Nav: k.name, LiveKinds: noLiveUpdates, Data: p})
+	s.render(w, r, http.StatusOK, "diff", page{Title: "Diff of " + k.name + " " + p.Namespace + "/" + p.Name, Nav: k.name, LiveKinds: noLiveUpdates, Data: p})
+}
+
+// addChanges adds changes to p, counted by action.
+func (p *diffPage) addChanges(changes []diff.Change) {
+	for _, ch := range changes {
+		p.Changes = append(p.Changes, diffChange{Change: ch, Lines: diffLines(ch.Diff)})
+		switch ch.Action {
+		case diff.Created:
+			p.Created++
+		case diff.Drifted:
+			p.Drifted++
+		case diff.Deleted:
+			p.Deleted++
+		}
+	}
 }
 
 // diffKustomization fills p with what the next reconciliation of ks would
@@ -168,17 +212,7 @@ func (s *Server) diffKustomization(ctx context.Context, c client.Client, ks *kus
 
 	// Dry-run every object with the user's rights.
 	changes, err := diff.Kustomization(ctx, c, ks, objs, sub)
-	for _, ch := range changes {
-		p.Changes = append(p.Changes, diffChange{Change: ch, Lines: diffLines(ch.Diff)})
-		switch ch.Action {
-		case diff.Created:
-			p.Created++
-		case diff.Drifted:
-			p.Drifted++
-		case diff.Deleted:
-			p.Deleted++
-		}
-	}
+	p.addChanges(changes)
 	return err
 }
 

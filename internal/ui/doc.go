@@ -11,8 +11,9 @@
 // user, elsewhere the bearer token the request carries, so Kubernetes RBAC
 // decides. Every action needs the page's CSRF token. Secret data never
 // reaches the browser: the pages read no Secret, but for the diff, which
-// reads those its build reads (substituteFrom, decryption keys) as the
-// user, and masks their values.
+// reads those its build or render reads (substituteFrom, decryption keys,
+// valuesFrom, Helm's release storage) as the user, and masks their
+// values.
 //
 // Routes:
 //
@@ -70,6 +71,12 @@
 //	                                     decryption) and dry-run (internal/diff), all read as the user
 //	                                     (Options.Actions; a Forbidden is a 403); created, drifted with a
 //	                                     unified diff, deleted by the prune; Secret values as ***; 30 s
+//	GET  /o/HelmRelease/<namespace>/<name>/diff  the same for a HelmRelease, as `ferry diff helmrelease`:
+//	                                     its HelmChart's artifact rendered as the controller renders it
+//	                                     (release.RenderNext: valuesFrom and values, post-renderers, an
+//	                                     install or, from Helm's storage, an upgrade; Options.Capabilities)
+//	                                     and dry-run as Helm applies it (diff.HelmRelease); created,
+//	                                     drifted, deleted by the upgrade; values from Secrets as ***
 //	GET  /o/<kind>/<namespace>/<name>/files/<path>  a GitRepository's or HelmChart's artifact, read from
 //	                                     its tar.gz as it streams: a directory's names and sizes, a file
 //	                                     (text escaped, at most 1 MiB; binary only named), a symbolic link's

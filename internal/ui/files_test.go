@@ -6,14 +6,12 @@ import (
 	"compress/gzip"
 	"context"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -28,17 +26,17 @@ import (
 // pages) performed by actions.
 func artifactUI(t *testing.T, storage *artifact.Storage, actions func(*http.Request) (client.Client, string, error)) *testUI {
 	t.Helper()
+	return newUIWith(t, ui.Options{Actions: actions, Artifacts: storedArtifacts(t, storage)})
+}
+
+// storedArtifacts are the Artifacts of storage, as the controller hands
+// them to its UI.
+func storedArtifacts(t *testing.T, storage *artifact.Storage) ui.StoredArtifacts {
+	t.Helper()
 	fetcher := &artifact.Fetcher{Storage: storage}
 	cache := artifact.NewCache(fetcher, t.TempDir(), 2)
 	t.Cleanup(cache.Close)
-	s, err := ui.New(ui.Options{Reader: env.Client, Actions: actions, Log: logr.Discard(),
-		Artifacts: ui.StoredArtifacts{Fetcher: fetcher, Cache: cache}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	t.Cleanup(srv.Close)
-	return &testUI{Server: srv, s: s}
+	return ui.StoredArtifacts{Fetcher: fetcher, Cache: cache}
 }
 
 // newStorage is an artifact storage in a temporary directory.

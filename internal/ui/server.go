@@ -15,6 +15,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
+	"helm.sh/helm/v4/pkg/chart/common"
+
 	"github.com/ferrycd/ferry/internal/logring"
 	"github.com/ferrycd/ferry/internal/notification"
 )
@@ -37,10 +39,17 @@ type Options struct {
 	Actions func(r *http.Request) (client.Client, string, error)
 	// Log receives what goes wrong while serving.
 	Log logr.Logger
-	// Artifacts opens the sources' artifacts, for a Kustomization's diff
-	// (diff.go) and a source's files (files.go); nil where the process
-	// holds no artifact storage (ferry ui), and those pages say so.
+	// Artifacts opens the sources' artifacts, for a Kustomization's or
+	// HelmRelease's diff (diff.go) and a source's files (files.go); nil
+	// where the process holds no artifact storage (ferry ui), and those
+	// pages say so.
 	Artifacts Artifacts
+	// Capabilities returns the cluster's version and API versions, which
+	// a HelmRelease's chart is rendered with for its diff
+	// (release.Cluster.Capabilities: discovery, which Kubernetes serves
+	// every authenticated user alike); nil renders with Helm's defaults,
+	// and the diff says so.
+	Capabilities func() (*common.Capabilities, error)
 	// Visible, when set, returns what the user of r may see, whether
 	// objects of a kind ("Kustomization") in a namespace (see
 	// visible.go): every page shows only the objects it allows, and a
