@@ -195,3 +195,30 @@ func TestStateOf(t *testing.T) {
 		t.Errorf("suspended: %s", got)
 	}
 }
+
+// TestRevisionOfReadsTypesAsTheStatusSays checks that the typed reading of
+// each kind's revision gives what its status says when read generically,
+// for every kind the UI shows, with and without a revision.
+func TestRevisionOfReadsTypesAsTheStatusSays(t *testing.T) {
+	artifact := &meta.Artifact{Revision: "main@sha1:1234"}
+	filled := map[string]client.Object{
+		sourcev1.GitRepositoryKind:  &sourcev1.GitRepository{Status: sourcev1.GitRepositoryStatus{Artifact: artifact}},
+		sourcev1.HelmRepositoryKind: &sourcev1.HelmRepository{Status: sourcev1.HelmRepositoryStatus{Artifact: artifact}},
+		sourcev1.HelmChartKind:      &sourcev1.HelmChart{Status: sourcev1.HelmChartStatus{Artifact: artifact}},
+		kustomizev1.KustomizationKind: &kustomizev1.Kustomization{Status: kustomizev1.KustomizationStatus{
+			LastAttemptedRevision: "main@sha1:5678"}},
+	}
+	for _, k := range kinds {
+		for _, obj := range []client.Object{k.newObject(), filled[k.name]} {
+			if obj == nil || k.name == helmv2.HelmReleaseKind {
+				continue // its revision is its chart version, not a status field
+			}
+			if got, want := revisionOf(obj), statusRevision(obj); got != want {
+				t.Errorf("%s: revisionOf = %q, the status says %q", k.name, got, want)
+			}
+		}
+	}
+	if got := revisionOf(filled[kustomizev1.KustomizationKind]); got != "main@sha1:5678" {
+		t.Errorf("a Kustomization that never applied: revision %q, want its last attempt", got)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -179,6 +180,18 @@ func BenchmarkUI(b *testing.B) {
 		used := apiRequests(b, cs) - reqs
 		slices.Sort(times)
 		logf("%-52s %7d %8s %8s %8s %.0f", path, size, ms(cold), ms(times[len(times)/2]), ms(times[len(times)*95/100]), used)
+	}
+	// FERRY_UI_BENCH_CPUPROFILE=FILE profiles the page loads alone (the
+	// process also runs the suite's controllers, idle by now).
+	if out := os.Getenv("FERRY_UI_BENCH_CPUPROFILE"); out != "" {
+		f, err := os.Create(out)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+		defer func() { pprof.StopCPUProfile(); f.Close() }()
 	}
 	for _, p := range pages {
 		report(p)
