@@ -3,7 +3,7 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
 LDFLAGS := -s -w -X github.com/ferrycd/ferry/internal/version.Version=$(VERSION)
 
-.PHONY: all build generate verify-generated controlplane lint test dev ui-screenshots
+.PHONY: all build generate verify-generated controlplane lint test dev ui-screenshots bench-ui
 
 all: build
 
@@ -41,3 +41,8 @@ dev:
 ## Chromium (Debian's chromium package) by the browser tests' seeded fleet
 ui-screenshots: controlplane
 	FERRY_UI_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestScreenshots$$' ./internal/uibrowser/
+
+## bench-ui: the web UI on 1000 Kustomizations (BenchmarkUI; figures in
+## docs/benchmarks.md, "Web UI")
+bench-ui: controlplane
+	$(GO) test -count=1 -run '^$$' -bench '^BenchmarkUI$$' -benchtime 1x -timeout 30m ./internal/uibrowser/
