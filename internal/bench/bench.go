@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"path/filepath"
 	"runtime"
@@ -48,6 +49,15 @@ type Options struct {
 	ControllerLog string
 	// Progress receives one line per step; nil discards them.
 	Progress io.Writer
+	// NoOneCommit leaves out the one-commit scenario after the no-change
+	// pass.
+	NoOneCommit bool
+	// NoFloor leaves out the raw server-side-apply floor, measured at the
+	// end.
+	NoFloor bool
+	// FloorConcurrency lists the concurrencies the floor is measured at;
+	// empty means DefaultFloorConcurrency.
+	FloorConcurrency []int
 }
 
 // Result holds the figures of one run.
@@ -78,6 +88,12 @@ type Result struct {
 	// during the first apply and during the no-change pass.
 	FirstApplyCPU float64 `json:"firstApplyCPUSeconds"`
 	NoChangeCPU   float64 `json:"noChangeCPUSeconds"`
+	// OneCommit holds the one-commit scenario, nil when it was left out.
+	OneCommit *OneCommitResult `json:"oneCommit,omitempty"`
+	// Floor is the raw server-side-apply floor, nil when it was left out;
+	// FloorMultiple is FirstApply as a multiple of Floor.Healthy.
+	Floor         *FloorResult `json:"floor,omitempty"`
+	FloorMultiple float64      `json:"firstApplyOverFloor,omitempty"`
 	// Machine facts: logical CPUs and the one-, five- and fifteen-minute
 	// load averages at the start and at the end.
 	CPUs       int    `json:"cpus"`
@@ -105,6 +121,11 @@ func Kustomizations(ctx context.Context, opts Options) (_ *Result, err error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = 30 * time.Minute
 	}
+	for _, c := range opts.FloorConcurrency {
+		if c < 1 {
+			return nil, fmt.Errorf("the floor's concurrency must be at least 1, not %d", c)
+		}
+	}
 	loadBefore := loadAverage()
 
 	// The simulated cluster, the namespaces, the controller's log (the Git
@@ -118,7 +139,7 @@ func Kustomizations(ctx context.Context, opts Options) (_ *Result, err error) {
 
 	// Commit the manifests and serve them.
 	env.say("► committing %d directories of 4 objects to a Git repository", opts.Count)
-	server, err := serveManifests(filepath.Join(env.work, "git"), opts.Count, env.log)
+	server, repo, err := serveManifests(filepath.Join(env.work, "git"), opts.Count, env.log)
 	if err != nil {
 		return nil, err
 	}
@@ -138,13 +159,31 @@ func Kustomizations(ctx context.Context, opts Options) (_ *Result, err error) {
 		return nil, err
 	}
 
-	// Time the first apply, then the no-change pass.
+	// Time the first apply, the no-change pass and one commit.
 	before, err := r.firstApply(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := r.noChangePass(ctx, before); err != nil {
+	after, err := r.noChangePass(ctx, before)
+	if err != nil {
 		return nil, err
+	}
+	if !opts.NoOneCommit {
+		if err := r.oneCommit(ctx, repo, after); err != nil {
+			return nil, err
+		}
+	}
+
+	// Measure the floor on the same cluster, in namespaces of its own,
+	// once ferry is idle.
+	if !opts.NoFloor {
+		concurrency := opts.FloorConcurrency
+		if len(concurrency) == 0 {
+			concurrency = DefaultFloorConcurrency
+		}
+		if err := r.measureFloor(ctx, concurrency); err != nil {
+			return nil, err
+		}
 	}
 
 	// Read the controller's peak memory and the load at the end.

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -63,10 +64,56 @@ func TestBenchKustomizations(t *testing.T) {
 	if res.PeakRSS <= 0 {
 		t.Errorf("no peak RSS measured: %+v", res)
 	}
-	for _, want := range []string{"KUSTOMIZATIONS", "PEAK RSS", "REWRITTEN"} {
+	checkOneCommit(t, &res)
+	checkFloor(t, &res)
+	for _, want := range []string{"KUSTOMIZATIONS", "PEAK RSS", "REWRITTEN", "one commit to app-0001", "× the floor"} {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the table has no %s column:\n%s", want, stdout.String())
 		}
+	}
+}
+
+// checkOneCommit checks the figures of the one-commit scenario: the change
+// to one app reached it and every Kustomization, and the rewritten objects
+// are counted (the changed ConfigMap at least).
+func checkOneCommit(t *testing.T, res *bench.Result) {
+	t.Helper()
+	c := res.OneCommit
+	if c == nil {
+		t.Fatal("no one-commit figures")
+	}
+	if c.App != "app-0001" || len(c.Revision) != 40 {
+		t.Errorf("one commit: app %q, revision %q", c.App, c.Revision)
+	}
+	if c.Artifact <= 0 || c.AppApplied <= 0 || c.AllAtRevision < c.AppApplied || c.CPU <= 0 {
+		t.Errorf("one commit: missing or inconsistent figures: %+v", c)
+	}
+	if c.Rewritten < 1 || !slices.Contains(c.RewrittenObjects, "ConfigMap/app-0001") {
+		t.Errorf("one commit: the changed ConfigMap is not among the %d rewritten objects %v", c.Rewritten, c.RewrittenObjects)
+	}
+}
+
+// checkFloor checks that the floor was measured at every default
+// concurrency and that the first apply is stated as a multiple of it.
+func checkFloor(t *testing.T, res *bench.Result) {
+	t.Helper()
+	f := res.Floor
+	if f == nil {
+		t.Fatal("no floor")
+	}
+	if len(f.Rounds) != len(bench.DefaultFloorConcurrency) {
+		t.Errorf("the floor has %d rounds, want %d: %+v", len(f.Rounds), len(bench.DefaultFloorConcurrency), f.Rounds)
+	}
+	for _, r := range f.Rounds {
+		if r.Apply <= 0 || r.Healthy < r.Apply {
+			t.Errorf("floor round at concurrency %d: applied %s, healthy %s", r.Concurrency, r.Apply, r.Healthy)
+		}
+		if r.Healthy < f.Healthy {
+			t.Errorf("the floor (%s) is not the fastest round: %+v", f.Healthy, r)
+		}
+	}
+	if f.Concurrency < 1 || f.Healthy <= 0 || res.FloorMultiple <= 0 {
+		t.Errorf("floor: concurrency %d, healthy %s, first apply %.2f× the floor", f.Concurrency, f.Healthy, res.FloorMultiple)
 	}
 }
 

@@ -58,7 +58,12 @@ func requestReconcile(ctx context.Context, c client.Client, count int, token str
 // parallel runs fn for 0..count-1 on a few workers and returns the first
 // error.
 func parallel(ctx context.Context, count int, fn func(i int) error) error {
-	const workers = 8
+	return parallelN(ctx, 8, count, fn)
+}
+
+// parallelN runs fn for 0..count-1 on workers goroutines and returns the
+// first error.
+func parallelN(ctx context.Context, workers, count int, fn func(i int) error) error {
 	next := make(chan int)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup

@@ -77,22 +77,22 @@ func appName(i int) string { return fmt.Sprintf("app-%04d", i) }
 
 // serveManifests commits Manifests(count) to a repository under root and
 // serves it over smart HTTP, with git http-backend's errors going to
-// stderr.
-func serveManifests(root string, count int, stderr io.Writer) (*gitserver.Server, error) {
+// stderr. It returns the server and the repository, for later commits.
+func serveManifests(root string, count int, stderr io.Writer) (*gitserver.Server, *gitserver.Repo, error) {
 	server := gitserver.New(root)
 	server.Stderr = stderr
 	repo, err := server.InitRepo("bench", "main")
 	if err != nil {
-		return nil, fmt.Errorf("creating the Git repository: %w", err)
+		return nil, nil, fmt.Errorf("creating the Git repository: %w", err)
 	}
 	if err := repo.WriteFiles(Manifests(count)); err != nil {
-		return nil, fmt.Errorf("writing the manifests: %w", err)
+		return nil, nil, fmt.Errorf("writing the manifests: %w", err)
 	}
 	if _, err := repo.Commit("benchmark manifests"); err != nil {
-		return nil, fmt.Errorf("committing the manifests: %w", err)
+		return nil, nil, fmt.Errorf("committing the manifests: %w", err)
 	}
 	if _, err := server.Start(); err != nil {
-		return nil, fmt.Errorf("starting the Git server: %w", err)
+		return nil, nil, fmt.Errorf("starting the Git server: %w", err)
 	}
-	return server, nil
+	return server, repo, nil
 }

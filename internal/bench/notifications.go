@@ -162,7 +162,7 @@ func Notifications(ctx context.Context, opts NotificationOptions) (_ *Notificati
 
 	// Commit the manifests and serve them.
 	env.say("► committing %d directories of 4 objects to a Git repository", opts.Count)
-	server, err := serveManifests(filepath.Join(env.work, "git"), opts.Count, env.log)
+	server, _, err := serveManifests(filepath.Join(env.work, "git"), opts.Count, env.log)
 	if err != nil {
 		return nil, err
 	}

@@ -633,7 +633,12 @@ func (e *benchEnv) stopController(err error) error {
 
 // clock has c observe every object of obj's kind in the watch.
 func (e *benchEnv) clock(ctx context.Context, obj client.Object, c *revisionClock) error {
-	inf, err := e.watch.GetInformer(ctx, obj)
+	return clockKind(ctx, e.watch, obj, c)
+}
+
+// clockKind has c observe every object of obj's kind in watch.
+func clockKind(ctx context.Context, watch cache.Cache, obj client.Object, c *revisionClock) error {
+	inf, err := watch.GetInformer(ctx, obj)
 	if err != nil {
 		return fmt.Errorf("watching %T: %w", obj, err)
 	}
@@ -648,7 +653,7 @@ func (e *benchEnv) clock(ctx context.Context, obj client.Object, c *revisionCloc
 
 // run returns the run of the Kustomization benchmark's steps in e.
 func (e *benchEnv) run(opts Options) *run {
-	return &run{opts: opts, say: e.say, c: e.cluster.Client, watch: e.watch, ctrl: e.ctrl}
+	return &run{opts: opts, say: e.say, c: e.cluster.Client, cfg: e.cluster.Config, watch: e.watch, ctrl: e.ctrl}
 }
 
 // close stops the watch and the cluster, and removes the working

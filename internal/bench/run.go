@@ -26,6 +26,7 @@ type run struct {
 	res  *Result
 
 	c     client.Client
+	cfg   *rest.Config
 	watch cache.Cache
 	ctrl  *controllerProcess
 	// appliedCPU is the controller's CPU time, in seconds, when the first
@@ -112,17 +113,18 @@ func (r *run) firstApply(ctx context.Context) (map[string]string, error) {
 
 // noChangePass asks every Kustomization to reconcile, with no new commit,
 // times them until each has handled the request and is Ready, and counts
-// the applied objects whose resourceVersion differs from before.
-func (r *run) noChangePass(ctx context.Context, before map[string]string) error {
+// the applied objects whose resourceVersion differs from before. It
+// returns their resourceVersions after the pass.
+func (r *run) noChangePass(ctx context.Context, before map[string]string) (map[string]string, error) {
 	count := r.opts.Count
 	token := time.Now().Format(time.RFC3339Nano)
 	r.say("► requesting a reconciliation of every Kustomization (no new commit)")
 	start := time.Now()
 	if err := requestReconcile(ctx, r.c, count, token); err != nil {
-		return err
+		return nil, err
 	}
 	if err := r.ctrl.waitFor(ctx, r.opts.Timeout, allReady(ctx, r.watch, count, &token)); err != nil {
-		return fmt.Errorf("no-change pass: %w", err)
+		return nil, fmt.Errorf("no-change pass: %w", err)
 	}
 	r.res.NoChange = time.Since(start)
 	cpu, _ := cpuSecondsOf(r.ctrl.pid())
@@ -131,7 +133,7 @@ func (r *run) noChangePass(ctx context.Context, before map[string]string) error 
 
 	after, err := resourceVersions(ctx, r.c)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, id := range slices.Sorted(mapsKeys(before)) {
 		if after[id] != before[id] {
@@ -141,7 +143,7 @@ func (r *run) noChangePass(ctx context.Context, before map[string]string) error 
 			}
 		}
 	}
-	return nil
+	return after, nil
 }
 
 // recordMemory records the controller's peak memory: the larger of its

@@ -31,6 +31,7 @@ func newBenchCommand(g *globals) *cobra.Command {
 func newBenchKustomizationsCommand(g *globals) *cobra.Command {
 	o := bench.Options{}
 	var out string
+	var oneCommit, floor bool
 	cmd := &cobra.Command{
 		Use:   "kustomizations",
 		Short: "Time N Kustomizations to Ready, the controller's peak memory and a no-change pass",
@@ -44,23 +45,42 @@ It reports the time from creating the Kustomizations until all are Ready, the
 controller's peak resident memory (VmHWM), and a no-change pass: every
 Kustomization is asked to reconcile (reconcile.fluxcd.io/requestedAt) with no
 new commit; the pass is timed, and the applied objects whose resourceVersion
-changed are counted (a no-op must rewrite nothing). Everything it starts is
-stopped at the end.`,
+changed are counted (a no-op must rewrite nothing).
+
+Then one commit (--one-commit) changes one app's directory only (its
+ConfigMap's data) and the GitRepository is asked to reconcile
+(reconcile.fluxcd.io/requestedAt, as 'flux reconcile source git' does); it
+reports the time until the changed ConfigMap shows the new data, the time
+until every Kustomization has the commit in status.lastAppliedRevision, the
+controller's CPU seconds meanwhile, and the applied objects rewritten.
+
+Last, with ferry idle, the floor (--floor): the same 4N objects applied by
+server-side apply from one client without a rate limit, in a namespace of
+their own per concurrency (--floor-concurrency), timed until their
+Deployments are Current; the fastest round is the floor, and the first apply
+is reported as a multiple of it. Everything it starts is stopped at the end.`,
 		Example: `  # The figures of docs/benchmarks.md
   ferry bench kustomizations --count 500
+
+  # Only the first apply and the no-change pass
+  ferry bench kustomizations --count 100 --one-commit=false --floor=false
 
   # Keep the figures as JSON and the controller's log
   ferry bench kustomizations --count 100 --out bench.json --controller-log controller.log`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			o.Progress = g.errOut
+			o.NoOneCommit, o.NoFloor = !oneCommit, !floor
 			return runBench(cmd.Context(), g, out, o, bench.Kustomizations, printBenchResult)
 		},
 	}
 	f := cmd.Flags()
 	f.IntVar(&o.Count, "count", 100, "number of Kustomizations, each applying 4 objects")
 	f.IntVar(&o.Concurrent, "concurrent", 0, "passed to 'ferry controller --concurrent' (default: the controller's default)")
-	f.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long the first apply and the no-change pass may each take")
+	f.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long each phase (first apply, no-change pass, one commit, a round of the floor) may take")
+	f.BoolVar(&oneCommit, "one-commit", true, "after the no-change pass, commit a change to one app and time it")
+	f.BoolVar(&floor, "floor", true, "measure the raw server-side-apply floor and report the first apply as a multiple of it")
+	f.IntSliceVar(&o.FloorConcurrency, "floor-concurrency", bench.DefaultFloorConcurrency, "the concurrencies the floor is measured at; the fastest is the floor")
 	benchOutputFlags(f, &o.ControllerArgs, &o.ControllerLog, &out)
 	return cmd
 }
@@ -81,6 +101,22 @@ func printBenchResult(g *globals, r *bench.Result) {
 	_ = w.Flush()
 	for _, id := range r.RewrittenObjects {
 		fmt.Fprintf(g.out, "rewritten: %s\n", id)
+	}
+	if c := r.OneCommit; c != nil {
+		fmt.Fprintf(g.out, "one commit to %s: artifact %s, the app applied %s, all %d at the new revision %s; CPU %.1f s; rewritten %d of %d\n",
+			c.App, c.Artifact.Round(10*time.Millisecond), c.AppApplied.Round(10*time.Millisecond), r.Count,
+			c.AllAtRevision.Round(10*time.Millisecond), c.CPU, c.Rewritten, r.Objects)
+		for _, id := range c.RewrittenObjects {
+			fmt.Fprintf(g.out, "rewritten by the commit: %s\n", id)
+		}
+	}
+	if f := r.Floor; f != nil {
+		fmt.Fprintf(g.out, "floor (server-side apply, one client, no rate limit, concurrency %d): applied %s, healthy %s; all Ready = %.1f× the floor\n",
+			f.Concurrency, f.Apply.Round(10*time.Millisecond), f.Healthy.Round(10*time.Millisecond), r.FloorMultiple)
+		for _, round := range f.Rounds {
+			fmt.Fprintf(g.out, "  floor at concurrency %d: applied %s, healthy %s\n", round.Concurrency,
+				round.Apply.Round(10*time.Millisecond), round.Healthy.Round(10*time.Millisecond))
+		}
 	}
 }
 
