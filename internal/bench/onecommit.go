@@ -138,7 +138,7 @@ func (r *run) oneCommit(ctx context.Context, repo *gitserver.Repo, before map[st
 		}
 	}
 	r.res.OneCommit = res
-	r.say("✔ one commit: %s applied in %s, all %d at the new revision in %s, %d objects rewritten",
+	r.say("✔ one commit: %s applied in %s, all %d at the new revision in %s; objects rewritten: %d",
 		app, res.AppApplied.Round(time.Millisecond), count, res.AllAtRevision.Round(time.Millisecond), res.Rewritten)
 	return nil
 }
