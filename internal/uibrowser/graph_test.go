@@ -5,31 +5,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-
-	"github.com/ferrycd/ferry/internal/testenv"
 )
-
-// dependentKustomization creates a Kustomization name as kustomization
-// does, waiting for the Kustomization dependency of its namespace.
-func dependentKustomization(f *testenv.Fixture, name, path, dependency string) {
-	f.T.Helper()
-	f.ApplyYAML(fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
-kind: Kustomization
-metadata:
-  name: %s
-  namespace: {{ns}}
-spec:
-  interval: 1h
-  retryInterval: 1h
-  path: %q
-  prune: true
-  targetNamespace: {{ns}}
-  dependsOn:
-    - name: %s
-  sourceRef:
-    kind: GitRepository
-    name: app`, name, path, dependency))
-}
 
 // textContent returns the text of the first element matching the CSS
 // selector, SVG elements included (which have no innerText), or "".
@@ -65,7 +41,7 @@ func TestGraph(t *testing.T) {
 	gitRepository(f)
 	kustomization(f, "infra", "./deploy")
 	ready(f, "infra")
-	dependentKustomization(f, "apps", "./deploy", "infra")
+	kustomization(f, "apps", "./deploy", "infra")
 	kustomization(f, "broken", missingPath)
 	ready(f, "apps")
 	failed(f, "broken")

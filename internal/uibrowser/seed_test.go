@@ -60,9 +60,17 @@ spec:
 }
 
 // kustomization creates a Kustomization name of the GitRepository "app"
-// applying path into the fixture's namespace.
-func kustomization(f *testenv.Fixture, name, path string) {
+// applying path into the fixture's namespace, after the Kustomizations
+// of its namespace named by dependsOn.
+func kustomization(f *testenv.Fixture, name, path string, dependsOn ...string) {
 	f.T.Helper()
+	deps := ""
+	if len(dependsOn) > 0 {
+		deps = "\n  dependsOn:"
+		for _, d := range dependsOn {
+			deps += "\n    - name: " + d
+		}
+	}
 	f.ApplyYAML(fmt.Sprintf(`apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
 metadata:
@@ -73,10 +81,10 @@ spec:
   retryInterval: 1h
   path: %q
   prune: true
-  targetNamespace: {{ns}}
+  targetNamespace: {{ns}}%s
   sourceRef:
     kind: GitRepository
-    name: app`, name, path))
+    name: app`, name, path, deps))
 }
 
 // ready waits for the Kustomization name to apply the fixture's head.
