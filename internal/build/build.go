@@ -88,6 +88,10 @@ type Options struct {
 	// kustomize fields, variables left unsubstituted. A warning never fails
 	// the build.
 	Warn func(Warning)
+
+	// Reads, when set, records what the build reads from Root (see Reads),
+	// so that another revision can be checked for a change to any of it.
+	Reads *Reads
 }
 
 // Warning is a problem found by a build that does not stop it.
@@ -146,6 +150,7 @@ func Build(ctx context.Context, opts Options) ([]*unstructured.Unstructured, err
 	if err != nil {
 		return nil, err
 	}
+	c.reads = opts.Reads
 	dir, err := buildDir(c, opts.Path)
 	if err != nil {
 		return nil, err

@@ -32,6 +32,8 @@ type confinedFS struct {
 	// sopsWhole names the last file read that is SOPS-encrypted including
 	// its kind, which kustomize cannot read, for a clearer build error.
 	sopsWhole string
+	// reads, when set, records every question asked of the disk.
+	reads *Reads
 }
 
 var _ filesys.FileSystem = (*confinedFS)(nil)
@@ -194,6 +196,13 @@ func (c *confinedFS) Open(path string) (filesys.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.reads != nil {
+		if data, err := os.ReadFile(real); err == nil {
+			c.record(opRead, path, contentAnswer(data))
+		} else {
+			c.recordErr(opRead, path)
+		}
+	}
 	return c.disk.Open(real)
 }
 
@@ -203,7 +212,9 @@ func (c *confinedFS) IsDir(path string) bool {
 		return false
 	}
 	real, err := c.resolve(path)
-	return err == nil && c.disk.IsDir(real)
+	is := err == nil && c.disk.IsDir(real)
+	c.record(opIsDir, path, boolAnswer(is))
+	return is
 }
 
 // ReadDir lists the names in a directory inside the root, overlay files included.
@@ -214,8 +225,10 @@ func (c *confinedFS) ReadDir(path string) ([]string, error) {
 	}
 	names, err := c.disk.ReadDir(real)
 	if err != nil {
+		c.recordErr(opReadDir, path)
 		return nil, err
 	}
+	c.record(opReadDir, path, listAnswer(names))
 	dir := filepath.Clean(path)
 	if !filepath.IsAbs(dir) {
 		dir = filepath.Join(c.root, dir)
@@ -241,15 +254,19 @@ func (c *confinedFS) CleanedAbs(path string) (filesys.ConfirmedDir, string, erro
 	}
 	real, err := c.resolve(path)
 	if err != nil {
+		c.recordErr(opAbs, path)
 		return "", "", err
 	}
 	fi, err := os.Stat(real)
 	if err != nil {
+		c.recordErr(opAbs, path)
 		return "", "", fmt.Errorf("%s: %w", c.rel(real), unwrapPathError(err))
 	}
 	if fi.IsDir() {
+		c.record(opAbs, path, listAnswer([]string{c.rel(real), ""}))
 		return filesys.ConfirmedDir(real), "", nil
 	}
+	c.record(opAbs, path, listAnswer([]string{c.rel(filepath.Dir(real)), filepath.Base(real)}))
 	return filesys.ConfirmedDir(filepath.Dir(real)), filepath.Base(real), nil
 }
 
@@ -259,13 +276,16 @@ func (c *confinedFS) Exists(path string) bool {
 		return true
 	}
 	real, err := c.resolve(path)
-	return err == nil && c.disk.Exists(real)
+	exists := err == nil && c.disk.Exists(real)
+	c.record(opExists, path, boolAnswer(exists))
+	return exists
 }
 
 // Glob returns the matches of pattern that resolve inside the root.
 func (c *confinedFS) Glob(pattern string) ([]string, error) {
 	matches, err := c.disk.Glob(pattern)
 	if err != nil {
+		c.recordGlob(pattern, nil)
 		return nil, err
 	}
 	var out []string
@@ -274,7 +294,21 @@ func (c *confinedFS) Glob(pattern string) ([]string, error) {
 			out = append(out, m)
 		}
 	}
+	c.recordGlob(pattern, out)
 	return out, nil
+}
+
+// recordGlob records a glob's matches, relative to the root, under its
+// pattern relative to the root; a pattern outside the root is not recorded.
+func (c *confinedFS) recordGlob(pattern string, matches []string) {
+	if c.reads == nil || !filepath.IsAbs(pattern) || !inside(c.root, filepath.Clean(pattern)) {
+		return
+	}
+	rel := make([]string, len(matches))
+	for i, m := range matches {
+		rel[i] = c.rel(m)
+	}
+	c.reads.note(opGlob, c.rel(filepath.Clean(pattern)), listAnswer(rel))
 }
 
 // ReadFile reads a file inside the root (or its overlay).
@@ -284,12 +318,15 @@ func (c *confinedFS) ReadFile(path string) ([]byte, error) {
 	}
 	real, err := c.resolve(path)
 	if err != nil {
+		c.recordErr(opRead, path)
 		return nil, err
 	}
 	data, err := os.ReadFile(real)
 	if err != nil {
+		c.recordErr(opRead, path)
 		return nil, fmt.Errorf("read %s: %w", c.rel(real), unwrapPathError(err))
 	}
+	c.record(opRead, path, contentAnswer(data))
 	if bytes.Contains(data, []byte("kind: ENC[AES256_GCM,")) || bytes.Contains(data, []byte(`"kind": "ENC[AES256_GCM,`)) {
 		c.sopsWhole = c.rel(real)
 	}
@@ -301,7 +338,11 @@ func (c *confinedFS) ReadFile(path string) ([]byte, error) {
 func (c *confinedFS) Walk(path string, walkFn filepath.WalkFunc) error {
 	real, err := c.resolve(path)
 	if err != nil {
+		c.recordErr(opWalk, path)
 		return err
+	}
+	if c.reads != nil {
+		c.record(opWalk, path, c.listing(real))
 	}
 	return filepath.Walk(real, func(p string, info fs.FileInfo, err error) error {
 		if err == nil {
@@ -318,4 +359,25 @@ func (c *confinedFS) Walk(path string, walkFn filepath.WalkFunc) error {
 func (c *confinedFS) escape(format string, args ...any) error {
 	c.escaped = true
 	return &outsideRootError{err: fmt.Errorf(format, args...)}
+}
+
+// listing is every path below the directory real (relative to the root)
+// with its type, whatever a walk's function would skip: what a walk of it
+// could see.
+func (c *confinedFS) listing(real string) []byte {
+	var b strings.Builder
+	_ = filepath.Walk(real, func(p string, info fs.FileInfo, err error) error {
+		b.WriteString(c.rel(p))
+		switch {
+		case err != nil:
+			b.WriteString("\x00E")
+		case info.IsDir():
+			b.WriteString("\x00d")
+		case info.Mode()&fs.ModeSymlink != 0:
+			b.WriteString("\x00l")
+		}
+		b.WriteByte(0)
+		return nil
+	})
+	return []byte(b.String())
 }
