@@ -23,6 +23,9 @@ type memory struct {
 	// warned holds the build warnings last reported as events, so that a
 	// routine re-apply does not repeat them.
 	warned sync.Map
+	// inputs holds what the last successful build read (*inputs), so that
+	// a new revision that changes none of it is recorded without a build.
+	inputs sync.Map
 }
 
 // redact returns err with the Secret values of obj's last substitution
@@ -52,16 +55,13 @@ func (e *redactedError) Unwrap() error { return e.err }
 func (r *Reconciler) forget(obj *kustomizev1.Kustomization) {
 	r.memory.sensitive.Delete(obj.UID)
 	r.memory.warned.Delete(obj.UID)
+	r.memory.inputs.Delete(obj.UID)
 }
 
-// build builds the Kustomization's path in dir with the spec fields, and
-// the postBuild variables read from its ConfigMaps and Secrets. Warnings
-// (deprecated kustomize fields, variables left unsubstituted) become
-// Warning events, once per revision, generation and content. SOPS-encrypted
-// Secrets are decrypted in memory (spec.decryption). No error or
-// event shows a value read from a Secret.
-func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, dir, revision string) ([]*unstructured.Unstructured, error) {
-	// Read ConfigMaps and Secrets uncached: no informer over every Secret.
+// substitution reads the postBuild variables from obj's ConfigMaps and
+// Secrets (uncached: no informer over every Secret), and remembers the
+// values read from Secrets so that messages can mask them.
+func (r *Reconciler) substitution(ctx context.Context, obj *kustomizev1.Kustomization) (*build.Substitution, error) {
 	var reader client.Reader = r.Client
 	if r.APIReader != nil {
 		reader = r.APIReader
@@ -75,8 +75,23 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 	} else {
 		r.memory.sensitive.Delete(obj.UID)
 	}
+	return sub, nil
+}
+
+// build builds the Kustomization's path in dir with the spec fields and
+// the postBuild variables sub, and returns with the objects what the build
+// read (see inputs). Warnings (deprecated kustomize fields, variables left
+// unsubstituted) become Warning events, once per revision, generation and
+// content. SOPS-encrypted Secrets are decrypted in memory
+// (spec.decryption). No error or event shows a value read from a Secret.
+func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, dir, revision string, sub *build.Substitution) ([]*unstructured.Unstructured, *inputs, error) {
 	var warnings []build.Warning
-	objects, err := Build(ctx, obj, dir, sub, r.Client, func(w build.Warning) { warnings = append(warnings, w) })
+	in := &inputs{generation: obj.Generation, reads: &build.Reads{}, vars: varsDigest(sub), revision: revision}
+	keys := &keysReader{Reader: r.Client}
+	opts := buildOptions(ctx, obj, dir, sub, keys, func(w build.Warning) { warnings = append(warnings, w) })
+	opts.Reads = in.reads
+	objects, err := build.Build(ctx, opts)
+	in.keys = keys.digest
 
 	var key strings.Builder
 	key.WriteString(revision + "\x00" + strconv.FormatInt(obj.Generation, 10))
@@ -92,7 +107,7 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 			r.warning(obj, revision, w.Reason, w.Message)
 		}
 	}
-	return objects, err
+	return objects, in, err
 }
 
 // Build builds obj's spec.path in dir as a reconciliation does: with the
@@ -103,9 +118,14 @@ func (r *Reconciler) build(ctx context.Context, obj *kustomizev1.Kustomization, 
 // build of a Kustomization's artifact: the reconciler's, and the web UI's
 // diff of what the next reconciliation would change.
 func Build(ctx context.Context, obj *kustomizev1.Kustomization, dir string, sub *build.Substitution, keys client.Reader, warn func(build.Warning)) ([]*unstructured.Unstructured, error) {
+	return build.Build(ctx, buildOptions(ctx, obj, dir, sub, keys, warn))
+}
+
+// buildOptions are the options of Build.
+func buildOptions(ctx context.Context, obj *kustomizev1.Kustomization, dir string, sub *build.Substitution, keys client.Reader, warn func(build.Warning)) build.Options {
 	opts := build.FromSpec(dir, &obj.Spec)
 	opts.Substitution = sub
 	opts.Warn = warn
 	opts.Decrypt = decryptor(ctx, keys, obj) // SOPS-encrypted Secrets, in memory
-	return build.Build(ctx, opts)
+	return opts
 }

@@ -136,6 +136,9 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	// A routine re-apply reports no intermediate progress unless it finds drift (see progress).
 	prog := &progress{patcher: patcher, quiet: status.IsReady(obj) && obj.Status.LastAppliedRevision == revision &&
 		obj.Status.ObservedGeneration == obj.Generation}
+	last, _ := r.memory.inputs.Load(obj.UID)
+	in, _ := last.(*inputs)
+	recordOnly := mayRecordOnly(obj, in, revision) // decided on the status as it was
 	status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "Reconciliation in progress")
 	status.MarkReconciling(obj, meta.ProgressingReason, "Fetching manifests for revision %s with a timeout of %s", revision, timeout)
 	ctx, cancel := context.WithTimeout(ctx, timeout)
@@ -150,11 +153,29 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	}
 	defer release()
 
-	// Build the path.
+	// Build the path, unless the new revision changes nothing the last build read.
+	sub, err := r.substitution(ctx, obj)
+	if err != nil {
+		obj.Status.LastAttemptedRevision = revision
+		return r.fail(obj, meta.BuildFailedReason, fmt.Errorf("build of revision %s failed: %w", revision, err))
+	}
+	if recordOnly && r.unchangedSince(ctx, in, obj, dir, sub) {
+		log.FromContext(ctx).Info("build inputs unchanged: revision recorded without a build",
+			"revision", revision, "lastAppliedRevision", in.revision, "filesRead", in.reads.Len())
+		in.revision = revision
+		status.ClearReconciling(obj)
+		obj.Status.LastAttemptedRevision = revision
+		obj.Status.LastAppliedRevision = revision
+		status.MarkReady(obj, meta.ReconciliationSucceededReason, "Applied revision: %s", revision)
+		return nil
+	}
 	obj.Status.LastAttemptedRevision = revision
 	status.MarkReconciling(obj, meta.ProgressingReason, "Building manifests for revision %s with a timeout of %s", revision, timeout)
 	prog.report(ctx, obj)
-	objects, err := r.build(ctx, obj, dir, revision)
+	objects, in, err := r.build(ctx, obj, dir, revision, sub)
+	if err != nil {
+		r.memory.inputs.Delete(obj.UID)
+	}
 	switch {
 	case errors.Is(err, build.ErrPathOutsideRoot):
 		pe := r.fail(obj, meta.InvalidPathReason, fmt.Errorf("spec.path: %w", err))
@@ -214,6 +235,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 
 	obj.Status.LastAppliedRevision = revision
 	status.MarkReady(obj, meta.ReconciliationSucceededReason, "Applied revision: %s", revision)
+	r.memory.inputs.Store(obj.UID, in)
 	return nil
 }
 
