@@ -26,6 +26,8 @@ type memory struct {
 	// inputs holds what the last successful build read (*inputs), so that
 	// a new revision that changes none of it is recorded without a build.
 	inputs sync.Map
+	// waits holds the health check going on off the workers (*pendingWait).
+	waits sync.Map
 }
 
 // redact returns err with the Secret values of obj's last substitution
@@ -56,6 +58,7 @@ func (r *Reconciler) forget(obj *kustomizev1.Kustomization) {
 	r.memory.sensitive.Delete(obj.UID)
 	r.memory.warned.Delete(obj.UID)
 	r.memory.inputs.Delete(obj.UID)
+	r.cancelWait(obj)
 }
 
 // substitution reads the postBuild variables from obj's ConfigMaps and

@@ -75,6 +75,10 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *kustomizev1.Kustomizati
 
 	wasReady, lastApplied := status.IsReady(obj), obj.Status.LastAppliedRevision
 	if failed := r.reconcileRevision(ctx, obj, art, patcher); failed != nil {
+		if failed.waiting {
+			// Not a failure: the check's end enqueues it; the requeue is a safety net.
+			return reconcile.Waiting(failed.reason, max(failed.waitFor, 0)+waitSafetyMargin, failed)
+		}
 		r.warning(obj, revision, failed.reason, failed.Error())
 		switch {
 		case failed.stalled:
@@ -117,6 +121,10 @@ type phaseError struct {
 	err         error
 	stalled     bool
 	retrySooner bool
+	// waiting is a health check going on off the workers, which enqueues
+	// the Kustomization when it ends; waitFor is its time left.
+	waiting bool
+	waitFor time.Duration
 }
 
 func (e *phaseError) Error() string { return e.err.Error() }
@@ -158,6 +166,9 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	if err != nil {
 		obj.Status.LastAttemptedRevision = revision
 		return r.fail(obj, meta.BuildFailedReason, fmt.Errorf("build of revision %s failed: %w", revision, err))
+	}
+	if handled, pe := r.finishWait(ctx, obj, dir, revision, sub); handled {
+		return pe
 	}
 	if recordOnly && r.unchangedSince(ctx, in, obj, dir, sub) {
 		log.FromContext(ctx).Info("build inputs unchanged: revision recorded without a build",
@@ -229,7 +240,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 	}
 
 	// Wait for the applied objects (spec.wait) or spec.healthChecks to become ready.
-	if pe := r.checkHealth(ctx, obj, m, objects, cs, revision, prog); pe != nil {
+	if pe := r.checkHealth(ctx, obj, m, objects, cs, revision, in); pe != nil {
 		return pe
 	}
 
@@ -256,6 +267,10 @@ func sourceString(obj *kustomizev1.Kustomization) string {
 	}
 	return fmt.Sprintf("%s/%s/%s", obj.Spec.SourceRef.Kind, ns, obj.Spec.SourceRef.Name)
 }
+
+// waitSafetyMargin is added to the time left to a health check going on
+// off the workers for the requeue that backs up its own enqueue.
+const waitSafetyMargin = 5 * time.Second
 
 func (r *Reconciler) dependencyRequeue() time.Duration {
 	if r.DependencyRequeueInterval > 0 {

@@ -6,9 +6,11 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
@@ -77,6 +79,11 @@ type Reconciler struct {
 	// memory keeps what is remembered per Kustomization between reconciliations.
 	memory memory
 
+	// health goes on with health checks off the workers; wakeups enqueues
+	// the Kustomizations whose check ended.
+	health  *apply.Watcher
+	wakeups chan event.GenericEvent
+
 	// artifacts shares unpacked artifacts between reconciliations.
 	artifactsOnce sync.Once
 	artifacts     *artifact.Cache
@@ -108,6 +115,22 @@ type Reconciler struct {
 func (r *Reconciler) artifactCache() *artifact.Cache {
 	r.artifactsOnce.Do(func() { r.artifacts = artifact.NewCache(r.Fetcher, r.TempDir, 0) })
 	return r.artifacts
+}
+
+// wake enqueues the Kustomization key.
+func (r *Reconciler) wake(key client.ObjectKey) {
+	ev := event.GenericEvent{Object: &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: key.Namespace, Name: key.Name}}}
+	select {
+	case r.wakeups <- ev:
+	default:
+		go func() { r.wakeups <- ev }()
+	}
+}
+
+// impersonates reports whether obj's objects are applied with the rights
+// of a ServiceAccount rather than ferry's own.
+func (r *Reconciler) impersonates(obj *kustomizev1.Kustomization) bool {
+	return obj.Spec.ServiceAccountName != "" || r.DefaultServiceAccount != ""
 }
 
 // Reconcile brings one Kustomization in line with its source, on the

@@ -9,12 +9,15 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
+	ctrlsource "sigs.k8s.io/controller-runtime/pkg/source"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/apply"
 	"github.com/ferrycd/ferry/internal/dependency"
 	"github.com/ferrycd/ferry/internal/reconcile"
 	"github.com/ferrycd/ferry/internal/source"
@@ -48,6 +51,12 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 	if r.APIReader == nil {
 		r.APIReader = mgr.GetAPIReader()
 	}
+	// Health checks go on off the workers, from informers of their own.
+	r.health = apply.NewWatcher(r.RESTConfig, mgr.GetRESTMapper())
+	if err := mgr.Add(r.health); err != nil {
+		return err
+	}
+	r.wakeups = make(chan event.GenericEvent, 1024)
 	for _, k := range source.Kinds {
 		if err := mgr.GetFieldIndexer().IndexField(ctx, &kustomizev1.Kustomization{}, k.IndexKey, indexBySource(k.Name)); err != nil {
 			return fmt.Errorf("indexing Kustomizations by %s: %w", k.Name, err)
@@ -77,6 +86,8 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 			builder.WithPredicates(k.ReadyPredicate()),
 		)
 	}
+	// A health check that ended enqueues its Kustomization.
+	b = b.WatchesRawSource(ctrlsource.Channel(r.wakeups, &handler.EnqueueRequestForObject{}))
 	return b.
 		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
 		Complete(r)
