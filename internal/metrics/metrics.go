@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	crmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -55,30 +56,28 @@ func init() {
 }
 
 // Record records the outcome of one reconciliation of obj, started at start:
-// its duration, its conditions and whether it is suspended.
+// its duration, its Ready condition and whether it is suspended.
 //
-// Ready, Reconciling and Stalled are always recorded: an absent Ready counts
-// as Unknown, an absent Reconciling or Stalled as False (kstatus only keeps
-// them while True). Any other condition in conds is recorded too. For an
-// object being deleted every recorded type reports status Deleted.
+// As Flux's controllers do (fluxcd/pkg runtime/controller RecordReadiness),
+// gotk_reconcile_condition carries the Ready condition only, with one series
+// per status: an absent Ready counts as Unknown, and an object being deleted
+// reports status Deleted.
 func Record(kind string, obj client.Object, conds []metav1.Condition, suspended bool, start time.Time) {
 	name, namespace := obj.GetName(), obj.GetNamespace()
 	if !start.IsZero() {
 		reconcileDuration.WithLabelValues(kind, name, namespace).Observe(time.Since(start).Seconds())
 	}
 
-	deleted := !obj.GetDeletionTimestamp().IsZero()
-	for condType, status := range conditionStatuses(conds) {
-		if deleted {
-			status = DeletedStatus
+	status := readyStatus(conds)
+	if !obj.GetDeletionTimestamp().IsZero() {
+		status = DeletedStatus
+	}
+	for _, s := range statuses {
+		v := 0.0
+		if s == status {
+			v = 1
 		}
-		for _, s := range statuses {
-			v := 0.0
-			if s == status {
-				v = 1
-			}
-			reconcileCondition.WithLabelValues(kind, name, namespace, condType, s).Set(v)
-		}
+		reconcileCondition.WithLabelValues(kind, name, namespace, meta.ReadyCondition, s).Set(v)
 	}
 
 	v := 0.0
@@ -97,23 +96,12 @@ func Forget(kind, namespace, name string) {
 	suspendStatus.DeletePartialMatch(labels)
 }
 
-// conditionStatuses maps each condition type to record to its status.
-func conditionStatuses(conds []metav1.Condition) map[string]string {
-	out := map[string]string{
-		meta.ReadyCondition:       string(metav1.ConditionUnknown),
-		meta.ReconcilingCondition: string(metav1.ConditionFalse),
-		meta.StalledCondition:     string(metav1.ConditionFalse),
+// readyStatus returns the status of the Ready condition in conds, Unknown
+// when there is none.
+func readyStatus(conds []metav1.Condition) string {
+	if c := apimeta.FindStatusCondition(conds, meta.ReadyCondition); c != nil &&
+		(c.Status == metav1.ConditionTrue || c.Status == metav1.ConditionFalse) {
+		return string(c.Status)
 	}
-	for _, c := range conds {
-		if c.Type == "" {
-			continue
-		}
-		switch c.Status {
-		case metav1.ConditionTrue, metav1.ConditionFalse, metav1.ConditionUnknown:
-			out[c.Type] = string(c.Status)
-		default:
-			out[c.Type] = string(metav1.ConditionUnknown)
-		}
-	}
-	return out
+	return string(metav1.ConditionUnknown)
 }

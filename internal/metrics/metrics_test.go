@@ -1,6 +1,8 @@
 package metrics
 
 import (
+	"fmt"
+	"runtime"
 	"testing"
 	"time"
 
@@ -20,33 +22,35 @@ func TestRecordConditions(t *testing.T) {
 	tests := map[string]struct {
 		conds   []metav1.Condition
 		deleted bool
-		want    map[string]string // condition type -> status reported as 1
+		want    string // status of the Ready series reported as 1
 	}{
-		"no conditions": {
-			want: map[string]string{"Ready": "Unknown", "Reconciling": "False", "Stalled": "False"},
-		},
+		"no conditions": {want: "Unknown"},
 		"ready": {
 			conds: []metav1.Condition{condition(meta.ReadyCondition, metav1.ConditionTrue)},
-			want:  map[string]string{"Ready": "True", "Reconciling": "False", "Stalled": "False"},
+			want:  "True",
 		},
 		"stalled and failed": {
 			conds: []metav1.Condition{
 				condition(meta.StalledCondition, metav1.ConditionTrue),
 				condition(meta.ReadyCondition, metav1.ConditionFalse),
 			},
-			want: map[string]string{"Ready": "False", "Reconciling": "False", "Stalled": "True"},
+			want: "False",
 		},
-		"other types are recorded": {
+		"reconciling without ready": {
 			conds: []metav1.Condition{
 				condition(meta.ReconcilingCondition, metav1.ConditionTrue),
 				condition(meta.HealthyCondition, metav1.ConditionFalse),
 			},
-			want: map[string]string{"Ready": "Unknown", "Reconciling": "True", "Stalled": "False", "Healthy": "False"},
+			want: "Unknown",
+		},
+		"invalid status": {
+			conds: []metav1.Condition{condition(meta.ReadyCondition, "Maybe")},
+			want:  "Unknown",
 		},
 		"deleted": {
 			conds:   []metav1.Condition{condition(meta.ReadyCondition, metav1.ConditionTrue)},
 			deleted: true,
-			want:    map[string]string{"Ready": "Deleted", "Reconciling": "Deleted", "Stalled": "Deleted"},
+			want:    "Deleted",
 		},
 	}
 	for name, tt := range tests {
@@ -57,19 +61,56 @@ func TestRecordConditions(t *testing.T) {
 				obj.DeletionTimestamp = &now
 			}
 			Record("Kustomization", obj, tt.conds, false, time.Now())
-			for condType, want := range tt.want {
-				for _, s := range statuses {
-					got := testutil.ToFloat64(reconcileCondition.WithLabelValues("Kustomization", "app", obj.Namespace, condType, s))
-					exp := 0.0
-					if s == want {
-						exp = 1
-					}
-					if got != exp {
-						t.Errorf("gotk_reconcile_condition{type=%q,status=%q} = %v, want %v", condType, s, got, exp)
-					}
+			for _, s := range statuses {
+				got := testutil.ToFloat64(reconcileCondition.WithLabelValues("Kustomization", "app", obj.Namespace, meta.ReadyCondition, s))
+				exp := 0.0
+				if s == tt.want {
+					exp = 1
+				}
+				if got != exp {
+					t.Errorf("gotk_reconcile_condition{type=\"Ready\",status=%q} = %v, want %v", s, got, exp)
 				}
 			}
 		})
+	}
+}
+
+// TestRecordReadyOnly checks that, as in Flux, no condition type but Ready
+// gets series of its own: one per status, four per object.
+func TestRecordReadyOnly(t *testing.T) {
+	obj := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "app", Namespace: "ready-only"}}
+	Record("Kustomization", obj, []metav1.Condition{
+		condition(meta.ReadyCondition, metav1.ConditionTrue),
+		condition(meta.HealthyCondition, metav1.ConditionTrue),
+		condition(meta.ReconcilingCondition, metav1.ConditionFalse),
+	}, false, time.Now())
+	defer Forget("Kustomization", "ready-only", "app")
+
+	families, err := crmetrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := 0
+	for _, f := range families {
+		if f.GetName() != "gotk_reconcile_condition" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["namespace"] != "ready-only" {
+				continue
+			}
+			series++
+			if labels["type"] != meta.ReadyCondition {
+				t.Errorf("gotk_reconcile_condition has a series of type %q, want Ready only", labels["type"])
+			}
+		}
+	}
+	if series != len(statuses) {
+		t.Errorf("gotk_reconcile_condition has %d series for the object, want %d", series, len(statuses))
 	}
 }
 
@@ -132,4 +173,39 @@ func TestRecordSuspendAndDuration(t *testing.T) {
 			}
 		}
 	}
+}
+
+// BenchmarkRecord1000 records one reconciliation of each of 1000 Ready
+// Kustomizations and reports the heap the metrics keep for them, the
+// figure that matters at fleet scale.
+func BenchmarkRecord1000(b *testing.B) {
+	const n = 1000
+	objs := make([]*corev1.ConfigMap, n)
+	for i := range objs {
+		objs[i] = &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("app-%d", i), Namespace: "fleet"}}
+	}
+	conds := []metav1.Condition{
+		condition(meta.ReadyCondition, metav1.ConditionTrue),
+		condition(meta.HealthyCondition, metav1.ConditionTrue),
+	}
+	start := time.Now()
+	var retained uint64
+	var ms runtime.MemStats
+	b.ReportAllocs()
+	for b.Loop() {
+		reconcileDuration.Reset()
+		reconcileCondition.Reset()
+		suspendStatus.Reset()
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		before := ms.HeapAlloc
+		for _, obj := range objs {
+			Record("Kustomization", obj, conds, false, start)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&ms)
+		retained = ms.HeapAlloc - before
+	}
+	b.ReportMetric(float64(retained), "heap-bytes/1000-objects")
+	b.ReportMetric(float64(testutil.CollectAndCount(reconcileCondition)), "condition-series")
 }
