@@ -5,10 +5,13 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/priorityqueue"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -74,8 +77,7 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 		))
 	// A source's artifact of a new revision reconciles the Kustomizations that use it.
 	for _, k := range source.Kinds {
-		b = b.Watches(k.New().(client.Object),
-			handler.EnqueueRequestsFromMapFunc(r.requestsForRevisionChangeOf(k.IndexKey)),
+		b = b.Watches(k.New().(client.Object), r.revisionChangeHandler(k.IndexKey),
 			builder.WithPredicates(reconcile.ArtifactChanged{}),
 		)
 	}
@@ -108,27 +110,77 @@ func indexBySource(kind string) client.IndexerFunc {
 	}
 }
 
-// requestsForRevisionChangeOf maps a source to the Kustomizations that use it
-// and have not yet reconciled its current revision.
-func (r *Reconciler) requestsForRevisionChangeOf(indexKey string) handler.MapFunc {
-	return func(ctx context.Context, obj client.Object) []ctrl.Request {
-		src, ok := obj.(sourcev1.Source)
-		if !ok || src.GetArtifact() == nil {
-			return nil
-		}
-		var list kustomizev1.KustomizationList
-		if err := r.List(ctx, &list, client.MatchingFields{indexKey: client.ObjectKeyFromObject(obj).String()}); err != nil {
-			log.FromContext(ctx).Error(err, "listing the Kustomizations of a source", "source", client.ObjectKeyFromObject(obj).String())
-			return nil
-		}
-		var reqs []ctrl.Request
-		for i := range list.Items {
-			k := &list.Items[i]
-			if status.IsReady(k) && src.GetArtifact().HasRevision(k.Status.LastAttemptedRevision) {
-				continue
+// revisionChangeHandler enqueues the Kustomizations that use a source and
+// have not yet reconciled its current revision; those whose last build
+// read something the new artifact changes go first, at a higher priority
+// (an item already queued, such as the requeue of the interval, keeps its
+// place in line otherwise), so that what a commit changes is applied
+// before the others record the revision.
+func (r *Reconciler) revisionChangeHandler(indexKey string) handler.EventHandler {
+	enqueue := func(ctx context.Context, obj client.Object, q workqueue.TypedRateLimitingInterface[ctrl.Request]) {
+		changed, unchanged := r.requestsForRevisionChangeOf(ctx, indexKey, obj)
+		if pq, ok := q.(priorityqueue.PriorityQueue[ctrl.Request]); ok {
+			pq.AddWithOpts(priorityqueue.AddOpts{Priority: ptr.To(1)}, changed...)
+		} else {
+			for _, req := range changed {
+				q.Add(req)
 			}
-			reqs = append(reqs, ctrl.Request{NamespacedName: client.ObjectKeyFromObject(k)})
 		}
-		return reqs
+		for _, req := range unchanged {
+			q.Add(req)
+		}
 	}
+	return handler.Funcs{
+		CreateFunc: func(ctx context.Context, e event.CreateEvent, q workqueue.TypedRateLimitingInterface[ctrl.Request]) {
+			enqueue(ctx, e.Object, q)
+		},
+		UpdateFunc: func(ctx context.Context, e event.UpdateEvent, q workqueue.TypedRateLimitingInterface[ctrl.Request]) {
+			enqueue(ctx, e.ObjectNew, q)
+		},
+	}
+}
+
+// requestsForRevisionChangeOf maps a source to the Kustomizations that use it
+// and have not yet reconciled its current revision: those whose last build
+// read something the new artifact changes (or that have no record of one),
+// and the others (the artifact is unpacked here once, and shared with
+// their reconciliations).
+func (r *Reconciler) requestsForRevisionChangeOf(ctx context.Context, indexKey string, obj client.Object) (changed, unchanged []ctrl.Request) {
+	src, ok := obj.(sourcev1.Source)
+	if !ok || src.GetArtifact() == nil {
+		return nil, nil
+	}
+	var list kustomizev1.KustomizationList
+	if err := r.List(ctx, &list, client.MatchingFields{indexKey: client.ObjectKeyFromObject(obj).String()}); err != nil {
+		log.FromContext(ctx).Error(err, "listing the Kustomizations of a source", "source", client.ObjectKeyFromObject(obj).String())
+		return nil, nil
+	}
+	var dir string
+	unpacked := true
+	for i := range list.Items {
+		k := &list.Items[i]
+		if status.IsReady(k) && src.GetArtifact().HasRevision(k.Status.LastAttemptedRevision) {
+			continue
+		}
+		req := ctrl.Request{NamespacedName: client.ObjectKeyFromObject(k)}
+		v, ok := r.memory.inputs.Load(k.UID)
+		if ok && dir == "" && unpacked {
+			d, release, err := r.artifactCache().Acquire(ctx, src.GetArtifact())
+			if unpacked = err == nil; unpacked {
+				defer release()
+				dir = d
+			}
+		}
+		if !ok || !unpacked {
+			changed = append(changed, req)
+			continue
+		}
+		reads := v.(*inputs).reads
+		if d, err := reads.Replay(dir); err == nil && d == reads.Digest() {
+			unchanged = append(unchanged, req)
+		} else {
+			changed = append(changed, req)
+		}
+	}
+	return changed, unchanged
 }
