@@ -104,6 +104,7 @@ func (hc *HealthCheck) Evaluate(ctx context.Context, reader engine.ClusterReader
 		if err != nil {
 			rs = &event.ResourceStatus{Identifier: id, Status: status.UnknownStatus, Error: err}
 		}
+		rs.Resource, rs.GeneratedResources = nil, nil // only the status is kept
 		hc.mu.Lock()
 		hc.last[id] = rs
 		hc.mu.Unlock()
@@ -203,7 +204,7 @@ func NewWatcher(config *rest.Config, mapper apimeta.RESTMapper) *Watcher {
 
 // Start runs the informers until ctx ends.
 func (w *Watcher) Start(ctx context.Context) error {
-	c, err := cache.New(w.config, cache.Options{Mapper: w.mapper, DefaultTransform: cache.TransformStripManagedFields()})
+	c, err := cache.New(w.config, cache.Options{Mapper: w.mapper, DefaultTransform: keepForStatus})
 	if err != nil {
 		return fmt.Errorf("health check informers: %w", err)
 	}
@@ -215,6 +216,30 @@ func (w *Watcher) Start(ctx context.Context) error {
 	close(w.started)
 	return c.Start(ctx)
 }
+
+// keepForStatus is the informers' transform: it drops what no status
+// computation reads (managed fields, kubectl's last-applied annotation, the
+// Pod template of the built-in workloads, which kstatus never reads), so
+// that a cluster's Deployments cost little to keep.
+func keepForStatus(o any) (any, error) {
+	u, ok := o.(*unstructured.Unstructured)
+	if !ok {
+		return o, nil
+	}
+	u.SetManagedFields(nil)
+	if a := u.GetAnnotations(); a[lastAppliedAnnotation] != "" {
+		delete(a, lastAppliedAnnotation)
+		u.SetAnnotations(a)
+	}
+	if g := u.GroupVersionKind().Group; g == "apps" || g == "batch" {
+		unstructured.RemoveNestedField(u.Object, "spec", "template")
+		unstructured.RemoveNestedField(u.Object, "spec", "jobTemplate")
+	}
+	return u, nil
+}
+
+// lastAppliedAnnotation is where kubectl apply keeps a whole copy of the object.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 // watch is one check being watched.
 type watch struct {
@@ -245,14 +270,8 @@ func (w *Watcher) Watch(hc *HealthCheck, deadline time.Time, direct engine.Clust
 			w.register(wt)
 			defer w.unregister(wt)
 		}
-		if w.ctx != nil {
-			go func() { // the manager stopping ends the watch
-				select {
-				case <-w.ctx.Done():
-					stop()
-				case <-ctx.Done():
-				}
-			}()
+		if w.ctx != nil { // the manager stopping ends the watch
+			defer context.AfterFunc(w.ctx, stop)()
 		}
 		tick := time.NewTicker(every)
 		defer tick.Stop()
