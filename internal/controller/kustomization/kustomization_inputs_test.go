@@ -25,16 +25,7 @@ func TestNewRevisionCostsWhatChanged(t *testing.T) {
 	files["docs/README.md"] = "# the apps\n"
 	f := newFixture(t, files)
 	envs := []string{"production", "staging", "development"}
-	stream := `apiVersion: source.toolkit.fluxcd.io/v1
-kind: GitRepository
-metadata:
-  name: app
-  namespace: {{ns}}
-spec:
-  interval: 1h
-  url: {{url}}
-  ref:
-    branch: main`
+	stream := sourceYAML
 	for _, e := range envs {
 		stream += fmt.Sprintf(`
 ---

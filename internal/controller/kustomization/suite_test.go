@@ -108,11 +108,8 @@ func newFixture(t *testing.T, files map[string]string) *fixture {
 	return &fixture{env.NewFixture(t, files)}
 }
 
-// sync creates a Flux v1 GitRepository "app" for the fixture's repository
-// and a Kustomization "app" building path into the fixture's namespace.
-func (f *fixture) sync(path string, prune bool) {
-	f.T.Helper()
-	f.ApplyYAML(fmt.Sprintf(`apiVersion: source.toolkit.fluxcd.io/v1
+// sourceYAML is a Flux v1 GitRepository "app" of the fixture's repository.
+const sourceYAML = `apiVersion: source.toolkit.fluxcd.io/v1
 kind: GitRepository
 metadata:
   name: app
@@ -121,7 +118,13 @@ spec:
   interval: 1h
   url: {{url}}
   ref:
-    branch: main
+    branch: main`
+
+// sync creates a Flux v1 GitRepository "app" for the fixture's repository
+// and a Kustomization "app" building path into the fixture's namespace.
+func (f *fixture) sync(path string, prune bool) {
+	f.T.Helper()
+	f.ApplyYAML(sourceYAML + fmt.Sprintf(`
 ---
 apiVersion: kustomize.toolkit.fluxcd.io/v1
 kind: Kustomization
