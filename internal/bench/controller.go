@@ -44,6 +44,7 @@ func startController(opts Options, kubeconfig, storage string, logFile *os.File)
 		"--storage-addr", "127.0.0.1:0",
 		"--metrics-addr", "0",
 		"--health-addr", "0",
+		"--receiver-address", "0", // no fixed port; a scenario that needs it sets its own
 	)
 	if opts.Concurrent > 0 {
 		args = append(args, "--concurrent", fmt.Sprint(opts.Concurrent))
