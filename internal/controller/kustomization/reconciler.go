@@ -72,8 +72,10 @@ type Reconciler struct {
 	// Ready starts its dependents at once, whatever this interval.
 	DependencyRequeueInterval time.Duration
 
-	// HealthCheckInterval is how often a health check (spec.wait,
-	// spec.healthChecks) polls the objects it waits for; zero means 500ms.
+	// HealthCheckInterval is how often a health check that the shared
+	// informers cannot answer (a spec.kubeConfig cluster, or spec.healthChecks
+	// of an impersonated ServiceAccount) polls the objects it waits for;
+	// zero means 500ms. Other checks follow their objects' informers.
 	HealthCheckInterval time.Duration
 
 	// memory keeps what is remembered per Kustomization between reconciliations.
