@@ -2,6 +2,12 @@
 GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo v0.0.0-dev)
 LDFLAGS := -s -w -X github.com/ferrycd/ferry/internal/version.Version=$(VERSION)
+# kustomize_disable_go_plugin_support leaves out kustomize's Go plugin loader
+# (ferry builds with plugins disabled): with cgo on, importing package plugin
+# makes the linker export every symbol and keep every exported method, a
+# stripped binary of 110 MB instead of 81 MB, and 8-20 MiB more resident
+# memory in ferry controller.
+TAGS    := kustomize_disable_go_plugin_support
 
 .PHONY: all build generate verify-generated controlplane lint test dev ui-screenshots bench-ui
 
@@ -9,7 +15,7 @@ all: build
 
 ## build: the ferry binary in bin/ferry
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o bin/ferry ./cmd/ferry
+	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o bin/ferry ./cmd/ferry
 
 ## generate: deepcopy functions and CRDs from api/ (controller-gen, pinned)
 generate:
