@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fluxcd/cli-utils/pkg/kstatus/polling/engine"
@@ -21,6 +22,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/rest"
 	toolscache "k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
@@ -182,27 +184,39 @@ const watcherFallback = 5 * time.Second
 // are evaluated again when an object of theirs changes; the others poll a
 // direct reader. Each ends at its deadline at the latest. A Watcher is a
 // manager Runnable: it starts its informers with the manager.
+//
+// A waiting check costs a queue entry, not a goroutine: a few workers
+// evaluate the checks that are due (an event about one of their objects,
+// their next poll, their deadline), so a thousand Kustomizations waiting
+// for their Deployments hold no stacks or timers of their own.
 type Watcher struct {
 	config *rest.Config
 	mapper apimeta.RESTMapper
 
-	started chan struct{}
-	ctx     context.Context
-	cache   cache.Cache
-	api     client.Reader // lists, straight from the API server
+	ctx   context.Context
+	cache cache.Cache
+	api   client.Reader // lists, straight from the API server
+	// due holds the checks to evaluate, each once however often it was
+	// added, and each after a delay until its next poll or deadline.
+	due workqueue.TypedDelayingInterface[*watch]
 
 	mu       sync.Mutex
 	handled  map[schema.GroupVersionKind]bool
 	interest map[object.ObjMetadata]map[*watch]struct{}
 }
 
+// watchWorkers is how many checks a Watcher evaluates at once: those
+// answered from the informers take microseconds; a few direct polls of a
+// slow remote cluster must not hold up the others.
+const watchWorkers = 4
+
 // NewWatcher returns a Watcher whose informers read through config.
 func NewWatcher(config *rest.Config, mapper apimeta.RESTMapper) *Watcher {
-	return &Watcher{config: config, mapper: mapper, started: make(chan struct{}),
+	return &Watcher{config: config, mapper: mapper, due: workqueue.NewTypedDelayingQueue[*watch](),
 		handled: map[schema.GroupVersionKind]bool{}, interest: map[object.ObjMetadata]map[*watch]struct{}{}}
 }
 
-// Start runs the informers until ctx ends.
+// Start runs the informers and the workers until ctx ends.
 func (w *Watcher) Start(ctx context.Context) error {
 	c, err := cache.New(w.config, cache.Options{Mapper: w.mapper, DefaultTransform: keepForStatus})
 	if err != nil {
@@ -213,7 +227,10 @@ func (w *Watcher) Start(ctx context.Context) error {
 		return fmt.Errorf("health check client: %w", err)
 	}
 	w.ctx, w.cache, w.api = ctx, c, api
-	close(w.started)
+	for range watchWorkers {
+		go w.work()
+	}
+	context.AfterFunc(ctx, w.due.ShutDown) // the manager stopping ends every watch, done uncalled
 	return c.Start(ctx)
 }
 
@@ -243,8 +260,12 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 // watch is one check being watched.
 type watch struct {
-	hc   *HealthCheck
-	wake chan struct{}
+	hc       *HealthCheck
+	deadline time.Time
+	reader   engine.ClusterReader
+	every    time.Duration
+	done     func(error)
+	ended    atomic.Bool
 }
 
 // Watch goes on with hc until it is over or deadline passes, then calls
@@ -252,46 +273,60 @@ type watch struct {
 // check is answered from the informers; otherwise direct is read every
 // interval. The returned function cancels the watch (done is not called).
 func (w *Watcher) Watch(hc *HealthCheck, deadline time.Time, direct engine.ClusterReader, interval time.Duration, done func(error)) (cancel func()) {
-	ctx, stop := context.WithDeadline(context.Background(), deadline)
-	wt := &watch{hc: hc, wake: make(chan struct{}, 1)}
-	go func() {
-		defer stop()
-		select {
-		case <-w.started:
-		case <-ctx.Done():
+	wt := &watch{hc: hc, deadline: deadline, reader: direct, every: interval, done: done}
+	if direct == nil {
+		wt.reader, wt.every = &cacheReader{w: w, hc: hc}, watcherFallback
+		w.register(wt)
+	}
+	w.due.AddAfter(wt, wt.untilNext())
+	return func() {
+		if wt.ended.CompareAndSwap(false, true) {
+			w.unregister(wt)
 		}
-		var reader engine.ClusterReader
-		every := interval
-		if direct != nil {
-			reader = direct
-		} else {
-			reader = &cacheReader{w: w, hc: hc}
-			every = watcherFallback
-			w.register(wt)
-			defer w.unregister(wt)
+	}
+}
+
+// untilNext is the time until wt is due without an event: its next poll,
+// or its deadline if that comes first.
+func (wt *watch) untilNext() time.Duration { return min(wt.every, time.Until(wt.deadline)) }
+
+// work evaluates the checks that are due until the Watcher stops.
+func (w *Watcher) work() {
+	for {
+		wt, shutdown := w.due.Get()
+		if shutdown {
+			return
 		}
-		if w.ctx != nil { // the manager stopping ends the watch
-			defer context.AfterFunc(w.ctx, stop)()
-		}
-		tick := time.NewTicker(every)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-					done(hc.TimeoutError())
-				}
-				return
-			case <-wt.wake:
-			case <-tick.C:
-			}
-			if over, err := hc.Evaluate(ctx, reader); over && ctx.Err() == nil {
-				done(err)
-				return
-			}
-		}
-	}()
-	return stop
+		w.evaluate(wt)
+		w.due.Done(wt)
+	}
+}
+
+// evaluate reads wt's objects again and ends it when it is over or past its
+// deadline; otherwise it is due again at its next poll.
+func (w *Watcher) evaluate(wt *watch) {
+	if wt.ended.Load() {
+		return // cancelled; a leftover entry
+	}
+	if !time.Now().Before(wt.deadline) {
+		w.end(wt, wt.hc.TimeoutError())
+		return
+	}
+	ctx, cancel := context.WithDeadline(w.ctx, wt.deadline)
+	defer cancel()
+	if over, err := wt.hc.Evaluate(ctx, wt.reader); over && ctx.Err() == nil {
+		w.end(wt, err)
+		return
+	}
+	w.due.AddAfter(wt, wt.untilNext())
+}
+
+// end calls wt's done with err unless it was cancelled or ended already.
+func (w *Watcher) end(wt *watch, err error) {
+	if wt.ended.CompareAndSwap(false, true) {
+		w.unregister(wt)
+		wt.done(err)
+	}
 }
 
 // register makes the informers' events about wt's objects wake it.
@@ -348,10 +383,7 @@ func (w *Watcher) informed(ctx context.Context, gvk schema.GroupVersionKind) err
 		id := object.ObjMetadata{Namespace: obj.GetNamespace(), Name: obj.GetName(), GroupKind: gvk.GroupKind()}
 		w.mu.Lock()
 		for wt := range w.interest[id] {
-			select {
-			case wt.wake <- struct{}{}:
-			default:
-			}
+			w.due.Add(wt)
 		}
 		w.mu.Unlock()
 	}
