@@ -190,12 +190,16 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 		}
 	}
 
+	// Nothing ferry does reads the managed fields of an object it watches;
+	// at a thousand objects they are a good part of each one.
+	cacheOptions := cache.Options{ByObject: byObject, DefaultTransform: cache.TransformStripManagedFields()}
+
 	cfg = rest.CopyConfig(cfg)
 	cfg.WarningHandlerWithContext = quietFinalizerWarning{next: rest.WarningLogger{}}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                        scheme.New(),
 		Logger:                        opts.Logger,
-		Cache:                         cache.Options{ByObject: byObject},
+		Cache:                         cacheOptions,
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr, ExtraHandlers: pprofHandlers()},
 		HealthProbeBindAddress:        opts.HealthAddr,
 		LeaderElection:                opts.LeaderElection,
