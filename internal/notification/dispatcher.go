@@ -131,7 +131,7 @@ func (d *Dispatcher) Start(ctx context.Context) error {
 				d.wg.Wait()
 				return nil
 			}
-			d.dispatch(ctx, e)
+			d.dispatch(ctx, *e)
 		}
 	}
 }

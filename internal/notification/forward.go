@@ -71,8 +71,8 @@ func (f *Forwarder) Start(ctx context.Context) error {
 			if !ok {
 				return nil
 			}
-			if err := f.forward(ctx, e); err != nil && ctx.Err() == nil {
-				f.Log.Info("event not forwarded to the notification-controller", "object", objectRef(&e), "reason", e.Reason, "error", err.Error())
+			if err := f.forward(ctx, *e); err != nil && ctx.Err() == nil {
+				f.Log.Info("event not forwarded to the notification-controller", "object", objectRef(e), "reason", e.Reason, "error", err.Error())
 			}
 		}
 	}
