@@ -102,6 +102,16 @@ func TestInstallManifests(t *testing.T) {
 	if sc := c.SecurityContext; sc == nil || sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem || sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot {
 		t.Errorf("container security context %+v: want non-root with a read-only root filesystem", sc)
 	}
+	memLimit := false
+	for _, e := range c.Env {
+		if e.Name == "GOMEMLIMIT" && e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil &&
+			e.ValueFrom.ResourceFieldRef.Resource == "limits.memory" && e.ValueFrom.ResourceFieldRef.ContainerName == c.Name {
+			memLimit = true
+		}
+	}
+	if _, limited := c.Resources.Limits[corev1.ResourceMemory]; !limited || !memLimit {
+		t.Errorf("container %s: want a memory limit and GOMEMLIMIT from it (env %+v)", c.Name, c.Env)
+	}
 	ports := map[string]int32{}
 	for _, p := range c.Ports {
 		ports[p.Name] = p.ContainerPort
