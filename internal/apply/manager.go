@@ -180,7 +180,55 @@ func (m *Manager) Apply(ctx context.Context, objs []*unstructured.Unstructured, 
 			kustomizev1.SSAAnnotation: kustomizev1.MergeValue,
 		},
 	}
-	return m.rm.ApplyAllStaged(ctx, objs, applyOpts)
+	cs, err := m.rm.ApplyAllStaged(ctx, objs, applyOpts)
+	// A CRD of the first stage reports Established a moment before the API
+	// server serves its kind in discovery, so the dry run of an object of
+	// that kind may not find it yet. The apply is repeated (what it applied
+	// already matches and is left alone) until the kind is served.
+	for deadline := time.Now().Add(discoveryWait); apimeta.IsNoMatchError(err) && definesKinds(objs) && time.Now().Before(deadline); {
+		select {
+		case <-ctx.Done():
+			return cs, err
+		case <-time.After(200 * time.Millisecond):
+		}
+		var again *ssa.ChangeSet
+		again, err = m.rm.ApplyAllStaged(ctx, objs, applyOpts)
+		cs = mergeChangeSets(cs, again)
+	}
+	return cs, err
+}
+
+// discoveryWait bounds how long Apply waits for the kinds of the CRDs it
+// applied to be served.
+const discoveryWait = 10 * time.Second
+
+// definesKinds reports whether objs hold a CustomResourceDefinition.
+func definesKinds(objs []*unstructured.Unstructured) bool {
+	return slices.ContainsFunc(objs, func(o *unstructured.Unstructured) bool {
+		return o.GetKind() == "CustomResourceDefinition" && o.GroupVersionKind().Group == "apiextensions.k8s.io"
+	})
+}
+
+// mergeChangeSets joins the change sets of a first apply and its repeat:
+// what the first one did stands (the repeat finds it unchanged), and the
+// repeat adds the objects the first one did not reach.
+func mergeChangeSets(first, again *ssa.ChangeSet) *ssa.ChangeSet {
+	if first == nil {
+		return again
+	}
+	if again == nil {
+		return first
+	}
+	seen := map[string]bool{}
+	for _, e := range first.Entries {
+		seen[e.Subject] = true
+	}
+	for _, e := range again.Entries {
+		if !seen[e.Subject] {
+			first.Add(e)
+		}
+	}
+	return first
 }
 
 // Diff dry-runs the apply of obj (normalized, with the owner labels) as
