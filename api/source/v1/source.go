@@ -24,3 +24,4 @@ type Source interface {
 }
 
 var _ Source = &GitRepository{}
+var _ Source = &OCIRepository{}
