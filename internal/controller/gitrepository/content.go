@@ -47,8 +47,8 @@ func (r *Reconciler) prepareContent(ctx context.Context, obj *sourcev1.GitReposi
 	fetcher := &artifact.Fetcher{Storage: r.Storage, MaxSize: r.maxArtifactSize()}
 	for i, incl := range obj.Spec.Include {
 		if err := fetcher.CopyToPath(ctx, includes[i], incl.GetFromPath(), dir, incl.GetToPath()); err != nil {
-			return nil, &failure{condType: meta.IncludeUnavailableCondition, reason: CopyFailureReason,
-				err: fmt.Errorf("failed to copy '%s' include from '%s' to '%s': %w",
+			return nil, &failure{CondType: meta.IncludeUnavailableCondition, Reason: CopyFailureReason,
+				Err: fmt.Errorf("failed to copy '%s' include from '%s' to '%s': %w",
 					incl.GitRepositoryRef.Name, incl.GetFromPath(), incl.GetToPath(), err)}
 		}
 	}
@@ -57,8 +57,8 @@ func (r *Reconciler) prepareContent(ctx context.Context, obj *sourcev1.GitReposi
 	}
 	filter, err := artifact.IgnoreFilter(dir, obj.Spec.Ignore)
 	if err != nil {
-		return nil, &failure{condType: meta.StorageOperationFailedCondition, reason: meta.ArchiveOperationFailedReason,
-			err: fmt.Errorf("failed to load ignore patterns: %w", err)}
+		return nil, &failure{CondType: meta.StorageOperationFailedCondition, Reason: meta.ArchiveOperationFailedReason,
+			Err: fmt.Errorf("failed to load ignore patterns: %w", err)}
 	}
 	return []artifact.ArchiveOption{artifact.WithFilter(filter)}, nil
 }

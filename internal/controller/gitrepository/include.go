@@ -63,32 +63,32 @@ func (r *Reconciler) resolveIncludes(ctx context.Context, obj *sourcev1.GitRepos
 		return nil, nil
 	}
 	if cycle := r.includeCycle(ctx, obj); cycle != "" {
-		return nil, &failure{condType: meta.IncludeUnavailableCondition, reason: IncludeCycleReason, stalled: true,
-			err: fmt.Errorf("include cycle: %s: an artifact cannot include itself", cycle)}
+		return nil, &failure{CondType: meta.IncludeUnavailableCondition, Reason: IncludeCycleReason, Stalled: true,
+			Err: fmt.Errorf("include cycle: %s: an artifact cannot include itself", cycle)}
 	}
 	artifacts := make([]*meta.Artifact, 0, len(obj.Spec.Include))
 	for _, incl := range obj.Spec.Include {
 		name := incl.GitRepositoryRef.Name
 		if _, err := artifact.ConfinedPath(incl.GetFromPath()); err != nil {
-			return nil, &failure{condType: meta.IncludeUnavailableCondition, reason: IllegalPathReason, stalled: true,
-				err: fmt.Errorf("invalid fromPath for include '%s': %w", name, err)}
+			return nil, &failure{CondType: meta.IncludeUnavailableCondition, Reason: IllegalPathReason, Stalled: true,
+				Err: fmt.Errorf("invalid fromPath for include '%s': %w", name, err)}
 		}
 		if _, err := artifact.ConfinedPath(incl.GetToPath()); err != nil {
-			return nil, &failure{condType: meta.IncludeUnavailableCondition, reason: IllegalPathReason, stalled: true,
-				err: fmt.Errorf("invalid toPath for include '%s': %w", name, err)}
+			return nil, &failure{CondType: meta.IncludeUnavailableCondition, Reason: IllegalPathReason, Stalled: true,
+				Err: fmt.Errorf("invalid toPath for include '%s': %w", name, err)}
 		}
 		dep := &sourcev1.GitRepository{}
 		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: name}, dep); err != nil {
-			f := &failure{condType: meta.IncludeUnavailableCondition, reason: IncludeNotFoundReason,
-				err: fmt.Errorf("could not get resource for include '%s': %w", name, err), waiting: r.dependencyRequeue()}
+			f := &failure{CondType: meta.IncludeUnavailableCondition, Reason: IncludeNotFoundReason,
+				Err: fmt.Errorf("could not get resource for include '%s': %w", name, err), Waiting: r.dependencyRequeue()}
 			if !apierrors.IsNotFound(err) {
-				f.reason, f.waiting = meta.FailedReason, 0
+				f.Reason, f.Waiting = meta.FailedReason, 0
 			}
 			return nil, f
 		}
 		if dep.GetArtifact() == nil {
-			return nil, &failure{condType: meta.IncludeUnavailableCondition, reason: IncludeNoArtifactReason,
-				err: fmt.Errorf("no artifact available for include '%s'", name), waiting: r.dependencyRequeue()}
+			return nil, &failure{CondType: meta.IncludeUnavailableCondition, Reason: IncludeNoArtifactReason,
+				Err: fmt.Errorf("no artifact available for include '%s'", name), Waiting: r.dependencyRequeue()}
 		}
 		artifacts = append(artifacts, dep.GetArtifact().DeepCopy())
 	}

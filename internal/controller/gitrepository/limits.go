@@ -86,11 +86,11 @@ func (r *Reconciler) watchCheckout(cancel context.CancelFunc, dir string) func()
 // measuring it.
 func (r *Reconciler) checkoutFailure(err error) *failure {
 	if errors.Is(err, artifact.ErrTooLarge) {
-		return &failure{condType: meta.FetchFailedCondition, reason: CheckoutTooLargeReason,
-			err: fmt.Errorf("repository checkout exceeds the maximum checkout size of %d bytes", r.maxCheckoutSize())}
+		return &failure{CondType: meta.FetchFailedCondition, Reason: CheckoutTooLargeReason,
+			Err: fmt.Errorf("repository checkout exceeds the maximum checkout size of %d bytes", r.maxCheckoutSize())}
 	}
-	return &failure{condType: meta.StorageOperationFailedCondition, reason: meta.StatOperationFailedReason,
-		err: fmt.Errorf("failed to measure the checkout: %w", err)}
+	return &failure{CondType: meta.StorageOperationFailedCondition, Reason: meta.StatOperationFailedReason,
+		Err: fmt.Errorf("failed to measure the checkout: %w", err)}
 }
 
 // archiveFailure reports a failed Archive, naming the limit when the
@@ -99,6 +99,6 @@ func (r *Reconciler) archiveFailure(err error) *failure {
 	if errors.Is(err, artifact.ErrTooLarge) {
 		err = fmt.Errorf("artifact exceeds the maximum artifact size of %d bytes", r.maxArtifactSize())
 	}
-	return &failure{condType: meta.StorageOperationFailedCondition, reason: meta.ArchiveOperationFailedReason,
-		err: fmt.Errorf("unable to archive artifact to storage: %w", err)}
+	return &failure{CondType: meta.StorageOperationFailedCondition, Reason: meta.ArchiveOperationFailedReason,
+		Err: fmt.Errorf("unable to archive artifact to storage: %w", err)}
 }

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -17,27 +16,12 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/git"
-	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/ferrycd/ferry/internal/source"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
 // failure is a reconcile failure with the reasons to report it under.
-type failure struct {
-	// condType is the negative-polarity condition that records it
-	// (FetchFailed or StorageOperationFailed); "" when the caller set a
-	// condition of its own (SourceVerified=False).
-	condType string
-	reason   string
-	err      error
-	// stalled failures need a spec change; retrying cannot help.
-	stalled bool
-	// waiting failures (a dependency not ready) are retried after this
-	// long, without an error and its backoff.
-	waiting time.Duration
-}
-
-func (f *failure) Error() string { return f.err.Error() }
-func (f *failure) Unwrap() error { return f.err }
+type failure = source.Failure
 
 // reconcile runs the phases: resolve the spec, fetch, archive and store.
 // Its error is the outcome (see internal/reconcile).
@@ -103,8 +87,8 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	}
 	tmp, err := os.MkdirTemp("", fmt.Sprintf("gitrepository-%s-%s-", obj.Namespace, obj.Name))
 	if err != nil {
-		return r.fail(obj, nil, &failure{condType: meta.StorageOperationFailedCondition,
-			reason: meta.DirCreationFailedReason, err: fmt.Errorf("failed to create temporary working directory: %w", err)})
+		return r.fail(obj, nil, &failure{CondType: meta.StorageOperationFailedCondition,
+			Reason: meta.DirCreationFailedReason, Err: fmt.Errorf("failed to create temporary working directory: %w", err)})
 	}
 	defer func() {
 		if err := os.RemoveAll(tmp); err != nil {
@@ -179,51 +163,27 @@ func (r *Reconciler) succeed(obj, old *sourcev1.GitRepository, wasFailing bool, 
 	}
 }
 
-// fail records f on obj: its condition, Ready=False with the same reason and
-// message, Stalled or Reconciling (with retry), and a Warning event. It
-// returns the outcome: Stalled for a misconfigured object, Waiting for one
-// waiting on an included GitRepository, else a transient error that is
-// retried with backoff. auth, when set, scrubs its secret values from the
-// message.
+// fail records f on obj (see source.Fail); auth, when set, scrubs its
+// secret values from the message.
 func (r *Reconciler) fail(obj *sourcev1.GitRepository, auth *git.Auth, f *failure) error {
-	msg := auth.Redact(f.err.Error())
-	if f.condType != "" {
-		status.MarkTrue(obj, f.condType, f.reason, "%s", msg)
-	}
-	status.MarkFalse(obj, meta.ReadyCondition, f.reason, "%s", msg)
-	r.Events.Warning(obj, f.reason, msg, nil)
-	err := errors.New(msg)
-	if f.stalled {
-		status.MarkStalled(obj, f.reason, "%s", msg)
-		return reconcile.Stalled(f.reason, err)
-	}
-	if f.waiting > 0 {
-		status.MarkReconciling(obj, meta.ProgressingWithRetryReason, "%s", msg)
-		return reconcile.Waiting(f.reason, f.waiting, err)
-	}
-	progress := msg
-	if c := status.Get(obj, meta.ReconcilingCondition); c != nil {
-		progress = c.Message
-	}
-	status.MarkReconciling(obj, meta.ProgressingWithRetryReason, "%s", progress)
-	return err
+	return source.Fail(obj, r.Events, f, auth.Redact)
 }
 
 // gitFailure classifies an error of the git package; an authentication
 // failure says where the rejected (or missing) credentials come from.
 func gitFailure(err error, obj *sourcev1.GitRepository) *failure {
-	f := &failure{condType: meta.FetchFailedCondition, reason: meta.GitOperationFailedReason,
-		err: fmt.Errorf("failed to checkout and determine revision: %w", err)}
+	f := &failure{CondType: meta.FetchFailedCondition, Reason: meta.GitOperationFailedReason,
+		Err: fmt.Errorf("failed to checkout and determine revision: %w", err)}
 	switch {
 	case errors.Is(err, git.ErrInvalidURL):
-		f.reason, f.stalled, f.err = meta.URLInvalidReason, true, err
+		f.Reason, f.Stalled, f.Err = meta.URLInvalidReason, true, err
 	case errors.Is(err, git.ErrInvalidReference):
-		f.stalled = true
+		f.Stalled = true
 	case errors.Is(err, git.ErrInvalidAuth):
 		// Without a secretRef only a spec change can help.
-		f.reason, f.stalled = meta.AuthenticationFailedReason, obj.Spec.SecretRef == nil
+		f.Reason, f.Stalled = meta.AuthenticationFailedReason, obj.Spec.SecretRef == nil
 	case errors.Is(err, git.ErrAuthenticationFailed):
-		f.reason = meta.AuthenticationFailedReason
+		f.Reason = meta.AuthenticationFailedReason
 		var hint string
 		switch {
 		case obj.Spec.SecretRef != nil:
@@ -233,7 +193,7 @@ func gitFailure(err error, obj *sourcev1.GitRepository) *failure {
 		default:
 			hint = "the remote requires credentials: set spec.secretRef to a secret with 'username' and 'password'"
 		}
-		f.err = fmt.Errorf("failed to checkout and determine revision: %w: %s", err, hint)
+		f.Err = fmt.Errorf("failed to checkout and determine revision: %w: %s", err, hint)
 	}
 	return f
 }
@@ -263,13 +223,13 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 		secret := &corev1.Secret{}
 		key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.SecretRef.Name}
 		if err := r.Get(ctx, key, secret); err != nil {
-			return opts, &failure{condType: meta.FetchFailedCondition, reason: meta.AuthenticationFailedReason,
-				err: fmt.Errorf("failed to get secret '%s': %w", key, err)}
+			return opts, &failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason,
+				Err: fmt.Errorf("failed to get secret '%s': %w", key, err)}
 		}
 		auth, err := git.AuthFromSecret(secret)
 		if err != nil {
-			return opts, &failure{condType: meta.FetchFailedCondition, reason: meta.AuthenticationFailedReason,
-				err: fmt.Errorf("failed to configure authentication options: %w", err)}
+			return opts, &failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason,
+				Err: fmt.Errorf("failed to configure authentication options: %w", err)}
 		}
 		opts.Auth = auth
 	}

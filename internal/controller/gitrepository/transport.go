@@ -27,8 +27,8 @@ const (
 // generic (credentials from spec.secretRef) is supported.
 func providerFailure(obj *sourcev1.GitRepository) *failure {
 	if p := obj.GetProvider(); p != sourcev1.GitProviderGeneric {
-		return &failure{condType: meta.FetchFailedCondition, reason: UnsupportedProviderReason, stalled: true,
-			err: fmt.Errorf("provider '%s' is not supported by ferry yet: use provider '%s' with spec.secretRef", p, sourcev1.GitProviderGeneric)}
+		return &failure{CondType: meta.FetchFailedCondition, Reason: UnsupportedProviderReason, Stalled: true,
+			Err: fmt.Errorf("provider '%s' is not supported by ferry yet: use provider '%s' with spec.secretRef", p, sourcev1.GitProviderGeneric)}
 	}
 	return nil
 }
@@ -41,8 +41,8 @@ func (r *Reconciler) proxy(ctx context.Context, obj *sourcev1.GitRepository) (*g
 	secret := &corev1.Secret{}
 	key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.ProxySecretRef.Name}
 	if err := r.Get(ctx, key, secret); err != nil {
-		return nil, &failure{condType: meta.FetchFailedCondition, reason: meta.AuthenticationFailedReason,
-			err: fmt.Errorf("failed to get proxy secret '%s': %w", key, err)}
+		return nil, &failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason,
+			Err: fmt.Errorf("failed to get proxy secret '%s': %w", key, err)}
 	}
 	p := &git.Proxy{
 		Address:  string(secret.Data[ProxyAddressKey]),
@@ -50,8 +50,8 @@ func (r *Reconciler) proxy(ctx context.Context, obj *sourcev1.GitRepository) (*g
 		Password: string(secret.Data[ProxyPasswordKey]),
 	}
 	if p.Address == "" {
-		return nil, &failure{condType: meta.FetchFailedCondition, reason: meta.AuthenticationFailedReason,
-			err: fmt.Errorf("invalid proxy secret '%s': key '%s' is missing", key, ProxyAddressKey)}
+		return nil, &failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason,
+			Err: fmt.Errorf("invalid proxy secret '%s': key '%s' is missing", key, ProxyAddressKey)}
 	}
 	return p, nil
 }

@@ -47,7 +47,7 @@ func (r *Reconciler) verifySource(ctx context.Context, obj *sourcev1.GitReposito
 	}
 	fail := func(reason string, stalled bool, err error) *failure {
 		status.MarkFalse(obj, meta.SourceVerifiedCondition, reason, "%s", err.Error())
-		return &failure{reason: reason, err: err, stalled: stalled}
+		return &failure{Reason: reason, Err: err, Stalled: stalled}
 	}
 
 	secret := &corev1.Secret{}
