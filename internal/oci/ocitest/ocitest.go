@@ -1,0 +1,133 @@
+// Package ocitest is an in-process OCI registry on loopback for tests
+// (go-containerregistry's pkg/registry) with optional basic auth and TLS,
+// which counts the requests it answers, and the artifacts ferry's tests
+// push to it.
+package ocitest
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/subtle"
+	"encoding/pem"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/registry"
+)
+
+// Options configure a Registry.
+type Options struct {
+	// Username and Password, when either is set, make every request need
+	// them as HTTP basic auth.
+	Username, Password string
+	// TLS serves HTTPS with a certificate of httptest's CA (CA returns it).
+	TLS bool
+}
+
+// Registry is a running registry.
+type Registry struct {
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	requests map[string]int // "METHOD kind" → count; kind is manifests, blobs or tags
+}
+
+// Start starts a registry closed at the end of t.
+func Start(t testing.TB, opts Options) *Registry {
+	t.Helper()
+	r := &Registry{requests: map[string]int{}}
+	reg := registry.New(registry.Logger(log.New(io.Discard, "", 0)))
+	h := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if opts.Username != "" || opts.Password != "" {
+			u, p, ok := req.BasicAuth()
+			if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(opts.Username)) != 1 || subtle.ConstantTimeCompare([]byte(p), []byte(opts.Password)) != 1 {
+				w.Header().Set("WWW-Authenticate", `Basic realm="ocitest"`)
+				http.Error(w, `{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}`, http.StatusUnauthorized)
+				return
+			}
+		}
+		r.count(req)
+		reg.ServeHTTP(w, req)
+	})
+	if opts.TLS {
+		r.srv = httptest.NewTLSServer(h)
+	} else {
+		r.srv = httptest.NewServer(h)
+	}
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *Registry) count(req *http.Request) {
+	kind := "other"
+	for _, k := range []string{"manifests", "blobs", "tags"} {
+		if strings.Contains(req.URL.Path, "/"+k+"/") {
+			kind = k
+		}
+	}
+	r.mu.Lock()
+	r.requests[req.Method+" "+kind]++
+	r.mu.Unlock()
+}
+
+// Requests returns how many requests of method for kind (manifests, blobs
+// or tags) the registry answered.
+func (r *Registry) Requests(method, kind string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.requests[method+" "+kind]
+}
+
+// Host returns "127.0.0.1:port".
+func (r *Registry) Host() string {
+	return strings.TrimPrefix(strings.TrimPrefix(r.srv.URL, "http://"), "https://")
+}
+
+// URL returns the oci:// URL of repository on the registry.
+func (r *Registry) URL(repository string) string { return "oci://" + r.Host() + "/" + repository }
+
+// CA returns the PEM of the CA of a TLS registry.
+func (r *Registry) CA() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.srv.Certificate().Raw})
+}
+
+// Client returns an HTTP client trusting the registry.
+func (r *Registry) Client() *http.Client { return r.srv.Client() }
+
+// TarGz returns the deterministic tar.gz of files (slash-separated name →
+// content), as `flux push artifact` packs a directory.
+func TarGz(files map[string]string) []byte {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		hdr := &tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}
+		if err := tw.WriteHeader(hdr); err != nil {
+			panic(fmt.Sprintf("ocitest: %v", err))
+		}
+		if _, err := io.WriteString(tw, files[n]); err != nil {
+			panic(fmt.Sprintf("ocitest: %v", err))
+		}
+	}
+	if err := tw.Close(); err != nil {
+		panic(err)
+	}
+	if err := gz.Close(); err != nil {
+		panic(err)
+	}
+	return buf.Bytes()
+}
