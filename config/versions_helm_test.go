@@ -42,6 +42,30 @@ func TestOlderHelmVersionsReadAsStorage(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := map[string]helmVersionCase{
+		// An OCIRepository as Flux's v1beta2 docs write it, every field set.
+		"OCIRepository v1beta2 all fields": {
+			in: `apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata: {name: podinfo-manifests, namespace: default}
+spec:
+  interval: 5m0s
+  url: oci://ghcr.io/stefanprodan/manifests/podinfo
+  ref: {semver: ">=6.0.0", semverFilter: ".*-rc.*", tag: latest, digest: "sha256:2c2c3bd0b4d6d24c2fd36ec4d5e4fe0a8b2a9c1c34d8b0b95d3f2a6d4e0c1f00"}
+  layerSelector: {mediaType: application/vnd.cncf.flux.content.v1.tar+gzip, operation: copy}
+  provider: generic
+  secretRef: {name: regcred}
+  verify:
+    provider: cosign
+    secretRef: {name: cosign-pub}
+    matchOIDCIdentity: [{issuer: "^https://token.actions.githubusercontent.com$", subject: "^https://github.com/stefanprodan/podinfo.*$"}]
+  serviceAccountName: puller
+  certSecretRef: {name: tls}
+  proxySecretRef: {name: proxy}
+  timeout: 90s
+  ignore: "*.md"
+  insecure: true
+  suspend: true`,
+		},
 		// Seed 000's base/wiz-sensor/helmrepository.yaml.
 		"seed 000 HelmRepository v1beta2": {
 			in: `apiVersion: source.toolkit.fluxcd.io/v1beta2
@@ -775,6 +799,8 @@ func storageType(kind string) any {
 		return &helmv2.HelmRelease{}
 	case "HelmChart":
 		return &sourcev1.HelmChart{}
+	case "OCIRepository":
+		return &sourcev1.OCIRepository{}
 	}
 	return &sourcev1.HelmRepository{}
 }

@@ -64,6 +64,10 @@ func (s *Storage) Root() string { return s.root }
 // Hostname returns the host[:port] written into artifact URLs.
 func (s *Storage) Hostname() string { return s.hostname }
 
+// MaxArtifactSize returns the largest artifact the storage accepts:
+// MaxSize, or DefaultMaxSize when it is not set.
+func (s *Storage) MaxArtifactSize() int64 { return s.maxSize() }
+
 func (s *Storage) maxSize() int64 {
 	if s.MaxSize > 0 {
 		return s.MaxSize

@@ -18,6 +18,7 @@ import (
 	"github.com/ferrycd/ferry/internal/controller/helmrelease"
 	"github.com/ferrycd/ferry/internal/controller/helmrepository"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
+	"github.com/ferrycd/ferry/internal/controller/ocirepository"
 	"github.com/ferrycd/ferry/internal/controller/provider"
 	"github.com/ferrycd/ferry/internal/controller/receiver"
 	"github.com/ferrycd/ferry/internal/events"
@@ -62,6 +63,7 @@ type registration struct {
 // adding a kind is one entry.
 var registry = []registration{
 	{name: "gitrepository", reconciles: &sourcev1.GitRepository{}, setup: setupGitRepository},
+	{name: "ocirepository", reconciles: &sourcev1.OCIRepository{}, setup: setupOCIRepository},
 	{name: "kustomization", reconciles: &kustomizev1.Kustomization{}, setup: setupKustomization},
 	{name: "helmrelease", reconciles: &helmv2.HelmRelease{}, setup: setupHelmRelease},
 	{name: "helmrepository", reconciles: &sourcev1.HelmRepository{}, setup: setupHelmRepository},
@@ -92,6 +94,18 @@ func setupGitRepository(ctx context.Context, mgr manager.Manager, d deps, opts O
 		DependencyRequeueInterval: opts.DependencyRequeue,
 	}
 	return r.SetupWithManager(ctx, mgr, gitrepository.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupOCIRepository(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	r := &ocirepository.Reconciler{
+		Client:  mgr.GetClient(),
+		Events:  d.events(ocirepository.ControllerName),
+		Storage: d.storage,
+
+		ArtifactRetention:        opts.ArtifactRetention,
+		IntervalJitterPercentage: opts.IntervalJitterPercentage,
+	}
+	return r.SetupWithManager(ctx, mgr, ocirepository.Options{MaxConcurrentReconciles: opts.Concurrent})
 }
 
 func setupKustomization(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {

@@ -30,6 +30,11 @@ var Kinds = []Kind{
 		IndexKey: ".metadata.gitRepository",
 		New:      func() sourcev1.Source { return &sourcev1.GitRepository{} },
 	},
+	{
+		Name:     sourcev1.OCIRepositoryKind,
+		IndexKey: ".metadata.ociRepository",
+		New:      func() sourcev1.Source { return &sourcev1.OCIRepository{} },
+	},
 }
 
 // Lookup returns the source kind named name.

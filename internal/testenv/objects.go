@@ -42,6 +42,24 @@ func Events(t testing.TB, c client.Reader, kind, ns, name string) []corev1.Event
 	return out
 }
 
+// WaitForEvent waits until namespace ns has an event of eventType and
+// reason for the objects named name, and returns it.
+func WaitForEvent(t testing.TB, c client.Reader, ns, name, eventType, reason string) corev1.Event {
+	t.Helper()
+	var found corev1.Event
+	Eventually(t, fmt.Sprintf("a %s event %q for %s/%s", eventType, reason, ns, name), func() (bool, string) {
+		evs := Events(t, c, "", ns, name)
+		for _, e := range evs {
+			if e.Type == eventType && e.Reason == reason {
+				found = e
+				return true, ""
+			}
+		}
+		return false, fmt.Sprintf("%d events", len(evs))
+	})
+	return found
+}
+
 // RequestReconcile sets reconcile.fluxcd.io/requestedAt on the object at key
 // (read into obj), as `flux reconcile` does, and returns the token.
 func RequestReconcile(t testing.TB, c client.Client, obj client.Object, key client.ObjectKey) string {

@@ -1,0 +1,119 @@
+package ocirepository
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/ferrycd/ferry/api/meta"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/oci"
+	"github.com/ferrycd/ferry/internal/source"
+	"github.com/ferrycd/ferry/internal/tlsconfig"
+)
+
+// UnsupportedProviderReason is ferry's reason for a spec.provider other
+// than generic, and for a verification it cannot perform yet.
+const UnsupportedProviderReason = "UnsupportedProvider"
+
+// Keys of a spec.proxySecretRef Secret, as Flux reads them.
+const (
+	proxyAddressKey  = "address"
+	proxyUsernameKey = "username"
+	proxyPasswordKey = "password"
+)
+
+// unsupported refuses the providers and verifications ferry does not
+// implement yet. A spec.verify is refused rather than ignored: an
+// artifact that was meant to be verified is never served unverified.
+func unsupported(obj *sourcev1.OCIRepository) *source.Failure {
+	if p := obj.GetProvider(); p != sourcev1.GitProviderGeneric {
+		return &source.Failure{CondType: meta.FetchFailedCondition, Reason: UnsupportedProviderReason, Stalled: true,
+			Err: fmt.Errorf("provider '%s' is not supported by ferry yet: use provider '%s' with spec.secretRef", p, sourcev1.GitProviderGeneric)}
+	}
+	if v := obj.Spec.Verify; v != nil {
+		return &source.Failure{CondType: meta.FetchFailedCondition, Reason: meta.VerificationError, Stalled: true,
+			Err: fmt.Errorf("spec.verify (provider '%s') is not supported by ferry yet: the artifact is not pulled unverified; remove spec.verify to pull without verification", v.Provider)}
+	}
+	return nil
+}
+
+// client builds the registry client of obj's spec: the Docker config of
+// spec.secretRef and of the ServiceAccount's imagePullSecrets, the TLS of
+// spec.certSecretRef, the proxy of spec.proxySecretRef.
+func (r *Reconciler) client(ctx context.Context, obj *sourcev1.OCIRepository) (*oci.Client, name.Repository, *source.Failure) {
+	authFailure := func(err error) *source.Failure {
+		return &source.Failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason, Err: err}
+	}
+	repo, err := oci.ParseRepository(obj.Spec.URL, obj.Spec.Insecure)
+	if err != nil {
+		return nil, name.Repository{}, pullFailure(obj, err)
+	}
+	opts := oci.Options{Insecure: obj.Spec.Insecure}
+
+	var pullSecrets []*corev1.Secret
+	if ref := obj.Spec.SecretRef; ref != nil {
+		s, err := r.secret(ctx, obj.Namespace, ref.Name)
+		if err != nil {
+			return nil, repo, authFailure(err)
+		}
+		pullSecrets = append(pullSecrets, s)
+	}
+	if sa := obj.Spec.ServiceAccountName; sa != "" {
+		account := &corev1.ServiceAccount{}
+		if err := r.Get(ctx, types.NamespacedName{Namespace: obj.Namespace, Name: sa}, account); err != nil {
+			return nil, repo, authFailure(fmt.Errorf("failed to get service account '%s/%s': %w", obj.Namespace, sa, err))
+		}
+		for _, ps := range account.ImagePullSecrets {
+			s, err := r.secret(ctx, obj.Namespace, ps.Name)
+			if err != nil {
+				return nil, repo, authFailure(fmt.Errorf("image pull secret of service account '%s': %w", sa, err))
+			}
+			pullSecrets = append(pullSecrets, s)
+		}
+	}
+	if len(pullSecrets) > 0 {
+		kc, err := oci.KeychainFromSecrets(pullSecrets...)
+		if err != nil {
+			return nil, repo, authFailure(err)
+		}
+		opts.Keychain = kc
+	}
+
+	if ref := obj.Spec.CertSecretRef; ref != nil {
+		s, err := r.secret(ctx, obj.Namespace, ref.Name)
+		if err != nil {
+			return nil, repo, authFailure(err)
+		}
+		if opts.TLS, err = tlsconfig.FromSecret(s, tlsconfig.Standard); err != nil {
+			return nil, repo, authFailure(fmt.Errorf("invalid TLS secret '%s/%s': %w", s.Namespace, s.Name, err))
+		}
+	}
+	if ref := obj.Spec.ProxySecretRef; ref != nil {
+		s, err := r.secret(ctx, obj.Namespace, ref.Name)
+		if err != nil {
+			return nil, repo, authFailure(err)
+		}
+		u, err := url.Parse(string(s.Data[proxyAddressKey]))
+		if err != nil || u.Host == "" {
+			return nil, repo, authFailure(fmt.Errorf("invalid proxy secret '%s/%s': key '%s' must be a URL such as http://proxy:3128", s.Namespace, s.Name, proxyAddressKey))
+		}
+		if user := string(s.Data[proxyUsernameKey]); user != "" {
+			u.User = url.UserPassword(user, string(s.Data[proxyPasswordKey]))
+		}
+		opts.Proxy = u
+	}
+	return oci.New(opts), repo, nil
+}
+
+func (r *Reconciler) secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
+	s := &corev1.Secret{}
+	if err := r.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, s); err != nil {
+		return nil, fmt.Errorf("failed to get secret '%s/%s': %w", namespace, name, err)
+	}
+	return s, nil
+}

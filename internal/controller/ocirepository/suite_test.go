@@ -1,0 +1,226 @@
+package ocirepository_test
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/ferrycd/ferry/api/meta"
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/controller"
+	"github.com/ferrycd/ferry/internal/oci"
+	"github.com/ferrycd/ferry/internal/oci/ocitest"
+	"github.com/ferrycd/ferry/internal/testenv"
+)
+
+// The suite shares one control plane and one manager running the
+// OCIRepository and Kustomization controllers with the artifact server;
+// every test works in its own namespace against its own registry.
+var env *testenv.Env
+
+const (
+	ociUser     = "oci-user"
+	ociPassword = "oci-pa55w0rd-that-must-not-leak"
+	// testMaxArtifactSize is the suite's --artifact-max-size.
+	testMaxArtifactSize int64 = 1 << 20
+)
+
+func TestMain(m *testing.M) {
+	env = testenv.Start(testenv.Options{
+		Manager: &controller.Options{
+			Controllers:     []string{"ocirepository", "kustomization"},
+			Concurrent:      2,
+			ArtifactMaxSize: testMaxArtifactSize,
+		},
+		Secrets: []string{ociPassword},
+	})
+	code := env.Run(m)
+	if !strings.Contains(env.Logs.String(), "stored artifact") {
+		fmt.Fprintln(os.Stderr, "FAIL: the controller logs were not captured")
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func newOCIRepository(ns, name, url string, mutate ...func(*sourcev1.OCIRepository)) *sourcev1.OCIRepository {
+	o := &sourcev1.OCIRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Spec:       sourcev1.OCIRepositorySpec{URL: url, Interval: metav1.Duration{Duration: time.Hour}, Insecure: true},
+	}
+	for _, m := range mutate {
+		m(o)
+	}
+	return o
+}
+
+func withRef(ref sourcev1.OCIRepositoryRef) func(*sourcev1.OCIRepository) {
+	return func(o *sourcev1.OCIRepository) { o.Spec.Reference = &ref }
+}
+
+func create(t *testing.T, obj client.Object) {
+	t.Helper()
+	if err := env.Client.Create(context.Background(), obj); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, key client.ObjectKey, what string, cond func(*sourcev1.OCIRepository) bool) *sourcev1.OCIRepository {
+	t.Helper()
+	return testenv.WaitFor(t, env.Client, key, what, cond)
+}
+
+func cond(o *sourcev1.OCIRepository, condType string) *metav1.Condition {
+	return apimeta.FindStatusCondition(o.Status.Conditions, condType)
+}
+
+// isReadyAt holds once Ready=True for the current generation with an
+// artifact of revision ("" for any).
+func isReadyAt(revision string) func(*sourcev1.OCIRepository) bool {
+	return func(o *sourcev1.OCIRepository) bool {
+		c := cond(o, meta.ReadyCondition)
+		return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == o.Generation &&
+			o.Status.Artifact != nil && (revision == "" || o.Status.Artifact.Revision == revision)
+	}
+}
+
+// isFailing holds once Ready=False with reason.
+func isFailing(reason string) func(*sourcev1.OCIRepository) bool {
+	return func(o *sourcev1.OCIRepository) bool {
+		c := cond(o, meta.ReadyCondition)
+		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason
+	}
+}
+
+// reconcileNow requests a reconcile and waits until it is handled.
+func reconcileNow(t *testing.T, key client.ObjectKey) *sourcev1.OCIRepository {
+	t.Helper()
+	token := testenv.RequestReconcile(t, env.Client, &sourcev1.OCIRepository{}, key)
+	return waitFor(t, key, "handled the request", func(o *sourcev1.OCIRepository) bool {
+		return o.Status.LastHandledReconcileAt == token
+	})
+}
+
+// push pushes files as a Flux artifact to repository:tag on reg and
+// returns the manifest digest.
+func push(t *testing.T, reg *ocitest.Registry, repository, tag string, files map[string]string, opts ...oci.Options) string {
+	t.Helper()
+	img, err := oci.Image(ocitest.TarGz(files), oci.ContentMediaType, map[string]string{
+		"org.opencontainers.image.source":   "https://example.test/fleet.git",
+		"org.opencontainers.image.revision": "main@sha1:0123456789abcdef0123456789abcdef01234567",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pushImage(t, reg, repository, tag, img, opts...)
+}
+
+// pushImage pushes img to repository:tag on reg (with opts, for a
+// registry that needs credentials or TLS) and returns its digest.
+func pushImage(t *testing.T, reg *ocitest.Registry, repository, tag string, img v1.Image, opts ...oci.Options) string {
+	t.Helper()
+	o := oci.Options{Insecure: true}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	c := oci.New(o)
+	defer c.Close()
+	repo, err := c.Repository(reg.URL(repository))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Push(context.Background(), repo.Tag(tag), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.String()
+}
+
+// dockerConfig returns a kubernetes.io/dockerconfigjson Secret for host.
+func dockerConfig(ns, name, host, user, password string) *corev1.Secret {
+	auth := base64.StdEncoding.EncodeToString([]byte(user + ":" + password))
+	cfg, _ := json.Marshal(map[string]any{"auths": map[string]any{host: map[string]string{"auth": auth}}})
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name},
+		Type:       corev1.SecretTypeDockerConfigJson,
+		Data:       map[string][]byte{corev1.DockerConfigJsonKey: cfg},
+	}
+}
+
+// fetchArtifact downloads the artifact from its URL and checks its digest.
+func fetchArtifact(t *testing.T, a *meta.Artifact) []byte {
+	t.Helper()
+	resp, err := http.Get(a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", a.URL, resp.Status)
+	}
+	sum := sha256.Sum256(body)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); got != a.Digest {
+		t.Fatalf("artifact at %s has digest %s, status says %s", a.URL, got, a.Digest)
+	}
+	return body
+}
+
+// untarFiles lists the regular files of a tar.gz with their content.
+func untarFiles(t *testing.T, data []byte) map[string]string {
+	t.Helper()
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(gz)
+	files := map[string]string{}
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return files
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Typeflag == tar.TypeReg {
+			b, _ := io.ReadAll(tr)
+			files[h.Name] = string(b)
+		}
+	}
+}
+
+// assertNoSecret fails when secret appears in a condition or an event of o.
+func assertNoSecret(t *testing.T, o *sourcev1.OCIRepository, secret string) {
+	t.Helper()
+	for _, c := range o.Status.Conditions {
+		if strings.Contains(c.Message, secret) {
+			t.Errorf("condition %s leaks the secret: %s", c.Type, c.Message)
+		}
+	}
+	for _, e := range testenv.Events(t, env.Client, "", o.Namespace, o.Name) {
+		if strings.Contains(e.Message, secret) {
+			t.Errorf("event %s leaks the secret: %s", e.Reason, e.Message)
+		}
+	}
+}
