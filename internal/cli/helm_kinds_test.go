@@ -25,12 +25,14 @@ import (
 	"github.com/ferrycd/ferry/internal/testenv"
 )
 
-// TestHelmKinds runs the CLI tests of the Helm kinds that write the status
-// of HelmRepositories, HelmCharts and HelmReleases themselves, as their
-// controllers would, and check what the CLI makes of it. In env the Helm
-// controllers would overwrite that status, so these tests run against a
-// control plane of their own: etcd and kube-apiserver with ferry's CRDs and
-// no controllers. Run one with -run 'TestHelmKinds/<name>'.
+// TestHelmKinds runs the CLI tests of the Helm kinds, and of
+// OCIRepositories (oci_kinds_test.go), that write the status of
+// HelmRepositories, HelmCharts, HelmReleases and OCIRepositories
+// themselves, as their controllers would, and check what the CLI makes of
+// it. In env the controllers would overwrite that status, so these tests
+// run against a control plane of their own: etcd and kube-apiserver with
+// ferry's CRDs and no controllers. Run one with -run
+// 'TestHelmKinds/<name>'.
 func TestHelmKinds(t *testing.T) {
 	p := startStatusPlane(t)
 	for _, tt := range []struct {
@@ -46,6 +48,11 @@ func TestHelmKinds(t *testing.T) {
 		{"reconcile_helmrelease_failure", testReconcileHelmReleaseFailure},
 		{"reconcile_helmrelease_with_source", testReconcileHelmReleaseWithSource},
 		{"reconcile_source_helm_oci", testReconcileSourceHelmOCI},
+		{"get_sources_oci", testGetSourcesOCI},
+		{"export_source_oci", testExportSourceOCI},
+		{"suspend_resume_source_oci", testSuspendResumeSourceOCI},
+		{"reconcile_source_oci", testReconcileSourceOCI},
+		{"create_source_oci", testCreateSourceOCI},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, p) })
 	}
@@ -221,6 +228,9 @@ func withArtifact(revision string) statusStep {
 			o.Status.Artifact = a
 		case *sourcev1.HelmChart:
 			a.Path = "helmchart/" + o.Namespace + "/" + o.Name + "/" + o.Spec.Chart + "-" + revision + ".tgz"
+			o.Status.Artifact = a
+		case *sourcev1.OCIRepository:
+			a.Path = "ocirepository/" + o.Namespace + "/" + o.Name + "/" + a.Digest[len("sha256:"):] + ".tar.gz"
 			o.Status.Artifact = a
 		}
 	}

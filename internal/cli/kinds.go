@@ -20,7 +20,7 @@ import (
 // kinds are the Flux kinds that get, export, suspend, resume and reconcile
 // act on: each of these verbs has one subcommand per kind, built from its
 // entry here. Adding a kind to the CLI is one more entry.
-var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, kustomizations, helmReleases, providers, alerts, receivers}
+var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, ociRepositories, kustomizations, helmReleases, providers, alerts, receivers}
 
 // kindRules are what some kinds add to the reconcile request and wait that
 // every kind shares (see reconcileRules).
@@ -190,6 +190,39 @@ var helmCharts = &kind{
 
   # Fetch its HelmRepository's index first
   ferry reconcile source chart flux-system-podinfo --with-source`},
+	},
+}
+
+var ociRepositories = &kind{
+	gvk:        sourcev1.GroupVersion.WithKind(sourcev1.OCIRepositoryKind),
+	plural:     "OCIRepositories",
+	group:      sources,
+	command:    "oci",
+	newObject:  func() fluxObject { return &sourcev1.OCIRepository{} },
+	newList:    func() client.ObjectList { return &sourcev1.OCIRepositoryList{} },
+	setSuspend: func(obj fluxObject, s bool) { obj.(*sourcev1.OCIRepository).Spec.Suspend = s },
+	lastHandled: func(obj fluxObject) string {
+		return obj.(*sourcev1.OCIRepository).Status.GetLastHandledReconcileRequest()
+	},
+	revision: artifactRevision,
+	done:     "fetched",
+	help: kindHelp{
+		get: help{"Get the status of OCIRepository sources", `  # List the OCIRepositories in flux-system
+  ferry get sources oci
+
+  # List them in every namespace
+  ferry get sources oci -A`},
+		export: help{"Print OCIRepositories as Flux v1 YAML", `  # Export one OCIRepository
+  ferry export source oci podinfo
+
+  # Export every OCIRepository of flux-system into a file
+  ferry export source oci --all > ocirepositories.yaml`},
+		suspend: help{"Suspend an OCIRepository: it stops pulling until resumed", `  # Stop pulling podinfo's manifests
+  ferry suspend source oci podinfo`},
+		resume: help{"Resume a suspended OCIRepository and wait until it has pulled", `  # Resume podinfo and wait for its artifact
+  ferry resume source oci podinfo`},
+		reconcile: help{"Pull an OCIRepository's artifact now and wait for the new artifact", `  # Resolve the tag and pull outside of the interval
+  ferry reconcile source oci podinfo`},
 	},
 }
 

@@ -132,7 +132,8 @@ func testReconcileHelmReleaseFailure(t *testing.T, p *statusPlane) {
 
 // testReconcileHelmReleaseWithSource reconciles the HelmRepository, then
 // the HelmChart, then the HelmRelease, as `flux reconcile hr
-// --with-source`, for spec.chart and for spec.chartRef.
+// --with-source`, for spec.chart and for spec.chartRef (of a HelmChart and
+// of an OCIRepository).
 func testReconcileHelmReleaseWithSource(t *testing.T, p *statusPlane) {
 	ns := p.newNamespace(t, "srchr")
 	key := func(name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
@@ -152,14 +153,17 @@ func testReconcileHelmReleaseWithSource(t *testing.T, p *statusPlane) {
 	}
 	paused := testHelmRelease(ns, "paused", "podinfo")
 	paused.Spec.Suspend = true
+	fromBucket := testHelmChart(ns, "from-bucket", "charts")
+	fromBucket.Spec.SourceRef.Kind = "Bucket"
 	p.create(t, testHelmRepository(ns, "podinfo"), testHelmChart(ns, ns+"-podinfo", "podinfo"), testHelmChart(ns, "shared", "podinfo"),
-		testHelmRelease(ns, "podinfo", "podinfo"), byRef, fromOCI, paused)
+		testHelmRelease(ns, "podinfo", "podinfo"), byRef, testOCIRepository(ns, "podinfo"), fromOCI, fromBucket, paused)
 	index := "sha256:9d3ac2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f"
 	p.standIn(t, helmRepositories, key("podinfo"), steps(withArtifact(index), ready(metav1.ConditionTrue, "Succeeded", "stored artifact")))
 	for _, chart := range []string{ns + "-podinfo", "shared"} {
 		p.standIn(t, helmCharts, key(chart), steps(withArtifact("6.0.3"), ready(metav1.ConditionTrue, "ChartPullSucceeded", "pulled 'podinfo' chart with version '6.0.3'")))
 	}
-	for _, hr := range []string{"podinfo", "by-ref"} {
+	p.standIn(t, ociRepositories, key("podinfo"), pulled(ociRevision))
+	for _, hr := range []string{"podinfo", "by-ref", "from-oci"} {
 		p.standIn(t, helmReleases, key(hr), steps(released("6.0.3"), ready(metav1.ConditionTrue, "UpgradeSucceeded", "Helm upgrade succeeded")))
 	}
 
@@ -182,13 +186,23 @@ func testReconcileHelmReleaseWithSource(t *testing.T, p *statusPlane) {
 	}
 	mustContainInOrder(t, "reconcile source chart --with-source", stderr, "► annotating HelmRepository podinfo", "► annotating HelmChart shared", "✔ fetched revision 6.0.3")
 
+	_, stderr, code = p.ferry(t, "-n", ns, "reconcile", "hr", "from-oci", "--with-source")
+	if code != 0 {
+		t.Fatalf("reconcile hr from-oci --with-source exited %d:\n%s", code, stderr)
+	}
+	mustContainInOrder(t, "reconcile hr from-oci --with-source", stderr,
+		"► annotating OCIRepository podinfo in "+ns+" namespace",
+		"✔ fetched revision "+ociRevision,
+		"► annotating HelmRelease from-oci in "+ns+" namespace",
+		"✔ applied revision 6.0.3")
+
 	// A source kind the CLI does not know, and a suspended HelmRelease:
 	// nothing is annotated.
-	_, stderr, code = p.ferry(t, "-n", ns, "reconcile", "hr", "from-oci", "--with-source")
+	_, stderr, code = p.ferry(t, "-n", ns, "reconcile", "source", "chart", "from-bucket", "--with-source")
 	if code == 0 {
-		t.Fatal("reconcile --with-source of a chart from an OCIRepository succeeded")
+		t.Fatal("reconcile --with-source of a chart from a Bucket succeeded")
 	}
-	mustContain(t, "stderr", stderr, `--with-source does not support source kind "OCIRepository" yet`)
+	mustContain(t, "stderr", stderr, `--with-source does not support source kind "Bucket" yet`)
 	repo := &sourcev1.HelmRepository{}
 	if err := p.client.Get(context.Background(), key("podinfo"), repo); err != nil {
 		t.Fatal(err)
