@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"runtime"
 	"time"
 )
@@ -49,6 +48,9 @@ type Options struct {
 	ControllerLog string
 	// Progress receives one line per step; nil discards them.
 	Progress io.Writer
+	// Source is where the manifests come from: SourceGit (the default,
+	// when empty) or SourceOCI.
+	Source string
 	// NoOneCommit leaves out the one-commit scenario after the no-change
 	// pass.
 	NoOneCommit bool
@@ -137,13 +139,12 @@ func Kustomizations(ctx context.Context, opts Options) (_ *Result, err error) {
 	}
 	defer func() { err = errors.Join(err, env.close()) }()
 
-	// Commit the manifests and serve them.
-	env.say("► committing %d directories of 4 objects to a Git repository", opts.Count)
-	server, repo, err := serveManifests(filepath.Join(env.work, "git"), opts.Count, env.log)
+	// Commit (or push) the manifests and serve them.
+	src, err := serveSource(opts.Source, env.work, opts.Count, env)
 	if err != nil {
 		return nil, err
 	}
-	defer server.Close()
+	defer src.close()
 
 	if err := env.startController(ctx, opts); err != nil {
 		return nil, err
@@ -154,8 +155,9 @@ func Kustomizations(ctx context.Context, opts Options) (_ *Result, err error) {
 	r.res = &Result{Count: opts.Count, Concurrent: opts.Concurrent, CPUs: runtime.NumCPU(),
 		LoadBefore: loadBefore, GoVersion: runtime.Version()}
 
-	// Create the GitRepository and wait for its artifact.
-	if err := r.createSource(ctx, server.RepoURL("bench")); err != nil {
+	// Create the source and wait for its artifact.
+	r.sourceKind = sourceKindOf(src.object())
+	if err := r.createSourceObject(ctx, src.object()); err != nil {
 		return nil, err
 	}
 
@@ -169,7 +171,7 @@ func Kustomizations(ctx context.Context, opts Options) (_ *Result, err error) {
 		return nil, err
 	}
 	if !opts.NoOneCommit {
-		if err := r.oneCommit(ctx, repo, after); err != nil {
+		if err := r.oneCommit(ctx, src, after); err != nil {
 			return nil, err
 		}
 	}

@@ -19,8 +19,12 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 )
 
-// createKustomizations creates count Kustomizations, a few at a time.
-func createKustomizations(ctx context.Context, c client.Client, count int) error {
+// createKustomizations creates count Kustomizations of the source of kind
+// (GitRepository when empty), a few at a time.
+func createKustomizations(ctx context.Context, c client.Client, count int, kind string) error {
+	if kind == "" {
+		kind = sourcev1.GitRepositoryKind
+	}
 	return parallel(ctx, count, func(i int) error {
 		name := appName(i)
 		ks := &kustomizev1.Kustomization{
@@ -32,7 +36,7 @@ func createKustomizations(ctx context.Context, c client.Client, count int) error
 				Wait:            true,
 				Timeout:         &metav1.Duration{Duration: 5 * time.Minute},
 				TargetNamespace: TargetNamespace,
-				SourceRef:       kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: sourceName},
+				SourceRef:       kustomizev1.CrossNamespaceSourceReference{Kind: kind, Name: sourceName},
 			},
 		}
 		if err := c.Create(ctx, ks); err != nil {

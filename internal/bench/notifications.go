@@ -205,7 +205,7 @@ func Notifications(ctx context.Context, opts NotificationOptions) (_ *Notificati
 	applied.expect(head, 0)
 	env.say("► creating %d Kustomizations and waiting until all are Ready", opts.Count)
 	start := time.Now()
-	if err := createKustomizations(ctx, r.c, opts.Count); err != nil {
+	if err := createKustomizations(ctx, r.c, opts.Count, ""); err != nil {
 		return nil, err
 	}
 	done, err := applied.wait(ctx, 0, opts.Timeout, env.ctrl)

@@ -18,8 +18,6 @@ import (
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
-	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
-	"github.com/ferrycd/ferry/internal/gitserver"
 )
 
 // OneCommitResult holds the figures of the one-commit scenario: a commit
@@ -52,14 +50,14 @@ const oneCommitValue = "hello again"
 // middle), requests a reconciliation of the GitRepository and times the
 // changed app's apply and all Kustomizations reaching the commit. before
 // holds the applied objects' resourceVersions at the start.
-func (r *run) oneCommit(ctx context.Context, repo *gitserver.Repo, before map[string]string) error {
+func (r *run) oneCommit(ctx context.Context, src benchSource, before map[string]string) error {
 	count := r.opts.Count
 	app := appName(count / 2)
 	res := &OneCommitResult{App: app}
 
 	// Clock the artifact and every Kustomization's applied revision from
 	// watch events, from the commit they show now.
-	old, err := repo.Head()
+	old, err := src.revision()
 	if err != nil {
 		return err
 	}
@@ -67,7 +65,7 @@ func (r *run) oneCommit(ctx context.Context, repo *gitserver.Repo, before map[st
 	applied := newRevisionClock(count, appliedRevision)
 	artifacts.expect(old, 0)
 	applied.expect(old, 0)
-	if err := clockKind(ctx, r.watch, &sourcev1.GitRepository{}, artifacts); err != nil {
+	if err := clockKind(ctx, r.watch, src.object(), artifacts); err != nil {
 		return err
 	}
 	if err := clockKind(ctx, r.watch, &kustomizev1.Kustomization{}, applied); err != nil {
@@ -78,11 +76,8 @@ func (r *run) oneCommit(ctx context.Context, repo *gitserver.Repo, before map[st
 	r.say("► one commit: changing the ConfigMap of %s only", app)
 	manifests := strings.Replace(Manifests(count)["apps/"+app+"/manifests.yaml"],
 		"greeting: hello", "greeting: "+oneCommitValue, 1)
-	if err := repo.WriteFile("apps/"+app+"/manifests.yaml", manifests); err != nil {
+	if res.Revision, err = src.publish(map[string]string{"apps/" + app + "/manifests.yaml": manifests}, "change the greeting of "+app); err != nil {
 		return err
-	}
-	if res.Revision, err = repo.Commit("change the greeting of " + app); err != nil {
-		return fmt.Errorf("committing the change: %w", err)
 	}
 	artifacts.expect(res.Revision, 1)
 	applied.expect(res.Revision, 1)
@@ -99,9 +94,8 @@ func (r *run) oneCommit(ctx context.Context, repo *gitserver.Repo, before map[st
 	cpu0, _ := cpuSecondsOf(r.ctrl.pid())
 	start := time.Now()
 	patch := fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, meta.ReconcileRequestAnnotation, start.Format(time.RFC3339Nano))
-	gr := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: sourceName, Namespace: SourceNamespace}}
-	if err := r.c.Patch(ctx, gr, client.RawPatch(types.MergePatchType, patch)); err != nil {
-		return fmt.Errorf("requesting a reconciliation of the GitRepository: %w", err)
+	if err := r.c.Patch(ctx, src.object(), client.RawPatch(types.MergePatchType, patch)); err != nil {
+		return fmt.Errorf("requesting a reconciliation of the %s: %w", r.sourceKind, err)
 	}
 	r.say("► waiting until all %d Kustomizations have applied %s", count, res.Revision[:12])
 	artifactAt, err := artifacts.wait(ctx, 1, r.opts.Timeout, r.ctrl)

@@ -198,7 +198,7 @@ func Push(ctx context.Context, opts PushOptions) (_ *PushResult, err error) {
 	}
 	artifacts.expect(head, 0)
 	applied.expect(head, 0)
-	if err := createKustomizations(ctx, r.c, 1); err != nil {
+	if err := createKustomizations(ctx, r.c, 1, ""); err != nil {
 		return nil, err
 	}
 	env.say("► waiting for the first apply")
@@ -442,13 +442,13 @@ func lastLine(path string) string {
 	return lines[len(lines)-1]
 }
 
-// artifactRevision reads the revision of a GitRepository's artifact.
+// artifactRevision reads the revision of a source's artifact.
 func artifactRevision(obj any) (string, string, bool) {
-	gr, ok := obj.(*sourcev1.GitRepository)
-	if !ok || gr.Status.Artifact == nil {
+	src, ok := obj.(sourcev1.Source)
+	if !ok || src.GetArtifact() == nil {
 		return "", "", false
 	}
-	return gr.Name, gr.Status.Artifact.Revision, true
+	return src.GetName(), src.GetArtifact().Revision, true
 }
 
 // appliedRevision reads the revision a Kustomization applied, when it is

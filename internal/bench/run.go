@@ -32,6 +32,9 @@ type run struct {
 	// appliedCPU is the controller's CPU time, in seconds, when the first
 	// apply ended.
 	appliedCPU float64
+	// sourceKind is the kind of the Kustomizations' source; empty means
+	// GitRepository.
+	sourceKind string
 }
 
 // createNamespaces creates the namespace of the sources and the target
@@ -60,24 +63,27 @@ func startWatch(ctx context.Context, cfg *rest.Config) (cache.Cache, error) {
 // createSource creates the GitRepository of url and waits until the
 // controller has stored its artifact.
 func (r *run) createSource(ctx context.Context, url string) error {
-	gr := &sourcev1.GitRepository{
-		ObjectMeta: metav1.ObjectMeta{Name: sourceName, Namespace: SourceNamespace},
-		Spec: sourcev1.GitRepositorySpec{
-			URL:       url,
-			Interval:  metav1.Duration{Duration: time.Hour},
-			Reference: &sourcev1.GitRepositoryRef{Branch: "main"},
-		},
+	return r.createSourceObject(ctx, (&gitSource{}).objectOf(url))
+}
+
+// createSourceObject creates the source obj and waits until the controller
+// has stored its artifact.
+func (r *run) createSourceObject(ctx context.Context, obj client.Object) error {
+	kind := sourceKindOf(obj)
+	if err := r.c.Create(ctx, obj); err != nil {
+		return fmt.Errorf("creating the %s: %w", kind, err)
 	}
-	if err := r.c.Create(ctx, gr); err != nil {
-		return fmt.Errorf("creating the GitRepository: %w", err)
-	}
-	r.say("► waiting for the GitRepository's artifact")
+	src := obj.(interface {
+		sourcev1.Source
+		GetConditions() []metav1.Condition
+	})
+	r.say("► waiting for the %s's artifact", kind)
 	return r.ctrl.waitFor(ctx, 5*time.Minute, func() (bool, string, error) {
-		if err := r.watch.Get(ctx, client.ObjectKeyFromObject(gr), gr); err != nil {
+		if err := r.watch.Get(ctx, client.ObjectKeyFromObject(obj), obj); err != nil {
 			return false, "", nil
 		}
-		ready := apimeta.IsStatusConditionTrue(gr.Status.Conditions, meta.ReadyCondition)
-		return ready && gr.Status.Artifact != nil, "the GitRepository is not Ready", nil
+		ready := apimeta.IsStatusConditionTrue(src.GetConditions(), meta.ReadyCondition)
+		return ready && src.GetArtifact() != nil, "the " + kind + " is not Ready", nil
 	})
 }
 
@@ -88,7 +94,7 @@ func (r *run) firstApply(ctx context.Context) (map[string]string, error) {
 	r.say("► creating %d Kustomizations", count)
 	cpu0, _ := cpuSecondsOf(r.ctrl.pid())
 	start := time.Now()
-	if err := createKustomizations(ctx, r.c, count); err != nil {
+	if err := createKustomizations(ctx, r.c, count, r.sourceKind); err != nil {
 		return nil, err
 	}
 	r.say("► waiting until all are Ready")

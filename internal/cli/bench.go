@@ -58,12 +58,19 @@ Last, with ferry idle, the floor (--floor): the same 4N objects applied by
 server-side apply from one client without a rate limit, in a namespace of
 their own per concurrency (--floor-concurrency), timed until their
 Deployments are Current; the fastest round is the floor, and the first apply
-is reported as a multiple of it. Everything it starts is stopped at the end.`,
+is reported as a multiple of it. Everything it starts is stopped at the end.
+
+With --source oci the manifests are pushed as one artifact (as 'flux push
+artifact' does) to an OCI registry on loopback and the Kustomizations use
+an OCIRepository; the one commit is a new push of the same tag.`,
 		Example: `  # The figures of docs/benchmarks.md
   ferry bench kustomizations --count 500
 
   # Only the first apply and the no-change pass
   ferry bench kustomizations --count 100 --one-commit=false --floor=false
+
+  # The same Kustomizations fed from an OCIRepository
+  ferry bench kustomizations --count 500 --source oci --floor=false
 
   # Keep the figures as JSON and the controller's log
   ferry bench kustomizations --count 100 --out bench.json --controller-log controller.log`,
@@ -78,6 +85,7 @@ is reported as a multiple of it. Everything it starts is stopped at the end.`,
 	f.IntVar(&o.Count, "count", 100, "number of Kustomizations, each applying 4 objects")
 	f.IntVar(&o.Concurrent, "concurrent", 0, "passed to 'ferry controller --concurrent' (default: the controller's default)")
 	f.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "how long each phase (first apply, no-change pass, one commit, a round of the floor) may take")
+	f.StringVar(&o.Source, "source", bench.SourceGit, "where the manifests come from: "+bench.SourceGit+" (a GitRepository) or "+bench.SourceOCI+" (an OCIRepository)")
 	f.BoolVar(&oneCommit, "one-commit", true, "after the no-change pass, commit a change to one app and time it")
 	f.BoolVar(&floor, "floor", true, "measure the raw server-side-apply floor and report the first apply as a multiple of it")
 	f.IntSliceVar(&o.FloorConcurrency, "floor-concurrency", bench.DefaultFloorConcurrency, "the concurrencies the floor is measured at; the fastest is the floor")
@@ -143,6 +151,9 @@ the released objects whose resourceVersion changed (a no-op must create and
 rewrite nothing). Everything it starts is stopped at the end.`,
 		Example: `  # The figures of docs/benchmarks.md
   ferry bench helmreleases --count 500
+
+  # The same Kustomizations fed from an OCIRepository
+  ferry bench kustomizations --count 500 --source oci --floor=false
 
   # Keep the figures as JSON and the controller's log
   ferry bench helmreleases --count 100 --out bench.json --controller-log controller.log`,

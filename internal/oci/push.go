@@ -1,8 +1,15 @@
 package oci
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -43,4 +50,29 @@ func (c *Client) Push(ctx context.Context, ref name.Reference, img v1.Image) (v1
 		return v1.Hash{}, Classify(fmt.Sprintf("failed to push artifact to '%s'", ref), err)
 	}
 	return img.Digest()
+}
+
+// TarGz returns the tar.gz of files (slash-separated name → content) the
+// same way every time: entries sorted by name, mode 0644, time zero, no
+// owner, so the same files give the same digest.
+func TarGz(files map[string]string) ([]byte, error) {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, n := range slices.Sorted(maps.Keys(files)) {
+		hdr := &tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return nil, err
+		}
+		if _, err := io.WriteString(tw, files[n]); err != nil {
+			return nil, err
+		}
+	}
+	if err := tw.Close(); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

@@ -5,9 +5,6 @@
 package ocitest
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
 	"crypto/subtle"
 	"encoding/pem"
 	"fmt"
@@ -15,13 +12,13 @@ import (
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+
+	"github.com/ferrycd/ferry/internal/oci"
 )
 
 // Options configure a Registry.
@@ -103,31 +100,11 @@ func (r *Registry) CA() []byte {
 // Client returns an HTTP client trusting the registry.
 func (r *Registry) Client() *http.Client { return r.srv.Client() }
 
-// TarGz returns the deterministic tar.gz of files (slash-separated name →
-// content), as `flux push artifact` packs a directory.
+// TarGz is oci.TarGz for a test: it panics on an error.
 func TarGz(files map[string]string) []byte {
-	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(gz)
-	names := make([]string, 0, len(files))
-	for n := range files {
-		names = append(names, n)
+	b, err := oci.TarGz(files)
+	if err != nil {
+		panic(fmt.Sprintf("ocitest: %v", err))
 	}
-	sort.Strings(names)
-	for _, n := range names {
-		hdr := &tar.Header{Name: n, Mode: 0o644, Size: int64(len(files[n])), ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg}
-		if err := tw.WriteHeader(hdr); err != nil {
-			panic(fmt.Sprintf("ocitest: %v", err))
-		}
-		if _, err := io.WriteString(tw, files[n]); err != nil {
-			panic(fmt.Sprintf("ocitest: %v", err))
-		}
-	}
-	if err := tw.Close(); err != nil {
-		panic(err)
-	}
-	if err := gz.Close(); err != nil {
-		panic(err)
-	}
-	return buf.Bytes()
+	return b
 }
