@@ -75,14 +75,14 @@ func withRef(ref sourcev1.OCIRepositoryRef) func(*sourcev1.OCIRepository) {
 	return func(o *sourcev1.OCIRepository) { o.Spec.Reference = &ref }
 }
 
-func create(t *testing.T, obj client.Object) {
+func create(t testing.TB, obj client.Object) {
 	t.Helper()
 	if err := env.Client.Create(context.Background(), obj); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func waitFor(t *testing.T, key client.ObjectKey, what string, cond func(*sourcev1.OCIRepository) bool) *sourcev1.OCIRepository {
+func waitFor(t testing.TB, key client.ObjectKey, what string, cond func(*sourcev1.OCIRepository) bool) *sourcev1.OCIRepository {
 	t.Helper()
 	return testenv.WaitFor(t, env.Client, key, what, cond)
 }
@@ -120,7 +120,7 @@ func reconcileNow(t *testing.T, key client.ObjectKey) *sourcev1.OCIRepository {
 
 // push pushes files as a Flux artifact to repository:tag on reg and
 // returns the manifest digest.
-func push(t *testing.T, reg *ocitest.Registry, repository, tag string, files map[string]string, opts ...oci.Options) string {
+func push(t testing.TB, reg *ocitest.Registry, repository, tag string, files map[string]string, opts ...oci.Options) string {
 	t.Helper()
 	img, err := oci.Image(ocitest.TarGz(files), oci.ContentMediaType, map[string]string{
 		"org.opencontainers.image.source":   "https://example.test/fleet.git",
@@ -134,7 +134,7 @@ func push(t *testing.T, reg *ocitest.Registry, repository, tag string, files map
 
 // pushImage pushes img to repository:tag on reg (with opts, for a
 // registry that needs credentials or TLS) and returns its digest.
-func pushImage(t *testing.T, reg *ocitest.Registry, repository, tag string, img v1.Image, opts ...oci.Options) string {
+func pushImage(t testing.TB, reg *ocitest.Registry, repository, tag string, img v1.Image, opts ...oci.Options) string {
 	t.Helper()
 	o := oci.Options{Insecure: true}
 	if len(opts) > 0 {
