@@ -66,6 +66,33 @@ spec:
   insecure: true
   suspend: true`,
 		},
+		// A Bucket as Flux's v1beta2 API writes it, every field set but
+		// accessFrom, which v1 lacks (Flux never implemented it) and which
+		// is dropped when stored, as GitRepository's.
+		"Bucket v1beta2 all fields": {
+			in: `apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: Bucket
+metadata: {name: minio-bucket, namespace: default}
+spec:
+  provider: generic
+  bucketName: podinfo
+  endpoint: minio.minio.svc.cluster.local:9000
+  sts:
+    provider: ldap
+    endpoint: https://minio.minio.svc.cluster.local:9000
+    secretRef: {name: ldap-credentials}
+    certSecretRef: {name: ldap-tls}
+  insecure: true
+  region: us-east-1
+  prefix: manifests/
+  secretRef: {name: minio-credentials}
+  certSecretRef: {name: minio-tls}
+  proxySecretRef: {name: proxy}
+  interval: 5m0s
+  timeout: 90s
+  ignore: "*.md"
+  suspend: true`,
+		},
 		// Seed 000's base/wiz-sensor/helmrepository.yaml.
 		"seed 000 HelmRepository v1beta2": {
 			in: `apiVersion: source.toolkit.fluxcd.io/v1beta2
@@ -801,6 +828,8 @@ func storageType(kind string) any {
 		return &sourcev1.HelmChart{}
 	case "OCIRepository":
 		return &sourcev1.OCIRepository{}
+	case "Bucket":
+		return &sourcev1.Bucket{}
 	}
 	return &sourcev1.HelmRepository{}
 }
