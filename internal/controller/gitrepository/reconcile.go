@@ -28,28 +28,8 @@ type failure = source.Failure
 func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository, patcher *status.Patcher) error {
 	log := ctrl.LoggerFrom(ctx)
 	old := obj.DeepCopy()
-	wasFailing := status.Get(obj, meta.ReadyCondition) != nil && !status.IsReady(obj)
-
-	// Announce the reconcile: kstatus wants Ready present at all times.
-	if status.Get(obj, meta.ReadyCondition) == nil {
-		status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "reconciliation in progress")
-	}
-	if obj.Generation != obj.Status.ObservedGeneration {
-		status.MarkReconciling(obj, meta.ProgressingReason, "processing object: new generation %d -> %d",
-			obj.Status.ObservedGeneration, obj.Generation)
-	}
-
-	// Check the recorded artifact is still on disk and advertised at the
-	// current address.
-	if a := obj.Status.Artifact; a != nil {
-		if r.Storage.Exists(a) {
-			a.URL = r.Storage.URL(a.Path)
-		} else {
-			obj.Status.Artifact = nil
-			status.Delete(obj, meta.ArtifactInStorageCondition)
-			status.MarkReconciling(obj, meta.ProgressingReason, "building artifact: disappeared from storage")
-		}
-	}
+	wasFailing := source.Begin(obj, obj.Status.ObservedGeneration)
+	source.KeepStored(obj, r.Storage, &obj.Status.Artifact, nil)
 
 	// Resolve the spec into clone options.
 	opts, f := r.cloneOptions(ctx, obj)

@@ -17,6 +17,7 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/ferrycd/ferry/internal/source"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
@@ -119,30 +120,8 @@ func (b *build) reason() string {
 // the outcome (see internal/reconcile).
 func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.HelmChart, patcher *status.Patcher) error {
 	old := obj.DeepCopy()
-	wasFailing := status.Get(obj, meta.ReadyCondition) != nil && !status.IsReady(obj)
-
-	// Announce the reconcile: kstatus wants Ready present at all times.
-	if status.Get(obj, meta.ReadyCondition) == nil {
-		status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "reconciliation in progress")
-	}
-	if obj.Generation != obj.Status.ObservedGeneration {
-		status.MarkReconciling(obj, meta.ProgressingReason, "processing object: new generation %d -> %d",
-			obj.Status.ObservedGeneration, obj.Generation)
-	}
-
-	// Check the recorded artifact is still on disk and advertised at the
-	// current address.
-	if a := obj.Status.Artifact; a != nil {
-		if r.Storage.Exists(a) {
-			a.URL = r.Storage.URL(a.Path)
-			obj.Status.URL = a.URL
-		} else {
-			obj.Status.Artifact = nil
-			obj.Status.URL = ""
-			status.Delete(obj, meta.ArtifactInStorageCondition)
-			status.MarkReconciling(obj, meta.ProgressingReason, "building artifact: disappeared from storage")
-		}
-	}
+	wasFailing := source.Begin(obj, obj.Status.ObservedGeneration)
+	source.KeepStored(obj, r.Storage, &obj.Status.Artifact, &obj.Status.URL)
 	if obj.Status.Artifact == nil && obj.Generation == obj.Status.ObservedGeneration {
 		status.MarkReconciling(obj, meta.ProgressingReason, "building artifact")
 	}

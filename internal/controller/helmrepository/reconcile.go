@@ -15,6 +15,7 @@ import (
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
 	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/ferrycd/ferry/internal/source"
 	"github.com/ferrycd/ferry/internal/status"
 )
 
@@ -41,16 +42,7 @@ type failure struct {
 // Its error is the outcome (see internal/reconcile).
 func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.HelmRepository, patcher *status.Patcher) error {
 	old := obj.DeepCopy()
-	wasFailing := status.Get(obj, meta.ReadyCondition) != nil && !status.IsReady(obj)
-
-	// Announce the reconcile: kstatus wants Ready present at all times.
-	if status.Get(obj, meta.ReadyCondition) == nil {
-		status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "reconciliation in progress")
-	}
-	if obj.Generation != obj.Status.ObservedGeneration {
-		status.MarkReconciling(obj, meta.ProgressingReason, "processing object: new generation %d -> %d",
-			obj.Status.ObservedGeneration, obj.Generation)
-	}
+	wasFailing := source.Begin(obj, obj.Status.ObservedGeneration)
 
 	// Resolve the spec and its Secrets into client options.
 	if obj.IsOCI() {
