@@ -14,6 +14,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+
+	"github.com/ferrycd/ferry/internal/oci"
 )
 
 // The media types of a Helm chart in an OCI registry.
@@ -144,28 +146,10 @@ func ociRepository(ctx context.Context, opts Options, chart string) (name.Reposi
 	t := newTransport(opts)
 	return repository, []remote.Option{
 		remote.WithAuth(auth),
-		remote.WithTransport(&schemeGuard{next: t, insecure: opts.Insecure}),
+		remote.WithTransport(&oci.SchemeGuard{Next: t, Insecure: opts.Insecure}),
 		remote.WithContext(ctx),
 		remote.WithUserAgent("ferry"),
 	}, t, nil
-}
-
-// errPlainHTTP is a plain-HTTP request to a registry without Insecure.
-var errPlainHTTP = errors.New("plain HTTP to an OCI registry needs spec.insecure: true")
-
-// schemeGuard refuses plain HTTP unless insecure: go-containerregistry
-// falls back to http for loopback and private addresses on its own, Flux
-// only with spec.insecure.
-type schemeGuard struct {
-	next     http.RoundTripper
-	insecure bool
-}
-
-func (g *schemeGuard) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.URL.Scheme == "http" && !g.insecure {
-		return nil, errPlainHTTP
-	}
-	return g.next.RoundTrip(req)
 }
 
 // ociError wraps err with what, marking authentication failures with
