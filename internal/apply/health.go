@@ -264,6 +264,7 @@ type watch struct {
 	deadline time.Time
 	reader   engine.ClusterReader
 	every    time.Duration
+	direct   bool // reader reads the cluster, not the informers
 	done     func(error)
 	ended    atomic.Bool
 }
@@ -273,7 +274,7 @@ type watch struct {
 // check is answered from the informers; otherwise direct is read every
 // interval. The returned function cancels the watch (done is not called).
 func (w *Watcher) Watch(hc *HealthCheck, deadline time.Time, direct engine.ClusterReader, interval time.Duration, done func(error)) (cancel func()) {
-	wt := &watch{hc: hc, deadline: deadline, reader: direct, every: interval, done: done}
+	wt := &watch{hc: hc, deadline: deadline, reader: direct, every: interval, direct: direct != nil, done: done}
 	if direct == nil {
 		wt.reader, wt.every = &cacheReader{w: w, hc: hc}, watcherFallback
 		w.register(wt)
@@ -296,6 +297,17 @@ func (w *Watcher) work() {
 		wt, shutdown := w.due.Get()
 		if shutdown {
 			return
+		}
+		if wt.direct {
+			// A direct poll may wait on a slow or unreachable remote
+			// cluster: it gets a goroutine of its own for the evaluation
+			// so that it never holds up the checks answered from the
+			// informers.
+			go func() {
+				w.evaluate(wt)
+				w.due.Done(wt)
+			}()
+			continue
 		}
 		w.evaluate(wt)
 		w.due.Done(wt)
