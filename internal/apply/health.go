@@ -188,7 +188,8 @@ const watcherFallback = 5 * time.Second
 // A waiting check costs a queue entry, not a goroutine: a few workers
 // evaluate the checks that are due (an event about one of their objects,
 // their next poll, their deadline), so a thousand Kustomizations waiting
-// for their Deployments hold no stacks or timers of their own.
+// for their Deployments hold no stacks or timers of their own. A direct
+// poll gets a goroutine for each evaluation, while it reads the cluster.
 type Watcher struct {
 	config *rest.Config
 	mapper apimeta.RESTMapper
