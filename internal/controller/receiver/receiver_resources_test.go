@@ -77,7 +77,7 @@ func TestKinds(t *testing.T) {
 		},
 	})
 	rcv := readyReceiver(t, newReceiver(ns, notificationv1.GenericReceiver, []notificationv1.CrossNamespaceObjectReference{
-		ref("Bucket", "assets"), ref("Kustomization", "app"), ref("ImageRepository", "web"), ref("GitRepository", "app"),
+		ref("ArtifactGenerator", "assets"), ref("Kustomization", "app"), ref("ImageRepository", "web"), ref("GitRepository", "app"),
 	}))
 
 	code, answer := post(t, rcv.Status.WebhookPath, "")
