@@ -13,6 +13,7 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
 	"github.com/ferrycd/ferry/internal/controller/alert"
+	"github.com/ferrycd/ferry/internal/controller/bucket"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
 	"github.com/ferrycd/ferry/internal/controller/helmchart"
 	"github.com/ferrycd/ferry/internal/controller/helmrelease"
@@ -64,6 +65,7 @@ type registration struct {
 var registry = []registration{
 	{name: "gitrepository", reconciles: &sourcev1.GitRepository{}, setup: setupGitRepository},
 	{name: "ocirepository", reconciles: &sourcev1.OCIRepository{}, setup: setupOCIRepository},
+	{name: "bucket", reconciles: &sourcev1.Bucket{}, setup: setupBucket},
 	{name: "kustomization", reconciles: &kustomizev1.Kustomization{}, setup: setupKustomization},
 	{name: "helmrelease", reconciles: &helmv2.HelmRelease{}, setup: setupHelmRelease},
 	{name: "helmrepository", reconciles: &sourcev1.HelmRepository{}, setup: setupHelmRepository},
@@ -106,6 +108,18 @@ func setupOCIRepository(ctx context.Context, mgr manager.Manager, d deps, opts O
 		IntervalJitterPercentage: opts.IntervalJitterPercentage,
 	}
 	return r.SetupWithManager(ctx, mgr, ocirepository.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupBucket(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	r := &bucket.Reconciler{
+		Client:  mgr.GetClient(),
+		Events:  d.events(bucket.ControllerName),
+		Storage: d.storage,
+
+		ArtifactRetention:        opts.ArtifactRetention,
+		IntervalJitterPercentage: opts.IntervalJitterPercentage,
+	}
+	return r.SetupWithManager(ctx, mgr, bucket.Options{MaxConcurrentReconciles: opts.Concurrent})
 }
 
 func setupKustomization(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {

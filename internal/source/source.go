@@ -35,6 +35,11 @@ var Kinds = []Kind{
 		IndexKey: ".metadata.ociRepository",
 		New:      func() sourcev1.Source { return &sourcev1.OCIRepository{} },
 	},
+	{
+		Name:     sourcev1.BucketKind,
+		IndexKey: ".metadata.bucket",
+		New:      func() sourcev1.Source { return &sourcev1.Bucket{} },
+	},
 }
 
 // Lookup returns the source kind named name.
