@@ -37,26 +37,8 @@ const concurrentDownloads = 4
 func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket, patcher *status.Patcher) error {
 	log := ctrl.LoggerFrom(ctx)
 	old := obj.DeepCopy()
-	wasFailing := status.Get(obj, meta.ReadyCondition) != nil && !status.IsReady(obj)
-
-	if status.Get(obj, meta.ReadyCondition) == nil {
-		status.MarkUnknown(obj, meta.ReadyCondition, meta.ProgressingReason, "reconciliation in progress")
-	}
-	if obj.Generation != obj.Status.ObservedGeneration {
-		status.MarkReconciling(obj, meta.ProgressingReason, "processing object: new generation %d -> %d",
-			obj.Status.ObservedGeneration, obj.Generation)
-	}
-	if a := obj.Status.Artifact; a != nil {
-		if r.Storage.Exists(a) {
-			a.URL = r.Storage.URL(a.Path)
-			obj.Status.URL = a.URL
-		} else {
-			obj.Status.Artifact = nil
-			obj.Status.URL = ""
-			status.Delete(obj, meta.ArtifactInStorageCondition)
-			status.MarkReconciling(obj, meta.ProgressingReason, "building artifact: disappeared from storage")
-		}
-	}
+	wasFailing := source.Begin(obj, obj.Status.ObservedGeneration)
+	source.KeepStored(obj, r.Storage, &obj.Status.Artifact, &obj.Status.URL)
 
 	// Refuse what ferry does not implement before any request.
 	if f := unsupported(obj); f != nil {
