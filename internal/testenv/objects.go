@@ -2,7 +2,12 @@ package testenv
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +16,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ferrycd/ferry/api/meta"
 )
 
 // NewNamespace creates a namespace named prefix-<random> for the test and
@@ -101,4 +108,46 @@ func Nested(obj *unstructured.Unstructured, fields ...string) string {
 func Dump(v any) string {
 	b, _ := yaml.Marshal(v)
 	return "\n" + string(b)
+}
+
+// AssertNoSecret fails t when secret appears in a condition message of obj
+// or in an event about it.
+func AssertNoSecret(t testing.TB, c client.Reader, obj interface {
+	client.Object
+	GetConditions() []metav1.Condition
+}, secret string) {
+	t.Helper()
+	for _, cond := range obj.GetConditions() {
+		if strings.Contains(cond.Message, secret) {
+			t.Errorf("condition %s leaks the secret: %s", cond.Type, cond.Message)
+		}
+	}
+	for _, e := range Events(t, c, "", obj.GetNamespace(), obj.GetName()) {
+		if strings.Contains(e.Message, secret) {
+			t.Errorf("event %s leaks the secret: %s", e.Reason, e.Message)
+		}
+	}
+}
+
+// FetchArtifact downloads a source's artifact from its URL, checks its
+// digest and returns its content.
+func FetchArtifact(t testing.TB, a *meta.Artifact) []byte {
+	t.Helper()
+	resp, err := http.Get(a.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s", a.URL, resp.Status)
+	}
+	sum := sha256.Sum256(body)
+	if got := "sha256:" + hex.EncodeToString(sum[:]); got != a.Digest {
+		t.Fatalf("artifact at %s has digest %s, status says %s", a.URL, got, a.Digest)
+	}
+	return body
 }

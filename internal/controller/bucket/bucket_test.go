@@ -177,7 +177,7 @@ func TestAuthentication(t *testing.T) {
 	if msg := cond(o, meta.ReadyCondition).Message; !strings.Contains(msg, "missing 'secretkey'") {
 		t.Errorf("message %q: want the missing key named", msg)
 	}
-	assertNoSecret(t, o, secretKey)
+	testenv.AssertNoSecret(t, env.Client, o, secretKey)
 
 	create(t, credentials(ns, "wrong", accessKey, "not-"+secretKey))
 	create(t, newBucket(ns, "wrong", srv.Endpoint(), "private", withSecret("wrong")))
@@ -185,7 +185,7 @@ func TestAuthentication(t *testing.T) {
 	if msg := cond(o, meta.ReadyCondition).Message; !strings.Contains(msg, "SignatureDoesNotMatch") || !strings.Contains(msg, "rejected the credentials of secret 'wrong'") {
 		t.Errorf("message %q", msg)
 	}
-	assertNoSecret(t, o, secretKey)
+	testenv.AssertNoSecret(t, env.Client, o, secretKey)
 
 	create(t, credentials(ns, "creds", accessKey, secretKey))
 	create(t, newBucket(ns, "right", srv.Endpoint(), "private", withSecret("creds")))
@@ -311,7 +311,7 @@ func TestUnsafeKeysRefused(t *testing.T) {
 	if o.Status.Artifact == nil || o.Status.Artifact.Revision != first {
 		t.Errorf("artifact %+v: want the previous one kept", o.Status.Artifact)
 	}
-	fetchArtifact(t, o.Status.Artifact)
+	testenv.FetchArtifact(t, o.Status.Artifact)
 	if got := downloads(srv) - before; got != 0 {
 		t.Errorf("%d objects downloaded from a bucket with refused keys", got)
 	}
@@ -356,7 +356,7 @@ func TestOversizedKeepsThePreviousArtifact(t *testing.T) {
 	if o.Status.Artifact == nil || o.Status.Artifact.Revision != first {
 		t.Errorf("artifact %+v: want the previous one kept", o.Status.Artifact)
 	}
-	fetchArtifact(t, o.Status.Artifact)
+	testenv.FetchArtifact(t, o.Status.Artifact)
 	if got := downloads(srv) - before; got != 0 {
 		t.Errorf("%d downloads for an oversized bucket", got)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 const (
@@ -194,8 +195,8 @@ func TestFailures(t *testing.T) {
 				}
 			}
 			waitForEvent(t, ns, "app", corev1.EventTypeWarning, tt.reason)
-			assertNoSecret(t, gr, gitPassword)
-			assertNoSecret(t, gr, url.UserPassword(gitUser, gitPassword).String())
+			testenv.AssertNoSecret(t, env.Client, gr, gitPassword)
+			testenv.AssertNoSecret(t, env.Client, gr, url.UserPassword(gitUser, gitPassword).String())
 		})
 	}
 }
@@ -227,7 +228,7 @@ func TestRecoversAfterFix(t *testing.T) {
 		}
 	}
 	waitForEvent(t, ns, "app", corev1.EventTypeNormal, "NewArtifact")
-	assertNoSecret(t, gr, gitPassword)
+	testenv.AssertNoSecret(t, env.Client, gr, gitPassword)
 }
 
 // TestStalledObjectResumesOnSpecChange checks that a stalled object
@@ -253,5 +254,5 @@ func TestStalledObjectResumesOnSpecChange(t *testing.T) {
 	if c := cond(gr, meta.StalledCondition); c != nil {
 		t.Errorf("Stalled still present: %+v", c)
 	}
-	assertNoSecret(t, gr, gitPassword)
+	testenv.AssertNoSecret(t, env.Client, gr, gitPassword)
 }

@@ -95,5 +95,5 @@ func TestTagAndBearerToken(t *testing.T) {
 	})
 	create(t, gr)
 	gr = waitFor(t, client.ObjectKeyFromObject(gr), "Ready", isReadyWith("v1.0.0@sha1:"+tagged))
-	assertNoSecret(t, gr, bearerToken)
+	testenv.AssertNoSecret(t, env.Client, gr, bearerToken)
 }

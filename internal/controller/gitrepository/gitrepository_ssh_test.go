@@ -11,6 +11,7 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // sshPassphrase protects the test identity; it must never be reported.
@@ -53,7 +54,7 @@ func TestSSH(t *testing.T) {
 	good := newGitRepository(ns, "good", srv.RepoURL("org/app"), withSecret("good"))
 	create(t, good)
 	gr := waitFor(t, client.ObjectKeyFromObject(good), "Ready over ssh", isReadyWith("main@sha1:"+head))
-	assertNoSecret(t, gr, sshPassphrase)
+	testenv.AssertNoSecret(t, env.Client, gr, sshPassphrase)
 
 	tests := map[string]struct {
 		reason   string
@@ -80,10 +81,10 @@ func TestSSH(t *testing.T) {
 			t.Errorf("%s: Ready message %q has the URL's user", name, msg)
 		}
 		waitForEvent(t, ns, name, corev1.EventTypeWarning, tt.reason)
-		assertNoSecret(t, gr, sshPassphrase)
+		testenv.AssertNoSecret(t, env.Client, gr, sshPassphrase)
 		for line := range strings.Lines(string(identity) + string(strangerKey)) {
 			if line = strings.TrimSpace(line); len(line) > 16 && !strings.HasPrefix(line, "-----") {
-				assertNoSecret(t, gr, line)
+				testenv.AssertNoSecret(t, env.Client, gr, line)
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/controller/gitrepository"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/testenv"
 	"github.com/ferrycd/ferry/internal/testserver"
 )
 
@@ -72,7 +73,7 @@ func TestClientCertificates(t *testing.T) {
 	gr := waitForFailure(t, client.ObjectKey{Namespace: ns, Name: "no-key"}, meta.AuthenticationFailedReason, "'tls.crt' requires 'tls.key'")
 	for line := range strings.Lines(string(keyPEM)) {
 		if line = strings.TrimSpace(line); len(line) > 16 && !strings.HasPrefix(line, "-----") {
-			assertNoSecret(t, gr, line)
+			testenv.AssertNoSecret(t, env.Client, gr, line)
 		}
 	}
 }
@@ -98,9 +99,9 @@ func TestProxy(t *testing.T) {
 		t.Error("the fetch did not go through the proxy")
 	}
 	gr := waitForFailure(t, client.ObjectKey{Namespace: ns, Name: "wrong-proxy"}, meta.GitOperationFailedReason, "407")
-	assertNoSecret(t, gr, proxyPassword)
+	testenv.AssertNoSecret(t, env.Client, gr, proxyPassword)
 	gr = waitForFailure(t, client.ObjectKey{Namespace: ns, Name: "no-address"}, meta.AuthenticationFailedReason, "key 'address' is missing")
-	assertNoSecret(t, gr, proxyPassword)
+	testenv.AssertNoSecret(t, env.Client, gr, proxyPassword)
 }
 
 // TestProviders accepts generic and stalls the cloud providers with a

@@ -178,22 +178,6 @@ func waitForEvent(t *testing.T, ns, name, eventType, reason string) corev1.Event
 	return found
 }
 
-// assertNoSecret fails when secret appears in any condition message or
-// event of the object.
-func assertNoSecret(t *testing.T, gr *sourcev1.GitRepository, secret string) {
-	t.Helper()
-	for _, c := range gr.Status.Conditions {
-		if strings.Contains(c.Message, secret) {
-			t.Errorf("condition %s leaks the secret: %s", c.Type, c.Message)
-		}
-	}
-	for _, e := range events(t, gr.Namespace, gr.Name) {
-		if strings.Contains(e.Message, secret) {
-			t.Errorf("event %s leaks the secret: %s", e.Reason, e.Message)
-		}
-	}
-}
-
 // tag creates an annotated tag on commit in the repository at dir.
 func tag(dir, name, commit string) error {
 	_, err := gitserver.Git(dir, "tag", "-a", "-m", "release "+name, name, commit)

@@ -12,6 +12,7 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/helm/helmtest"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestBasicAuthAndTLS reaches an HTTPS repository with basic auth, trusting
@@ -25,10 +26,10 @@ func TestBasicAuthAndTLS(t *testing.T) {
 	hr := newHelmRepository(ns, "charts", r.URL(), withSecret("creds"), withCertSecret("ca"))
 	create(t, hr)
 	hr = waitFor(t, client.ObjectKeyFromObject(hr), "Ready", isReady)
-	if !strings.Contains(string(fetchArtifact(t, hr.Status.Artifact)), "demo-1.0.0.tgz") {
+	if !strings.Contains(string(testenv.FetchArtifact(t, hr.Status.Artifact)), "demo-1.0.0.tgz") {
 		t.Error("stored index lacks the chart")
 	}
-	assertNoSecret(t, hr, helmPassword)
+	testenv.AssertNoSecret(t, env.Client, hr, helmPassword)
 }
 
 // TestAuthFailures checks each way authentication fails: Ready=False with a
@@ -100,7 +101,7 @@ func TestAuthFailures(t *testing.T) {
 				t.Errorf("artifact recorded: %+v", hr.Status.Artifact)
 			}
 			waitForEvent(t, ns, "charts", corev1.EventTypeWarning, meta.AuthenticationFailedReason)
-			assertNoSecret(t, hr, helmPassword)
+			testenv.AssertNoSecret(t, env.Client, hr, helmPassword)
 		})
 	}
 }
@@ -130,5 +131,5 @@ func TestRecoversAfterFix(t *testing.T) {
 		}
 	}
 	waitForEvent(t, ns, "charts", corev1.EventTypeNormal, "NewArtifact")
-	assertNoSecret(t, hr, helmPassword)
+	testenv.AssertNoSecret(t, env.Client, hr, helmPassword)
 }

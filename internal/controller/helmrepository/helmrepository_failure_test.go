@@ -11,6 +11,7 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/helm/helmtest"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestServerDown takes the repository down after a first artifact:
@@ -37,7 +38,7 @@ func TestServerDown(t *testing.T) {
 	if c := cond(hr, meta.ArtifactInStorageCondition); c == nil || c.Status != metav1.ConditionTrue {
 		t.Errorf("ArtifactInStorage = %+v", c)
 	}
-	fetchArtifact(t, hr.Status.Artifact)
+	testenv.FetchArtifact(t, hr.Status.Artifact)
 
 	r.SetDown(false)
 	requestReconcile(t, key)
@@ -110,7 +111,7 @@ func TestInvalidURL(t *testing.T) {
 			if cond(hr, meta.ReconcilingCondition) != nil {
 				t.Error("a stalled object is still Reconciling")
 			}
-			assertNoSecret(t, hr, helmPassword)
+			testenv.AssertNoSecret(t, env.Client, hr, helmPassword)
 		})
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/helm/helmtest"
+	"github.com/ferrycd/ferry/internal/testenv"
 )
 
 // TestIndexStored reconciles an HTTP repository: the sorted index is stored
@@ -43,7 +44,7 @@ func TestIndexStored(t *testing.T) {
 	hr = waitFor(t, client.ObjectKeyFromObject(hr), "Ready", isReady)
 
 	a := hr.Status.Artifact
-	body := fetchArtifact(t, a)
+	body := testenv.FetchArtifact(t, a)
 	served.SortEntries()
 	sorted, _ := yaml.Marshal(&served)
 	sum := sha256.Sum256(sorted)
@@ -112,7 +113,7 @@ func TestUnchangedIndex(t *testing.T) {
 			return isReady(hr) && hr.Status.Artifact.Revision != prev
 		})
 		revisions = append(revisions, hr.Status.Artifact.Revision)
-		if !strings.Contains(string(fetchArtifact(t, hr.Status.Artifact)), "version: "+v) {
+		if !strings.Contains(string(testenv.FetchArtifact(t, hr.Status.Artifact)), "version: "+v) {
 			t.Errorf("artifact lacks version %s", v)
 		}
 	}

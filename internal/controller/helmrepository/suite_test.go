@@ -2,11 +2,7 @@ package helmrepository_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -133,28 +129,6 @@ func reconcileNow(t *testing.T, key client.ObjectKey) *sourcev1.HelmRepository {
 	})
 }
 
-// fetchArtifact downloads the artifact from its URL and checks its digest.
-func fetchArtifact(t *testing.T, a *meta.Artifact) []byte {
-	t.Helper()
-	resp, err := http.Get(a.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", a.URL, resp.Status)
-	}
-	sum := sha256.Sum256(body)
-	if got := "sha256:" + hex.EncodeToString(sum[:]); got != a.Digest {
-		t.Fatalf("artifact at %s has digest %s, status says %s", a.URL, got, a.Digest)
-	}
-	return body
-}
-
 func events(t *testing.T, ns, name string) []corev1.Event {
 	t.Helper()
 	return testenv.Events(t, env.Client, "", ns, name)
@@ -187,20 +161,4 @@ func countEvents(t *testing.T, ns, name, reason string) int {
 		}
 	}
 	return n
-}
-
-// assertNoSecret fails when secret appears in any condition message or
-// event of the object.
-func assertNoSecret(t *testing.T, hr *sourcev1.HelmRepository, secret string) {
-	t.Helper()
-	for _, c := range hr.Status.Conditions {
-		if strings.Contains(c.Message, secret) {
-			t.Errorf("condition %s leaks the secret: %s", c.Type, c.Message)
-		}
-	}
-	for _, e := range events(t, hr.Namespace, hr.Name) {
-		if strings.Contains(e.Message, secret) {
-			t.Errorf("event %s leaks the secret: %s", e.Reason, e.Message)
-		}
-	}
 }

@@ -33,7 +33,7 @@ func TestTagPulledOnceAndAgainOnlyWhenItMoves(t *testing.T) {
 	if got := cond(o, meta.ReadyCondition).Message; got != "stored artifact for digest 'latest@"+digest+"'" {
 		t.Errorf("Ready message %q", got)
 	}
-	files := untarFiles(t, fetchArtifact(t, o.Status.Artifact))
+	files := untarFiles(t, testenv.FetchArtifact(t, o.Status.Artifact))
 	if files["app/configmap.yaml"] != "kind: ConfigMap\n" || files["README.md"] != "hello\n" {
 		t.Errorf("artifact files %v", files)
 	}
@@ -61,7 +61,7 @@ func TestTagPulledOnceAndAgainOnlyWhenItMoves(t *testing.T) {
 	moved := push(t, reg, "manifests/app", "latest", map[string]string{"app/configmap.yaml": "kind: ConfigMap\ndata: {a: b}\n"})
 	reconcileNow(t, key)
 	o = waitFor(t, key, "Ready at the new digest", isReadyAt("latest@"+moved))
-	if files := untarFiles(t, fetchArtifact(t, o.Status.Artifact)); files["app/configmap.yaml"] != "kind: ConfigMap\ndata: {a: b}\n" || len(files) != 1 {
+	if files := untarFiles(t, testenv.FetchArtifact(t, o.Status.Artifact)); files["app/configmap.yaml"] != "kind: ConfigMap\ndata: {a: b}\n" || len(files) != 1 {
 		t.Errorf("artifact after the push: %v", files)
 	}
 }
@@ -94,7 +94,7 @@ func TestReferences(t *testing.T) {
 			if c.name == "digest" {
 				version = "2.0.0"
 			}
-			if got := untarFiles(t, fetchArtifact(t, o.Status.Artifact))["version.txt"]; got != version {
+			if got := untarFiles(t, testenv.FetchArtifact(t, o.Status.Artifact))["version.txt"]; got != version {
 				t.Errorf("version.txt %q, want %q", got, version)
 			}
 		})
@@ -135,7 +135,7 @@ func TestLayerSelectorAndIgnore(t *testing.T) {
 	create(t, newOCIRepository(ns, "copy", reg.URL("custom"), withRef(sourcev1.OCIRepositoryRef{Tag: "v1"}),
 		func(o *sourcev1.OCIRepository) { o.Spec.LayerSelector = selector }))
 	o := waitFor(t, client.ObjectKey{Namespace: ns, Name: "copy"}, "Ready", isReadyAt("v1@"+digest))
-	if got := fetchArtifact(t, o.Status.Artifact); string(got) != string(content) {
+	if got := testenv.FetchArtifact(t, o.Status.Artifact); string(got) != string(content) {
 		t.Errorf("copied layer differs from the pushed one (%d vs %d bytes)", len(got), len(content))
 	}
 	if o.Status.ObservedLayerSelector == nil || o.Status.ObservedLayerSelector.Operation != sourcev1.OCILayerCopy {
@@ -149,7 +149,7 @@ func TestLayerSelectorAndIgnore(t *testing.T) {
 			o.Spec.Ignore = &ignore
 		}))
 	o = waitFor(t, client.ObjectKey{Namespace: ns, Name: "extract"}, "Ready", isReadyAt("v1@"+digest))
-	if files := untarFiles(t, fetchArtifact(t, o.Status.Artifact)); len(files) != 1 || files["deploy/app.yaml"] == "" {
+	if files := untarFiles(t, testenv.FetchArtifact(t, o.Status.Artifact)); len(files) != 1 || files["deploy/app.yaml"] == "" {
 		t.Errorf("extracted files %v: want deploy/app.yaml only", files)
 	}
 
@@ -198,7 +198,7 @@ func TestAuthentication(t *testing.T) {
 	if msg := cond(o, meta.ReadyCondition).Message; !strings.Contains(msg, "rejected the credentials") {
 		t.Errorf("message %q", msg)
 	}
-	assertNoSecret(t, o, ociPassword)
+	testenv.AssertNoSecret(t, env.Client, o, ociPassword)
 
 	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "basic"},
 		Data: map[string][]byte{"username": []byte(ociUser), "password": []byte(ociPassword)}})
@@ -209,7 +209,7 @@ func TestAuthentication(t *testing.T) {
 	if msg := cond(o, meta.ReadyCondition).Message; !strings.Contains(msg, "kubectl create secret docker-registry") {
 		t.Errorf("message %q: want what kind of secret is expected", msg)
 	}
-	assertNoSecret(t, o, ociPassword)
+	testenv.AssertNoSecret(t, env.Client, o, ociPassword)
 }
 
 // A TLS registry is trusted through spec.certSecretRef's ca.crt; plain
@@ -280,7 +280,7 @@ func TestRefusedSpecs(t *testing.T) {
 			if o.Status.Artifact != nil {
 				t.Errorf("an artifact was stored: %+v", o.Status.Artifact)
 			}
-			assertNoSecret(t, o, ociPassword)
+			testenv.AssertNoSecret(t, env.Client, o, ociPassword)
 		})
 	}
 	if got := reg.Requests("HEAD", "manifests") - heads; got != 0 {
@@ -316,7 +316,7 @@ func TestOversizedLayerKeepsThePreviousArtifact(t *testing.T) {
 	if o.Status.Artifact == nil || o.Status.Artifact.Revision != "latest@"+first {
 		t.Errorf("artifact %+v: want the previous one kept", o.Status.Artifact)
 	}
-	fetchArtifact(t, o.Status.Artifact)
+	testenv.FetchArtifact(t, o.Status.Artifact)
 	if got := reg.Requests("GET", "blobs") - blobs; got > 1 { // the config blob
 		t.Errorf("%d blob downloads for an oversized layer", got)
 	}

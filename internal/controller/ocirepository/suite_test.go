@@ -5,13 +5,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -164,28 +161,6 @@ func dockerConfig(ns, name, host, user, password string) *corev1.Secret {
 	}
 }
 
-// fetchArtifact downloads the artifact from its URL and checks its digest.
-func fetchArtifact(t *testing.T, a *meta.Artifact) []byte {
-	t.Helper()
-	resp, err := http.Get(a.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s: %s", a.URL, resp.Status)
-	}
-	sum := sha256.Sum256(body)
-	if got := "sha256:" + hex.EncodeToString(sum[:]); got != a.Digest {
-		t.Fatalf("artifact at %s has digest %s, status says %s", a.URL, got, a.Digest)
-	}
-	return body
-}
-
 // untarFiles lists the regular files of a tar.gz with their content.
 func untarFiles(t *testing.T, data []byte) map[string]string {
 	t.Helper()
@@ -206,21 +181,6 @@ func untarFiles(t *testing.T, data []byte) map[string]string {
 		if h.Typeflag == tar.TypeReg {
 			b, _ := io.ReadAll(tr)
 			files[h.Name] = string(b)
-		}
-	}
-}
-
-// assertNoSecret fails when secret appears in a condition or an event of o.
-func assertNoSecret(t *testing.T, o *sourcev1.OCIRepository, secret string) {
-	t.Helper()
-	for _, c := range o.Status.Conditions {
-		if strings.Contains(c.Message, secret) {
-			t.Errorf("condition %s leaks the secret: %s", c.Type, c.Message)
-		}
-	}
-	for _, e := range testenv.Events(t, env.Client, "", o.Namespace, o.Name) {
-		if strings.Contains(e.Message, secret) {
-			t.Errorf("event %s leaks the secret: %s", e.Reason, e.Message)
 		}
 	}
 }
