@@ -20,7 +20,7 @@ import (
 // kinds are the Flux kinds that get, export, suspend, resume and reconcile
 // act on: each of these verbs has one subcommand per kind, built from its
 // entry here. Adding a kind to the CLI is one more entry.
-var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, ociRepositories, kustomizations, helmReleases, providers, alerts, receivers}
+var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, ociRepositories, buckets, kustomizations, helmReleases, providers, alerts, receivers}
 
 // kindRules are what some kinds add to the reconcile request and wait that
 // every kind shares (see reconcileRules).
@@ -223,6 +223,39 @@ var ociRepositories = &kind{
   ferry resume source oci podinfo`},
 		reconcile: help{"Pull an OCIRepository's artifact now and wait for the new artifact", `  # Resolve the tag and pull outside of the interval
   ferry reconcile source oci podinfo`},
+	},
+}
+
+var buckets = &kind{
+	gvk:        sourcev1.GroupVersion.WithKind(sourcev1.BucketKind),
+	plural:     "Buckets",
+	group:      sources,
+	command:    "bucket",
+	newObject:  func() fluxObject { return &sourcev1.Bucket{} },
+	newList:    func() client.ObjectList { return &sourcev1.BucketList{} },
+	setSuspend: func(obj fluxObject, s bool) { obj.(*sourcev1.Bucket).Spec.Suspend = s },
+	lastHandled: func(obj fluxObject) string {
+		return obj.(*sourcev1.Bucket).Status.GetLastHandledReconcileRequest()
+	},
+	revision: artifactRevision,
+	done:     "fetched",
+	help: kindHelp{
+		get: help{"Get the status of Bucket sources", `  # List the Buckets in flux-system
+  ferry get sources bucket
+
+  # List them in every namespace
+  ferry get sources bucket -A`},
+		export: help{"Print Buckets as Flux v1 YAML", `  # Export one Bucket
+  ferry export source bucket assets
+
+  # Export every Bucket of flux-system into a file
+  ferry export source bucket --all > buckets.yaml`},
+		suspend: help{"Suspend a Bucket: it stops fetching until resumed", `  # Stop fetching the assets bucket
+  ferry suspend source bucket assets`},
+		resume: help{"Resume a suspended Bucket and wait until it has fetched", `  # Resume assets and wait for its artifact
+  ferry resume source bucket assets`},
+		reconcile: help{"Fetch a Bucket's objects now and wait for the new artifact", `  # List the bucket and fetch what changed outside of the interval
+  ferry reconcile source bucket assets`},
 	},
 }
 

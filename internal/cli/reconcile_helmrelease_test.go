@@ -196,13 +196,13 @@ func testReconcileHelmReleaseWithSource(t *testing.T, p *statusPlane) {
 		"► annotating HelmRelease from-oci in "+ns+" namespace",
 		"✔ applied revision 6.0.3")
 
-	// A source kind the CLI does not know, and a suspended HelmRelease:
-	// nothing is annotated.
+	// A source that does not exist, and a suspended HelmRelease: nothing
+	// is annotated.
 	_, stderr, code = p.ferry(t, "-n", ns, "reconcile", "source", "chart", "from-bucket", "--with-source")
 	if code == 0 {
-		t.Fatal("reconcile --with-source of a chart from a Bucket succeeded")
+		t.Fatal("reconcile --with-source of a chart from a missing Bucket succeeded")
 	}
-	mustContain(t, "stderr", stderr, `--with-source does not support source kind "Bucket" yet`)
+	mustContain(t, "stderr", stderr, "Bucket '"+ns+"/charts' not found")
 	repo := &sourcev1.HelmRepository{}
 	if err := p.client.Get(context.Background(), key("podinfo"), repo); err != nil {
 		t.Fatal(err)
