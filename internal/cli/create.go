@@ -32,7 +32,7 @@ func newCreateCommand(g *globals) *cobra.Command {
 		Use:   "source",
 		Short: "Create or update sources",
 	}
-	source.AddCommand(newCreateSourceGitCommand(g, cf), newCreateSourceHelmCommand(g, cf), newCreateSourceOCICommand(g, cf))
+	source.AddCommand(newCreateSourceGitCommand(g, cf), newCreateSourceHelmCommand(g, cf), newCreateSourceOCICommand(g, cf), newCreateSourceBucketCommand(g, cf))
 	secret := &cobra.Command{
 		Use:   "secret",
 		Short: "Create or update Secrets used by sources",
