@@ -100,19 +100,12 @@ func cond(o *sourcev1.Bucket, condType string) *metav1.Condition {
 // isReadyAt holds once Ready=True for the current generation with an
 // artifact of revision ("" for any).
 func isReadyAt(revision string) func(*sourcev1.Bucket) bool {
-	return func(o *sourcev1.Bucket) bool {
-		c := cond(o, meta.ReadyCondition)
-		return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == o.Generation &&
-			o.Status.Artifact != nil && (revision == "" || o.Status.Artifact.Revision == revision)
-	}
+	return testenv.SourceReadyAt[*sourcev1.Bucket](revision)
 }
 
 // isFailing holds once Ready=False with reason.
 func isFailing(reason string) func(*sourcev1.Bucket) bool {
-	return func(o *sourcev1.Bucket) bool {
-		c := cond(o, meta.ReadyCondition)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason
-	}
+	return testenv.ReadyFalse[*sourcev1.Bucket](reason)
 }
 
 func isStalled(o *sourcev1.Bucket) bool { return cond(o, meta.StalledCondition) != nil }
@@ -120,10 +113,8 @@ func isStalled(o *sourcev1.Bucket) bool { return cond(o, meta.StalledCondition) 
 // reconcileNow requests a reconcile and waits until it is handled.
 func reconcileNow(t *testing.T, key client.ObjectKey) *sourcev1.Bucket {
 	t.Helper()
-	token := testenv.RequestReconcile(t, env.Client, &sourcev1.Bucket{}, key)
-	return waitFor(t, key, "handled the request", func(o *sourcev1.Bucket) bool {
-		return o.Status.LastHandledReconcileAt == token
-	})
+	return testenv.ReconcileNow(t, env.Client, &sourcev1.Bucket{}, key,
+		func(o *sourcev1.Bucket) string { return o.Status.LastHandledReconcileAt })
 }
 
 // revisionOf is Flux's revision of a Bucket whose index is keys with

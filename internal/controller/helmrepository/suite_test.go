@@ -109,10 +109,7 @@ func isReady(hr *sourcev1.HelmRepository) bool {
 
 // isFailing holds once Ready=False with reason and the retry settled.
 func isFailing(reason string) func(*sourcev1.HelmRepository) bool {
-	return func(hr *sourcev1.HelmRepository) bool {
-		c := cond(hr, meta.ReadyCondition)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason
-	}
+	return testenv.ReadyFalse[*sourcev1.HelmRepository](reason)
 }
 
 func requestReconcile(t *testing.T, key client.ObjectKey) string {
@@ -123,10 +120,8 @@ func requestReconcile(t *testing.T, key client.ObjectKey) string {
 // reconcileNow requests a reconcile and waits until it is handled.
 func reconcileNow(t *testing.T, key client.ObjectKey) *sourcev1.HelmRepository {
 	t.Helper()
-	token := requestReconcile(t, key)
-	return waitFor(t, key, "handled the request", func(hr *sourcev1.HelmRepository) bool {
-		return hr.Status.LastHandledReconcileAt == token
-	})
+	return testenv.ReconcileNow(t, env.Client, &sourcev1.HelmRepository{}, key,
+		func(hr *sourcev1.HelmRepository) string { return hr.Status.LastHandledReconcileAt })
 }
 
 func events(t *testing.T, ns, name string) []corev1.Event {

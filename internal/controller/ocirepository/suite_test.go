@@ -20,7 +20,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/controller"
 	"github.com/ferrycd/ferry/internal/oci"
@@ -91,28 +90,19 @@ func cond(o *sourcev1.OCIRepository, condType string) *metav1.Condition {
 // isReadyAt holds once Ready=True for the current generation with an
 // artifact of revision ("" for any).
 func isReadyAt(revision string) func(*sourcev1.OCIRepository) bool {
-	return func(o *sourcev1.OCIRepository) bool {
-		c := cond(o, meta.ReadyCondition)
-		return c != nil && c.Status == metav1.ConditionTrue && c.ObservedGeneration == o.Generation &&
-			o.Status.Artifact != nil && (revision == "" || o.Status.Artifact.Revision == revision)
-	}
+	return testenv.SourceReadyAt[*sourcev1.OCIRepository](revision)
 }
 
 // isFailing holds once Ready=False with reason.
 func isFailing(reason string) func(*sourcev1.OCIRepository) bool {
-	return func(o *sourcev1.OCIRepository) bool {
-		c := cond(o, meta.ReadyCondition)
-		return c != nil && c.Status == metav1.ConditionFalse && c.Reason == reason
-	}
+	return testenv.ReadyFalse[*sourcev1.OCIRepository](reason)
 }
 
 // reconcileNow requests a reconcile and waits until it is handled.
 func reconcileNow(t *testing.T, key client.ObjectKey) *sourcev1.OCIRepository {
 	t.Helper()
-	token := testenv.RequestReconcile(t, env.Client, &sourcev1.OCIRepository{}, key)
-	return waitFor(t, key, "handled the request", func(o *sourcev1.OCIRepository) bool {
-		return o.Status.LastHandledReconcileAt == token
-	})
+	return testenv.ReconcileNow(t, env.Client, &sourcev1.OCIRepository{}, key,
+		func(o *sourcev1.OCIRepository) string { return o.Status.LastHandledReconcileAt })
 }
 
 // push pushes files as a Flux artifact to repository:tag on reg and
