@@ -2,6 +2,7 @@ package ocirepository
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 
@@ -13,12 +14,15 @@ import (
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/oci"
 	"github.com/ferrycd/ferry/internal/source"
+	"github.com/ferrycd/ferry/internal/status"
 	"github.com/ferrycd/ferry/internal/tlsconfig"
 )
 
 // UnsupportedProviderReason is ferry's reason for a spec.provider other
 // than generic, and for a verification it cannot perform yet.
 const UnsupportedProviderReason = "UnsupportedProvider"
+
+const cosignProvider = "cosign"
 
 // Keys of a spec.proxySecretRef Secret, as Flux reads them.
 const (
@@ -35,11 +39,20 @@ func unsupported(obj *sourcev1.OCIRepository) *source.Failure {
 		return &source.Failure{CondType: meta.FetchFailedCondition, Reason: UnsupportedProviderReason, Stalled: true,
 			Err: fmt.Errorf("provider '%s' is not supported by ferry yet: use provider '%s' with spec.secretRef", p, sourcev1.GitProviderGeneric)}
 	}
-	if v := obj.Spec.Verify; v != nil {
-		return &source.Failure{CondType: meta.FetchFailedCondition, Reason: meta.VerificationError, Stalled: true,
-			Err: fmt.Errorf("spec.verify (provider '%s') is not supported by ferry yet: the artifact is not pulled unverified; remove spec.verify to pull without verification", v.Provider)}
+	v := obj.Spec.Verify
+	var err error
+	switch {
+	case v == nil:
+		return nil
+	case v.Provider != cosignProvider:
+		err = fmt.Errorf("verification provider '%s' is not supported by ferry yet: the artifact is not pulled unverified; use provider 'cosign' with public keys in spec.verify.secretRef", v.Provider)
+	case v.SecretRef == nil:
+		err = errors.New("keyless cosign verification (spec.verify without secretRef) is not supported by ferry yet: it needs the Fulcio and Rekor services; the artifact is not pulled unverified; sign with a key pair (cosign sign --key) and put its public key in a Secret named by spec.verify.secretRef")
+	default:
+		return nil
 	}
-	return nil
+	status.MarkFalse(obj, meta.SourceVerifiedCondition, UnsupportedProviderReason, "%s", err.Error())
+	return &source.Failure{Reason: UnsupportedProviderReason, Stalled: true, Err: err}
 }
 
 // client builds the registry client of obj's spec: the Docker config of

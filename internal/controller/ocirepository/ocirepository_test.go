@@ -256,9 +256,14 @@ func TestRefusedSpecs(t *testing.T) {
 	}{
 		{"aws", "UnsupportedProvider", "provider 'aws' is not supported by ferry yet",
 			func(o *sourcev1.OCIRepository) { o.Spec.Provider = "aws" }},
-		{"verify", meta.VerificationError, "spec.verify (provider 'cosign') is not supported by ferry yet",
+		{"notation", "UnsupportedProvider", "verification provider 'notation' is not supported by ferry yet: the artifact is not pulled unverified",
 			func(o *sourcev1.OCIRepository) {
-				o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: "cosign", SecretRef: &meta.LocalObjectReference{Name: "keys"}}
+				o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: "notation", SecretRef: &meta.LocalObjectReference{Name: "keys"}}
+			}},
+		{"keyless", "UnsupportedProvider", "keyless cosign verification (spec.verify without secretRef) is not supported by ferry yet",
+			func(o *sourcev1.OCIRepository) {
+				o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: "cosign",
+					MatchOIDCIdentity: []sourcev1.OIDCIdentityMatch{{Issuer: "^https://token.actions.githubusercontent.com$", Subject: ".*"}}}
 			}},
 		{"tag-in-url", meta.URLInvalidReason, "set the tag in spec.ref.tag",
 			func(o *sourcev1.OCIRepository) { o.Spec.URL += ":v1" }},
@@ -280,12 +285,108 @@ func TestRefusedSpecs(t *testing.T) {
 			if o.Status.Artifact != nil {
 				t.Errorf("an artifact was stored: %+v", o.Status.Artifact)
 			}
+			if o.Spec.Verify != nil {
+				if v := cond(o, meta.SourceVerifiedCondition); v == nil || v.Status != metav1.ConditionFalse || v.Message != cond(o, meta.ReadyCondition).Message {
+					t.Errorf("SourceVerified %+v: want False with Ready's message", v)
+				}
+			}
 			testenv.AssertNoSecret(t, env.Client, o, ociPassword)
 		})
 	}
 	if got := reg.Requests("HEAD", "manifests") - heads; got != 0 {
 		t.Errorf("%d requests for refused specs", got)
 	}
+}
+
+// spec.verify with cosign public keys: only an artifact signed by one of
+// the Secret's *.pub keys for its own digest is stored; an unsigned,
+// foreign-signed or copied-signature push is refused with
+// SourceVerified=False and the verified artifact stays served.
+func TestCosignVerification(t *testing.T) {
+	ns := env.NewNamespace(t, "ocirepo")
+	reg := ocitest.Start(t, ocitest.Options{})
+	release, ci, stranger := ocitest.NewCosignKey(t), ocitest.NewCosignKey(t), ocitest.NewCosignKey(t)
+	create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "cosign-keys"},
+		Data: map[string][]byte{"release.pub": release.PublicPEM, "ci.pub": ci.PublicPEM, "README": []byte("not a key")}})
+
+	first := push(t, reg, "app", "latest", map[string]string{"a.yaml": "a: 1\n"})
+	reg.Sign(t, "app", first, first, ci)
+	create(t, newOCIRepository(ns, "app", reg.URL("app"), func(o *sourcev1.OCIRepository) {
+		o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: "cosign", SecretRef: &meta.LocalObjectReference{Name: "cosign-keys"}}
+	}))
+	key := client.ObjectKey{Namespace: ns, Name: "app"}
+	o := waitFor(t, key, "Ready and verified", isReadyAt("latest@"+first))
+	if v := cond(o, meta.SourceVerifiedCondition); v == nil || v.Status != metav1.ConditionTrue ||
+		v.Message != "verified signature of revision latest@"+first+" with key 'ci.pub' of secret 'cosign-keys'" {
+		t.Errorf("SourceVerified %+v", v)
+	}
+	// A verified, unchanged digest is neither pulled nor verified again:
+	// one HEAD per reconcile.
+	gets, heads := reg.Requests("GET", "manifests"), reg.Requests("HEAD", "manifests")
+	reconcileNow(t, key)
+	if g, h := reg.Requests("GET", "manifests")-gets, reg.Requests("HEAD", "manifests")-heads; g != 0 || h != 1 {
+		t.Errorf("unchanged verified digest: %d manifest GETs, %d HEADs; want 0 and 1", g, h)
+	}
+
+	refused := []struct {
+		name, want string
+		sign       func(digest string)
+	}{
+		{"unsigned", "is not signed (no signature manifest at tag 'sha256-", func(string) {}},
+		{"stranger", "none of its 1 signatures verifies with the keys ci.pub, release.pub", func(d string) { reg.Sign(t, "app", d, d, stranger) }},
+		{"copied", "a signature by a trusted key signs another digest, '" + first + "'", func(d string) { reg.Sign(t, "app", d, first, release) }},
+	}
+	for _, c := range refused {
+		t.Run(c.name, func(t *testing.T) {
+			img, err := oci.Image(ocitest.TarGz(map[string]string{"a.yaml": "a: " + c.name + "\n"}), oci.ContentMediaType, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			layers, _ := img.Layers()
+			layer, _ := layers[0].Digest()
+			d := pushImage(t, reg, "app", "latest", img)
+			c.sign(d)
+			reconcileNow(t, key)
+			o := waitFor(t, key, "refused", isFailing(meta.VerificationError))
+			v := cond(o, meta.SourceVerifiedCondition)
+			if v == nil || v.Status != metav1.ConditionFalse || !strings.Contains(v.Message, c.want) ||
+				!strings.HasPrefix(v.Message, "failed to verify the signature using provider 'cosign': no matching signatures") {
+				t.Errorf("SourceVerified %+v: want False with %q", v, c.want)
+			}
+			if o.Status.Artifact == nil || o.Status.Artifact.Revision != "latest@"+first {
+				t.Errorf("artifact %+v: want the verified latest@%s kept", o.Status.Artifact, first)
+			}
+			if files := untarFiles(t, testenv.FetchArtifact(t, o.Status.Artifact)); files["a.yaml"] != "a: 1\n" {
+				t.Errorf("served artifact %v: want the verified content", files)
+			}
+			if got := reg.Fetched(layer.String()); got != 0 {
+				t.Errorf("the refused artifact's layer was downloaded %d times", got)
+			}
+		})
+	}
+
+	// Signed by the release key: stored, verified again.
+	signed := push(t, reg, "app", "latest", map[string]string{"a.yaml": "a: 2\n"})
+	reg.Sign(t, "app", signed, signed, release)
+	reconcileNow(t, key)
+	o = waitFor(t, key, "Ready at the signed push", isReadyAt("latest@"+signed))
+	if v := cond(o, meta.SourceVerifiedCondition); v == nil || v.Status != metav1.ConditionTrue || !strings.Contains(v.Message, "with key 'release.pub'") {
+		t.Errorf("SourceVerified %+v", v)
+	}
+
+	t.Run("no-keys", func(t *testing.T) {
+		create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "no-keys"}, Data: map[string][]byte{"key.asc": []byte("x")}})
+		create(t, newOCIRepository(ns, "no-keys", reg.URL("app"), func(o *sourcev1.OCIRepository) {
+			o.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: "cosign", SecretRef: &meta.LocalObjectReference{Name: "no-keys"}}
+		}))
+		o := waitFor(t, client.ObjectKey{Namespace: ns, Name: "no-keys"}, "refused", isFailing(meta.VerificationError))
+		if msg := cond(o, meta.ReadyCondition).Message; !strings.Contains(msg, "secret '"+ns+"/no-keys': no '*.pub' key with a cosign public key") {
+			t.Errorf("message %q", msg)
+		}
+		if o.Status.Artifact != nil {
+			t.Errorf("an unverified artifact was stored: %+v", o.Status.Artifact)
+		}
+	})
 }
 
 // A layer over the maximum artifact size is refused from the manifest's

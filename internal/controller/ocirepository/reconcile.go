@@ -7,6 +7,8 @@ import (
 	"os"
 	"reflect"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/ferrycd/ferry/api/meta"
@@ -52,7 +54,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository,
 		return r.fail(obj, pullFailure(obj, err))
 	}
 	revision := resolved.Revision()
-	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration && !contentChanged(obj) {
+	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration && !contentChanged(obj) && verified(obj) {
 		log.V(1).Info("artifact up-to-date with remote revision", "revision", revision)
 		r.succeed(obj, old, wasFailing, nil)
 		return nil
@@ -64,6 +66,12 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository,
 	status.MarkReconciling(obj, meta.ProgressingReason, "building artifact: new revision '%s' for '%s'", revision, obj.Spec.URL)
 	if err := patcher.Patch(ctx, obj); err != nil {
 		return err
+	}
+
+	// Verify the signature spec.verify asks for before anything is
+	// pulled: nothing unverified is stored, the previous artifact stays.
+	if f := r.verify(timeout, obj, client, repo, resolved); f != nil {
+		return r.fail(obj, f)
 	}
 
 	// Pull the manifest and the selected layer, bounded by the storage's
@@ -87,6 +95,48 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository,
 	}
 	r.succeed(obj, old, wasFailing, pulled.Annotations)
 	log.Info("stored artifact", "revision", a.Revision, "digest", a.Digest)
+	return nil
+}
+
+// verified reports whether obj's stored artifact needs no verification:
+// spec.verify is unset, or its signature was verified (a failed one is
+// verified again at the next reconcile).
+func verified(obj *sourcev1.OCIRepository) bool {
+	if obj.Spec.Verify == nil {
+		return true
+	}
+	c := status.Get(obj, meta.SourceVerifiedCondition)
+	return c != nil && c.Status == metav1.ConditionTrue
+}
+
+// verify checks the cosign signature of the resolved digest against the
+// public keys of spec.verify.secretRef (unsupported has refused every
+// other kind of verification) and records SourceVerified.
+func (r *Reconciler) verify(ctx context.Context, obj *sourcev1.OCIRepository, client *oci.Client, repo name.Repository, resolved oci.Resolved) *source.Failure {
+	v := obj.Spec.Verify
+	if v == nil {
+		status.Delete(obj, meta.SourceVerifiedCondition)
+		return nil
+	}
+	fail := func(err error) *source.Failure {
+		err = fmt.Errorf("failed to verify the signature using provider '%s': %w", v.Provider, err)
+		status.MarkFalse(obj, meta.SourceVerifiedCondition, meta.VerificationError, "%s", err.Error())
+		return &source.Failure{Reason: meta.VerificationError, Err: err}
+	}
+	secret, err := r.secret(ctx, obj.Namespace, v.SecretRef.Name)
+	if err != nil {
+		return fail(err)
+	}
+	keys, err := oci.PublicKeys(secret.Data)
+	if err != nil {
+		return fail(fmt.Errorf("secret '%s/%s': %w", secret.Namespace, secret.Name, err))
+	}
+	key, err := client.VerifyCosign(ctx, repo, resolved.Digest, keys)
+	if err != nil {
+		return fail(err)
+	}
+	status.MarkTrue(obj, meta.SourceVerifiedCondition, meta.SucceededReason,
+		"verified signature of revision %s with key '%s' of secret '%s'", resolved.Revision(), key, v.SecretRef.Name)
 	return nil
 }
 

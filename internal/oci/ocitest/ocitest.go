@@ -5,6 +5,11 @@
 package ocitest
 
 import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/subtle"
 	"encoding/pem"
 	"fmt"
@@ -17,6 +22,9 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature"
 
 	"github.com/ferrycd/ferry/internal/oci"
 )
@@ -73,6 +81,9 @@ func (r *Registry) count(req *http.Request) {
 	}
 	r.mu.Lock()
 	r.requests[req.Method+" "+kind]++
+	if kind == "blobs" && req.Method == http.MethodGet {
+		r.requests["GET "+req.URL.Path[strings.LastIndex(req.URL.Path, "/")+1:]]++
+	}
 	r.mu.Unlock()
 }
 
@@ -83,6 +94,9 @@ func (r *Registry) Requests(method, kind string) int {
 	defer r.mu.Unlock()
 	return r.requests[method+" "+kind]
 }
+
+// Fetched returns how many times the blob of digest was downloaded.
+func (r *Registry) Fetched(digest string) int { return r.Requests("GET", digest) }
 
 // Host returns "127.0.0.1:port".
 func (r *Registry) Host() string {
@@ -107,4 +121,58 @@ func TarGz(files map[string]string) []byte {
 		panic(fmt.Sprintf("ocitest: %v", err))
 	}
 	return b
+}
+
+// CosignKey is a key pair as `cosign generate-key-pair` makes (ECDSA
+// P-256): its signer and the PEM of its public key (cosign.pub).
+type CosignKey struct {
+	signature.Signer
+	PublicPEM []byte
+}
+
+// NewCosignKey generates a CosignKey.
+func NewCosignKey(t testing.TB) CosignKey {
+	t.Helper()
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := signature.LoadSigner(priv, crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return CosignKey{Signer: signer, PublicPEM: pub}
+}
+
+// Sign pushes the cosign signature by key of the manifest digest of
+// repository (the signature of signedDigest, which is digest unless a
+// test forges a copied signature), as `cosign sign --key` does, to a
+// plain-HTTP registry without credentials.
+func (r *Registry) Sign(t testing.TB, repository, digest, signedDigest string, key CosignKey) {
+	t.Helper()
+	c := oci.New(oci.Options{Insecure: true})
+	defer c.Close()
+	repo, err := c.Repository(r.URL(repository))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := v1.NewHash(digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed, err := v1.NewHash(signedDigest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := oci.CosignSignatureImage(repo, signed, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Push(context.Background(), repo.Tag(oci.CosignSignatureTag(h)), img); err != nil {
+		t.Fatal(err)
+	}
 }
