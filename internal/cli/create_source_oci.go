@@ -31,6 +31,10 @@ type sourceOCIFlags struct {
 	ignorePaths    []string
 	interval       time.Duration
 	fetchTimeout   time.Duration
+	verifyProvider string
+	verifySecret   string
+	verifySubject  string
+	verifyIssuer   string
 }
 
 var (
@@ -56,6 +60,10 @@ func newCreateSourceOCICommand(g *globals, cf *createFlags) *cobra.Command {
   # Pin a digest
   ferry create source oci podinfo --url=oci://ghcr.io/stefanprodan/manifests/podinfo \
     --digest=sha256:6ca1d018a562caa81bfee3c56c41d255b085bbdb30da79e09849559680df8675
+
+  # Pull only artifacts signed with the cosign key whose cosign.pub is in the Secret cosign-pub
+  ferry create source oci podinfo --url=oci://ghcr.io/stefanprodan/manifests/podinfo --tag=latest \
+    --verify-provider=cosign --verify-secret-ref=cosign-pub
 
   # Print the OCIRepository as YAML instead of applying it
   ferry create source oci podinfo --url=oci://ghcr.io/stefanprodan/manifests/podinfo --tag=latest --export`,
@@ -92,6 +100,10 @@ func newCreateSourceOCICommand(g *globals, cf *createFlags) *cobra.Command {
 	fl.StringVar(&f.provider, "provider", "generic", "who signs in to the registry: one of "+strings.Join(ociProviders, ", "))
 	fl.StringSliceVar(&f.ignorePaths, "ignore-paths", nil, "paths to leave out of the artifact, in .gitignore syntax; comma separated or repeated")
 	fl.DurationVar(&f.interval, "interval", time.Minute, "how often the registry is checked for a new artifact")
+	fl.StringVar(&f.verifyProvider, "verify-provider", "", "verify the artifact's signature before pulling it: cosign")
+	fl.StringVar(&f.verifySecret, "verify-secret-ref", "", "name of the Secret with the trusted public keys ('*.pub') for --verify-provider")
+	fl.StringVar(&f.verifySubject, "verify-subject", "", "regular expression the OIDC subject of a keyless signature must match (needs --verify-issuer)")
+	fl.StringVar(&f.verifyIssuer, "verify-issuer", "", "regular expression the OIDC issuer of a keyless signature must match (needs --verify-subject)")
 	fl.DurationVar(&f.fetchTimeout, "fetch-timeout", 0, "how long resolving and pulling the artifact may take, spec.timeout (default 60s)")
 	return cmd
 }
@@ -128,6 +140,10 @@ func (f *sourceOCIFlags) ociRepository(name, namespace string) (*sourcev1.OCIRep
 		// spec.timeout is written in ms, s and m only.
 		return nil, errors.New("--fetch-timeout must be shorter than an hour")
 	}
+	verify, err := f.verification()
+	if err != nil {
+		return nil, err
+	}
 	if f.semver != "" {
 		if _, err := semver.NewConstraint(f.semver); err != nil {
 			return nil, fmt.Errorf("--tag-semver %q is not a semver range: %w", f.semver, err)
@@ -142,6 +158,7 @@ func (f *sourceOCIFlags) ociRepository(name, namespace string) (*sourcev1.OCIRep
 			Reference: &sourcev1.OCIRepositoryRef{Tag: f.tag, SemVer: f.semver, Digest: f.digest},
 			Provider:  f.provider,
 			Insecure:  f.insecure,
+			Verify:    verify,
 		},
 	}
 	for _, ref := range []struct {
@@ -160,6 +177,35 @@ func (f *sourceOCIFlags) ociRepository(name, namespace string) (*sourcev1.OCIRep
 		repo.Spec.Timeout = &metav1.Duration{Duration: f.fetchTimeout}
 	}
 	return repo, nil
+}
+
+// verification is the spec.verify of the --verify-* flags, as Flux's.
+func (f *sourceOCIFlags) verification() (*sourcev1.OCIRepositoryVerification, error) {
+	if f.verifyProvider == "" {
+		if f.verifySecret != "" || f.verifySubject != "" || f.verifyIssuer != "" {
+			return nil, errors.New("--verify-secret-ref, --verify-subject and --verify-issuer need --verify-provider=cosign")
+		}
+		return nil, nil
+	}
+	if f.verifyProvider != "cosign" {
+		return nil, fmt.Errorf("--verify-provider %q is not supported: cosign is", f.verifyProvider)
+	}
+	v := &sourcev1.OCIRepositoryVerification{Provider: f.verifyProvider}
+	if f.verifySecret != "" {
+		v.SecretRef = &meta.LocalObjectReference{Name: f.verifySecret}
+	}
+	if (f.verifySubject == "") != (f.verifyIssuer == "") {
+		return nil, errors.New("--verify-subject and --verify-issuer go together")
+	}
+	for flag, re := range map[string]string{"--verify-subject": f.verifySubject, "--verify-issuer": f.verifyIssuer} {
+		if _, err := regexp.Compile(re); err != nil {
+			return nil, fmt.Errorf("%s %q is not a regular expression: %w", flag, re, err)
+		}
+	}
+	if f.verifySubject != "" {
+		v.MatchOIDCIdentity = []sourcev1.OIDCIdentityMatch{{Issuer: f.verifyIssuer, Subject: f.verifySubject}}
+	}
+	return v, nil
 }
 
 // validateOCIURL checks --url: oci://<registry>/<repository>, with neither

@@ -17,6 +17,9 @@ func TestCreateSourceOCIExport(t *testing.T) {
 		"create_source_oci_digest.golden": {url, "--digest=sha256:6ca1d018a562caa81bfee3c56c41d255b085bbdb30da79e09849559680df8675", "--provider=aws"},
 		"create_source_oci_full.golden": {"--url=oci://registry.example.com:5000/apps/podinfo", "--tag=latest", "--secret-ref=registry-auth",
 			"--cert-ref=registry-tls", "--proxy-secret-ref=registry-proxy", "--insecure", "--fetch-timeout=90s"},
+		"create_source_oci_verify.golden": {url, "--tag=6.6.2", "--verify-provider=cosign", "--verify-secret-ref=cosign-pub"},
+		"create_source_oci_keyless.golden": {url, "--tag=6.6.2", "--verify-provider=cosign",
+			"--verify-issuer=^https://token.actions.githubusercontent.com$", "--verify-subject=^https://github.com/stefanprodan/podinfo.*$"},
 	}
 	for name, flags := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -37,23 +40,27 @@ func TestCreateSourceOCIRefusals(t *testing.T) {
 		args []string
 		want string
 	}{
-		"no url":                 {[]string{"--tag=latest"}, "--url is required"},
-		"https url":              {[]string{"--url=https://ghcr.io/stefanprodan/manifests/podinfo", "--tag=latest"}, "--url must start with oci://"},
-		"no host":                {[]string{"--url=oci:///podinfo", "--tag=latest"}, "--url has no registry host"},
-		"no repository":          {[]string{"--url=oci://ghcr.io", "--tag=latest"}, "--url names no repository"},
-		"credentials in the url": {[]string{"--url=oci://user:s3cret@ghcr.io/org/app", "--tag=latest"}, "--url must not hold credentials"},
-		"tag in the url":         {[]string{"--url=oci://ghcr.io/org/app:6.6.2", "--tag=latest"}, "--url must name the repository alone"},
-		"digest in the url":      {[]string{"--url=oci://ghcr.io/org/app@" + digest, "--tag=latest"}, "--url must name the repository alone"},
-		"no reference":           {[]string{url}, "--tag, --tag-semver or --digest is required"},
-		"tag and digest":         {[]string{url, "--tag=latest", "--digest=" + digest}, "mutually exclusive"},
-		"tag and semver":         {[]string{url, "--tag=latest", "--tag-semver=6.x"}, "mutually exclusive"},
-		"bad tag":                {[]string{url, "--tag=-latest"}, `--tag "-latest" is not a valid OCI tag`},
-		"bad digest":             {[]string{url, "--digest=sha256:abc"}, `--digest "sha256:abc" is not a digest`},
-		"bad semver":             {[]string{url, "--tag-semver=six"}, `--tag-semver "six" is not a semver range`},
-		"unknown provider":       {[]string{url, "--tag=latest", "--provider=ibm"}, `--provider "ibm" is not one of generic, aws, azure, gcp`},
-		"zero interval":          {[]string{url, "--tag=latest", "--interval=0s"}, "--interval must be positive"},
-		"fetch timeout in hours": {[]string{url, "--tag=latest", "--fetch-timeout=2h"}, "--fetch-timeout must be shorter than an hour"},
-		"missing name":           {[]string{url, "--tag=latest"}, "accepts 1 arg"},
+		"no url":                  {[]string{"--tag=latest"}, "--url is required"},
+		"https url":               {[]string{"--url=https://ghcr.io/stefanprodan/manifests/podinfo", "--tag=latest"}, "--url must start with oci://"},
+		"no host":                 {[]string{"--url=oci:///podinfo", "--tag=latest"}, "--url has no registry host"},
+		"no repository":           {[]string{"--url=oci://ghcr.io", "--tag=latest"}, "--url names no repository"},
+		"credentials in the url":  {[]string{"--url=oci://user:s3cret@ghcr.io/org/app", "--tag=latest"}, "--url must not hold credentials"},
+		"tag in the url":          {[]string{"--url=oci://ghcr.io/org/app:6.6.2", "--tag=latest"}, "--url must name the repository alone"},
+		"digest in the url":       {[]string{"--url=oci://ghcr.io/org/app@" + digest, "--tag=latest"}, "--url must name the repository alone"},
+		"no reference":            {[]string{url}, "--tag, --tag-semver or --digest is required"},
+		"tag and digest":          {[]string{url, "--tag=latest", "--digest=" + digest}, "mutually exclusive"},
+		"tag and semver":          {[]string{url, "--tag=latest", "--tag-semver=6.x"}, "mutually exclusive"},
+		"bad tag":                 {[]string{url, "--tag=-latest"}, `--tag "-latest" is not a valid OCI tag`},
+		"bad digest":              {[]string{url, "--digest=sha256:abc"}, `--digest "sha256:abc" is not a digest`},
+		"bad semver":              {[]string{url, "--tag-semver=six"}, `--tag-semver "six" is not a semver range`},
+		"unknown provider":        {[]string{url, "--tag=latest", "--provider=ibm"}, `--provider "ibm" is not one of generic, aws, azure, gcp`},
+		"zero interval":           {[]string{url, "--tag=latest", "--interval=0s"}, "--interval must be positive"},
+		"fetch timeout in hours":  {[]string{url, "--tag=latest", "--fetch-timeout=2h"}, "--fetch-timeout must be shorter than an hour"},
+		"missing name":            {[]string{url, "--tag=latest"}, "accepts 1 arg"},
+		"verify without provider": {[]string{url, "--tag=latest", "--verify-secret-ref=keys"}, "need --verify-provider=cosign"},
+		"notation":                {[]string{url, "--tag=latest", "--verify-provider=notation"}, `--verify-provider "notation" is not supported`},
+		"subject alone":           {[]string{url, "--tag=latest", "--verify-provider=cosign", "--verify-subject=.*"}, "go together"},
+		"bad issuer":              {[]string{url, "--tag=latest", "--verify-provider=cosign", "--verify-subject=.*", "--verify-issuer=("}, `--verify-issuer "(" is not a regular expression`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
