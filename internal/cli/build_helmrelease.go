@@ -209,8 +209,8 @@ func (g *globals) renderHelmRelease(ctx context.Context, name string, f *renderF
 	case errors.As(err, &unavailable):
 		return nil, fmt.Errorf("%w: %s", err, give)
 	case errors.As(err, &fetch):
-		return nil, fmt.Errorf("cannot get the chart of HelmChart '%s' (revision %s) from the ferry controller's artifact storage: %w; "+
-			"the storage is served by the controller (--storage-adv-addr) and may not be reachable from here: %s", fetch.HelmChart, fetch.Revision, fetch.Err, give)
+		return nil, fmt.Errorf("cannot get the chart of %s (revision %s) from the ferry controller's artifact storage: %w; "+
+			"the storage is served by the controller (--storage-adv-addr) and may not be reachable from here: %s", fetch.Source, fetch.Revision, fetch.Err, give)
 	case err != nil:
 		return nil, err
 	}

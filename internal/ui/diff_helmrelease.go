@@ -38,8 +38,8 @@ func (s *Server) diffHelmRelease(ctx context.Context, c client.Client, hr *helmv
 		p.Warnings = append(p.Warnings, "The chart is rendered with Helm's default Kubernetes version and API versions: this UI was given no discovery of the cluster.")
 	}
 	next, err := release.RenderNext(ctx, c, hr, release.NextOptions{Open: s.opts.Artifacts.Open, Capabilities: caps})
-	if next.HelmChart != nil {
-		p.Artifact = next.HelmChart.GetArtifact()
+	if next.Source != nil {
+		p.Artifact = next.Source.Object.GetArtifact()
 	}
 	if err != nil {
 		return err

@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	chartv2 "helm.sh/helm/v4/pkg/chart/v2"
@@ -105,53 +105,108 @@ func labelsContain(have, want map[string]string) bool {
 	return true
 }
 
-// chartNotReadyError is a HelmChart without an artifact for its latest
-// generation.
+// chartNotReadyError is a chart source without an artifact for its
+// latest generation.
 type chartNotReadyError struct{ msg string }
 
 func (e *chartNotReadyError) Error() string { return e.msg }
 
-// getChart returns the HelmChart hr uses, with an artifact for its latest
-// generation; a chart not ready yet is a *chartNotReadyError.
-func (r *Reconciler) getChart(ctx context.Context, hr *helmv2.HelmRelease) (*sourcev1.HelmChart, error) {
-	var hc *sourcev1.HelmChart
+// getChart returns the chart source hr uses, a HelmChart (made from
+// spec.chart, or of spec.chartRef) or the OCIRepository of spec.chartRef,
+// with an artifact for its latest generation; a source not ready yet is a
+// *chartNotReadyError.
+func (r *Reconciler) getChart(ctx context.Context, hr *helmv2.HelmRelease) (*release.ChartSource, error) {
+	var src *release.ChartSource
 	if hr.Spec.Chart != nil {
-		c, err := r.reconcileHelmChart(ctx, hr)
+		hc, err := r.reconcileHelmChart(ctx, hr)
 		if err != nil {
 			return nil, err
 		}
-		hc = c
+		src = &release.ChartSource{Kind: sourcev1.HelmChartKind, Key: client.ObjectKeyFromObject(hc), Object: hc}
 	} else {
-		key, _ := release.ChartKey(hr)
-		hc = &sourcev1.HelmChart{}
-		if err := r.Get(ctx, key, hc); err != nil {
+		ref, _ := release.ChartSourceRef(hr)
+		obj := ref.New()
+		if err := r.Get(ctx, ref.Key, obj.(client.Object)); err != nil {
 			if apierrors.IsNotFound(err) {
-				return nil, &chartNotReadyError{fmt.Sprintf("HelmChart '%s' not found", key)}
+				return nil, &chartNotReadyError{fmt.Sprintf("%s not found", ref)}
 			}
 			return nil, err
 		}
-		hr.Status.HelmChart = key.String()
+		src, ref.Object = ref, obj
+		hr.Status.HelmChart = ""
+		if ref.Kind == sourcev1.HelmChartKind {
+			hr.Status.HelmChart = ref.Key.String()
+		}
 	}
-	key := types.NamespacedName{Namespace: hc.Namespace, Name: hc.Name}
-	art := hc.GetArtifact()
-	ready := status.Get(hc, meta.ReadyCondition)
+	art := src.Object.GetArtifact()
+	obj := src.Object.(interface {
+		client.Object
+		status.Getter
+	})
+	ready := status.Get(obj, meta.ReadyCondition)
 	switch {
-	case hc.Generation != hc.Status.ObservedGeneration || art == nil:
-		msg := fmt.Sprintf("HelmChart '%s' is not ready", key)
+	case obj.GetGeneration() != observedGeneration(src.Object) || art == nil:
+		msg := fmt.Sprintf("%s is not ready", src)
 		if ready != nil && ready.Status == metav1.ConditionFalse {
 			msg += ": " + ready.Message
 		}
 		return nil, &chartNotReadyError{msg}
-	case ready != nil && ready.Status == metav1.ConditionFalse && status.IsStalled(hc):
-		return nil, &chartNotReadyError{fmt.Sprintf("HelmChart '%s' is not ready: %s", key, ready.Message)}
+	case ready != nil && ready.Status == metav1.ConditionFalse && status.IsStalled(obj):
+		return nil, &chartNotReadyError{fmt.Sprintf("%s is not ready: %s", src, ready.Message)}
 	}
-	return hc, nil
+	return src, nil
 }
 
-// loadChart fetches the HelmChart's artifact (digest-checked) and loads
-// it (release.LoadChart, as ferry diff and the web UI's diff load it).
+func observedGeneration(o sourcev1.Source) int64 {
+	switch o := o.(type) {
+	case *sourcev1.HelmChart:
+		return o.Status.ObservedGeneration
+	case *sourcev1.OCIRepository:
+		return o.Status.ObservedGeneration
+	}
+	return -1
+}
+
+// loadChart fetches the source's artifact (digest-checked) and loads the
+// chart (release.LoadChart, as ferry diff and the web UI's diff load it).
 // Every action loads its own copy: Helm modifies a chart while it renders
 // (dependencies, values).
-func (r *Reconciler) loadChart(ctx context.Context, hc *sourcev1.HelmChart) (*chartv2.Chart, error) {
-	return release.LoadChart(ctx, hc, r.Fetcher.Open)
+func (r *Reconciler) loadChart(ctx context.Context, src *release.ChartSource) (*chartv2.Chart, error) {
+	return release.LoadChart(ctx, src, r.Fetcher.Open)
 }
+
+// chartIdentity sets the chart name and version want installs: a
+// HelmChart's observed chart name and artifact revision; an
+// OCIRepository's from the chart in its artifact (the version with the
+// digest, release.OCIChartVersion), read once per artifact.
+func (r *Reconciler) chartIdentity(ctx context.Context, want *desired) error {
+	src, art := want.chart, want.chart.Object.GetArtifact()
+	if hc, ok := src.Object.(*sourcev1.HelmChart); ok {
+		want.chartName, want.chartVersion = hc.Status.ObservedChartName, art.Revision
+		if want.chartName == "" {
+			want.chartName = hc.Spec.Chart
+		}
+		return nil
+	}
+	want.ociDigest = art.Digest
+	if _, d, ok := strings.Cut(art.Revision, "@"); ok {
+		want.ociDigest = d
+	} else if strings.Contains(art.Revision, ":") {
+		want.ociDigest = art.Revision
+	}
+	key := src.Key.String()
+	if v, ok := r.ociCharts.Load(key); ok && v.(ociChart).revision == art.Revision {
+		want.chartName, want.chartVersion = v.(ociChart).name, v.(ociChart).version
+		return nil
+	}
+	ch, err := r.loadChart(ctx, src)
+	if err != nil {
+		return err
+	}
+	want.chartName, want.chartVersion = ch.Metadata.Name, ch.Metadata.Version
+	r.ociCharts.Store(key, ociChart{revision: art.Revision, name: want.chartName, version: want.chartVersion})
+	return nil
+}
+
+// ociChart is the chart identity of an OCIRepository's artifact.
+type ociChart struct{ revision, name, version string }

@@ -30,9 +30,11 @@ const maxSteps = 4
 
 // desired is the state a HelmRelease asks for.
 type desired struct {
-	chart        *sourcev1.HelmChart
+	chart        *release.ChartSource
 	chartName    string
 	chartVersion string
+	// ociDigest is the digest of an OCIRepository chart's artifact.
+	ociDigest    string
 	values       map[string]any
 	configDigest string
 	// postRenderers and commonMetadata are their digests.
@@ -76,15 +78,14 @@ func (r *Reconciler) reconcile(ctx context.Context, hr *helmv2.HelmRelease, patc
 	}
 	want := &desired{
 		chart:          hc,
-		chartName:      hc.Status.ObservedChartName,
-		chartVersion:   hc.GetArtifact().Revision,
 		values:         values,
 		configDigest:   release.Digest(values),
 		postRenderers:  release.PostRenderersDigest(hr),
 		commonMetadata: release.CommonMetadataDigest(hr),
 	}
-	if want.chartName == "" {
-		want.chartName = hc.Spec.Chart
+	if err := r.chartIdentity(ctx, want); err != nil {
+		status.MarkFalse(hr, meta.ReadyCondition, helmv2.ArtifactFailedReason, "%s", err)
+		return err
 	}
 
 	// A new desired state (chart, values) starts the failure counts again,
@@ -121,7 +122,7 @@ func (r *Reconciler) reconcile(ctx context.Context, hr *helmv2.HelmRelease, patc
 	}
 	unlock := r.locks.lock(hr.GetStorageNamespace() + "/" + hr.GetReleaseName())
 	defer unlock()
-	waitCtx, done := r.inflight.start(ctx, client.ObjectKeyFromObject(hr), hr.Generation, hc.GetArtifact().Digest)
+	waitCtx, done := r.inflight.start(ctx, client.ObjectKeyFromObject(hr), hr.Generation, hc.Object.GetArtifact().Digest)
 	defer done()
 	s := &step{
 		r: r, hr: hr, want: want, kube: kube, cluster: cluster, force: force, patcher: patcher,
@@ -370,6 +371,7 @@ func (s *step) upgrade(ctx context.Context, current *releasev1.Release) (bool, e
 // recordAttempt records the desired state an action is attempted for.
 func (s *step) recordAttempt() {
 	s.hr.Status.LastAttemptedRevision = s.want.chartVersion
+	s.hr.Status.LastAttemptedRevisionDigest = s.want.ociDigest
 	s.hr.Status.LastAttemptedConfigDigest = s.want.configDigest
 	s.hr.Status.LastAttemptedValuesChecksum = ""
 }
@@ -465,6 +467,7 @@ func (s *step) succeeded(action helmv2.ReleaseAction, rel *releasev1.Release) {
 	// Helm's storage, but if that read fails the next reconciliation must
 	// still know this release is ferry's.
 	snap := release.Snapshot(rel)
+	snap.OCIDigest = s.want.ociDigest
 	h := helmv2.Snapshots{snap}
 	for _, o := range hr.Status.History {
 		if o.Version != snap.Version {
@@ -741,11 +744,17 @@ func (r *Reconciler) refreshStatus(ctx context.Context, s *step) {
 	}
 	old := s.hr.Status.History
 	snaps := release.Snapshots(rels, max)
+	// Helm's storage keeps neither the test hooks ferry observed nor the
+	// OCI digest a release was made from: they carry over.
 	for _, sn := range snaps {
 		for _, o := range old {
-			if o.Version == sn.Version && o.TestHooks != nil {
+			if o.Version != sn.Version {
+				continue
+			}
+			if o.TestHooks != nil {
 				sn.TestHooks = o.TestHooks
 			}
+			sn.OCIDigest = o.OCIDigest
 		}
 	}
 	s.hr.Status.History = snaps
@@ -796,8 +805,8 @@ func unsupported(hr *helmv2.HelmRelease) string {
 	switch {
 	case hr.Spec.Chart != nil && hr.Spec.Chart.Spec.Verify != nil:
 		return "spec.chart.spec.verify (cosign/notation chart verification) is not supported yet"
-	case hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind != sourcev1.HelmChartKind:
-		return fmt.Sprintf("spec.chartRef.kind %s is not supported yet; use HelmChart or spec.chart", hr.Spec.ChartRef.Kind)
+	case hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind != sourcev1.HelmChartKind && hr.Spec.ChartRef.Kind != sourcev1.OCIRepositoryKind:
+		return fmt.Sprintf("spec.chartRef.kind %s is not supported; use OCIRepository, HelmChart or spec.chart", hr.Spec.ChartRef.Kind)
 	case hr.Spec.Chart != nil && hr.Spec.Chart.Spec.SourceRef.Kind == "Bucket":
 		return "spec.chart.spec.sourceRef.kind Bucket is not supported yet; use HelmRepository or GitRepository"
 	}

@@ -68,6 +68,9 @@ type Reconciler struct {
 
 	// clusters shares Helm's discovery per cluster identity.
 	clusters sync.Map // string → *release.Cluster
+	// ociCharts remembers the chart name and version of each
+	// OCIRepository's artifact, so an unchanged one is not loaded again.
+	ociCharts sync.Map // "<namespace>/<name>" → ociChart
 	// locks serialises the actions on one release (storage namespace and
 	// release name): two HelmReleases may name the same release.
 	locks keyedMutex
@@ -84,8 +87,8 @@ type Options struct {
 
 // Field index keys.
 const (
-	// chartIndexKey indexes HelmReleases by the HelmChart they use,
-	// "<namespace>/<name>".
+	// chartIndexKey indexes HelmReleases by the chart source they use,
+	// "<Kind>/<namespace>/<name>".
 	chartIndexKey = ".metadata.helmChart"
 	// valuesIndexKey indexes HelmReleases by their valuesFrom objects,
 	// "<Kind>/<namespace>/<name>".
@@ -121,7 +124,9 @@ func (r *Reconciler) SetupWithManager(ctx context.Context, mgr ctrl.Manager, opt
 			predicate.Or(predicate.GenerationChangedPredicate{}, reconcile.ReconcileRequested{}, reconcile.Deleting{}),
 		)).
 		Watches(&helmv2.HelmRelease{}, cancelOnNewGeneration{r}).
-		Watches(&sourcev1.HelmChart{}, handler.EnqueueRequestsFromMapFunc(r.requestsForChart),
+		Watches(&sourcev1.HelmChart{}, handler.EnqueueRequestsFromMapFunc(r.requestsForChart(sourcev1.HelmChartKind)),
+			builder.WithPredicates(predicate.Or(reconcile.ArtifactChanged{}, readyChanged{}))).
+		Watches(&sourcev1.OCIRepository{}, handler.EnqueueRequestsFromMapFunc(r.requestsForChart(sourcev1.OCIRepositoryKind)),
 			builder.WithPredicates(predicate.Or(reconcile.ArtifactChanged{}, readyChanged{}))).
 		Watches(&helmv2.HelmRelease{}, handler.EnqueueRequestsFromMapFunc(r.requestsForDependents(helmv2.HelmReleaseKind)),
 			builder.WithPredicates(readyChanged{})).

@@ -21,11 +21,13 @@ import (
 )
 
 func indexChart(o client.Object) []string {
-	if key, ok := release.ChartKey(o.(*helmv2.HelmRelease)); ok {
-		return []string{key.String()}
+	if src, ok := release.ChartSourceRef(o.(*helmv2.HelmRelease)); ok {
+		return []string{chartIndexValue(src.Kind, src.Key)}
 	}
 	return nil
 }
+
+func chartIndexValue(kind string, key types.NamespacedName) string { return kind + "/" + key.String() }
 
 func indexValues(o client.Object) []string {
 	hr := o.(*helmv2.HelmRelease)
@@ -76,12 +78,19 @@ func (r *Reconciler) requestsFor(ctx context.Context, index, key string) []ctrlr
 	return reqs
 }
 
-// requestsForChart reconciles the HelmReleases of a HelmChart that got a
-// new artifact or changed readiness, and cancels the wait of one that is
-// still waiting for the previous revision's objects.
-func (r *Reconciler) requestsForChart(ctx context.Context, o client.Object) []ctrlreconcile.Request {
-	reqs := r.requestsFor(ctx, chartIndexKey, client.ObjectKeyFromObject(o).String())
-	art := o.(*sourcev1.HelmChart).GetArtifact()
+// requestsForChart reconciles the HelmReleases of a chart source (a
+// HelmChart or an OCIRepository) that got a new artifact or changed
+// readiness, and cancels the wait of one that is still waiting for the
+// previous revision's objects.
+func (r *Reconciler) requestsForChart(kind string) handler.MapFunc {
+	return func(ctx context.Context, o client.Object) []ctrlreconcile.Request {
+		return r.requestsForChartSource(ctx, kind, o.(sourcev1.Source))
+	}
+}
+
+func (r *Reconciler) requestsForChartSource(ctx context.Context, kind string, o sourcev1.Source) []ctrlreconcile.Request {
+	reqs := r.requestsFor(ctx, chartIndexKey, chartIndexValue(kind, types.NamespacedName{Namespace: o.GetNamespace(), Name: o.GetName()}))
+	art := o.GetArtifact()
 	if art == nil {
 		return reqs
 	}

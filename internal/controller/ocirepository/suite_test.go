@@ -28,7 +28,8 @@ import (
 )
 
 // The suite shares one control plane and one manager running the
-// OCIRepository and Kustomization controllers with the artifact server;
+// OCIRepository, Kustomization and HelmRelease controllers with the
+// artifact server;
 // every test works in its own namespace against its own registry.
 var env *testenv.Env
 
@@ -42,7 +43,7 @@ const (
 func TestMain(m *testing.M) {
 	env = testenv.Start(testenv.Options{
 		Manager: &controller.Options{
-			Controllers:     []string{"ocirepository", "kustomization"},
+			Controllers:     []string{"ocirepository", "kustomization", "helmrelease"},
 			Concurrent:      2,
 			ArtifactMaxSize: testMaxArtifactSize,
 		},
@@ -83,8 +84,8 @@ func waitFor(t testing.TB, key client.ObjectKey, what string, cond func(*sourcev
 	return testenv.WaitFor(t, env.Client, key, what, cond)
 }
 
-func cond(o *sourcev1.OCIRepository, condType string) *metav1.Condition {
-	return apimeta.FindStatusCondition(o.Status.Conditions, condType)
+func cond(o interface{ GetConditions() []metav1.Condition }, condType string) *metav1.Condition {
+	return apimeta.FindStatusCondition(o.GetConditions(), condType)
 }
 
 // isReadyAt holds once Ready=True for the current generation with an

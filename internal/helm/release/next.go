@@ -18,7 +18,6 @@ import (
 	releasev1 "helm.sh/helm/v4/pkg/release/v1"
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
-	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/build"
 )
 
@@ -42,9 +41,9 @@ type NextOptions struct {
 // Next is the render of a HelmRelease's next install or upgrade.
 type Next struct {
 	*Rendered
-	// HelmChart is the HelmChart whose artifact was rendered; nil when
+	// Source is the chart source whose artifact was rendered; nil when
 	// NextOptions.Chart was given, or before it was read.
-	HelmChart *sourcev1.HelmChart
+	Source *ChartSource
 	// Current is the release in Helm's storage the upgrade replaces (nil
 	// when there is none); Upgrade says whether the next action is an
 	// upgrade.
@@ -64,7 +63,7 @@ type Next struct {
 // history in Helm's storage (History: an upgrade when the release
 // exists), rendered with Render and the crds policy of that action.
 //
-// The Next is returned with the error as far as it got (its HelmChart,
+// The Next is returned with the error as far as it got (its Source,
 // once read; its Sensitive values). No value read from a Secret is in an
 // error.
 func RenderNext(ctx context.Context, c client.Reader, hr *helmv2.HelmRelease, opts NextOptions) (*Next, error) {
@@ -79,11 +78,11 @@ func RenderNext(ctx context.Context, c client.Reader, hr *helmv2.HelmRelease, op
 	// Find the chart.
 	ch := opts.Chart
 	if ch == nil {
-		hc, err := HelmChart(ctx, c, hr)
+		src, err := GetChartSource(ctx, c, hr)
 		if err != nil {
 			return failed(err)
 		}
-		next.HelmChart = hc
+		next.Source = src
 	}
 
 	// Compose the values.
@@ -101,7 +100,7 @@ func RenderNext(ctx context.Context, c client.Reader, hr *helmv2.HelmRelease, op
 	// Load the chart.
 	if ch == nil {
 		var err error
-		if ch, err = LoadChart(ctx, next.HelmChart, opts.Open); err != nil {
+		if ch, err = LoadChart(ctx, next.Source, opts.Open); err != nil {
 			return failed(err)
 		}
 	}
