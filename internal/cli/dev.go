@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path"
@@ -31,6 +32,8 @@ import (
 	"github.com/ferrycd/ferry/internal/gitserver"
 	"github.com/ferrycd/ferry/internal/localcluster"
 	"github.com/ferrycd/ferry/internal/logring"
+	"github.com/ferrycd/ferry/internal/oci"
+	"github.com/ferrycd/ferry/internal/source"
 )
 
 // devOptions are the flags of `ferry dev`.
@@ -66,6 +69,9 @@ applied within --interval, or at once after
 'ferry reconcile kustomization flux-system --with-source'. Dev waits for the
 first fetch and apply and prints their outcome; on a failure it prints the
 controller's message and keeps running, so the repository can be fixed.
+--sync oci://<registry>/<repository>:<tag> syncs an artifact pushed with
+'ferry push artifact' instead, through an OCIRepository (plain HTTP to a
+registry on loopback).
 
 Dev also runs an OCI registry on loopback (plain HTTP, in memory) and pushes
 to it, as 'helm package' and 'helm push' would, every chart directory under
@@ -97,10 +103,10 @@ runs start in seconds. Stop with Ctrl-C.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&o.sync, "sync", "", "Git repository to sync: a local checkout (or a directory inside one) or a URL")
+	f.StringVar(&o.sync, "sync", "", "what to sync: a local Git checkout (or a directory inside one), a Git URL, or an OCI artifact oci://<registry>/<repository>[:<tag>]")
 	f.StringVar(&o.path, "path", "./", "directory to apply, relative to --sync")
-	f.StringVar(&o.branch, "branch", "", "branch to sync (default: the checkout's current branch, or main for a URL)")
-	f.StringVar(&o.name, "name", "flux-system", "name of the GitRepository and Kustomization that --sync creates")
+	f.StringVar(&o.branch, "branch", "", "Git branch to sync (default: the checkout's current branch, or main for a URL)")
+	f.StringVar(&o.name, "name", "flux-system", "name of the source and Kustomization that --sync creates")
 	f.DurationVar(&o.interval, "interval", time.Minute, "how often the synced repository is checked for new commits")
 	f.StringVar(&o.stateDir, "state-dir", ".ferry", "directory for the kubeconfig, artifacts and logs")
 	f.StringVar(&o.kubeconfigOut, "kubeconfig-out", "", "where to write the kubeconfig (default: <state-dir>/kubeconfig)")
@@ -110,12 +116,18 @@ runs start in seconds. Stop with Ctrl-C.`,
 	return cmd
 }
 
-// syncSource is what `--sync` resolved to.
+// syncSource is what `--sync` resolved to: a Git repository (a local
+// checkout or a URL) or an OCI artifact.
 type syncSource struct {
-	url    string // set for a remote repository
+	kind   string // GitRepository or OCIRepository
+	url    string // set for a remote repository and an OCI repository
 	repo   string // top of the local checkout
 	path   string // Kustomization path, relative to the repository root
 	branch string
+	// tag and insecure are an OCI artifact's: insecure (plain HTTP) for a
+	// registry on loopback.
+	tag      string
+	insecure bool
 }
 
 func runDev(ctx context.Context, g *globals, o *devOptions) error {
@@ -229,14 +241,18 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 			return err
 		}
 		if receiverURL != "" {
-			path, err := createDevReceiver(ctx, c, defaultNamespace, o.name)
+			path, err := createDevReceiver(ctx, c, defaultNamespace, src.kind, o.name)
 			if err != nil {
 				return err
 			}
 			webhookURL = receiverURL + path
 		}
-		g.printf("► syncing %s (branch %s, path %s)", displaySource(src), src.branch, src.path)
-		g.reportFirstSync(ctx, c, client.ObjectKey{Namespace: defaultNamespace, Name: o.name}, command)
+		ref := "branch " + src.branch
+		if src.kind == sourcev1.OCIRepositoryKind {
+			ref = "tag " + src.tag
+		}
+		g.printf("► syncing %s (%s, path %s)", displaySource(src), ref, src.path)
+		g.reportFirstSync(ctx, c, src.kind, client.ObjectKey{Namespace: defaultNamespace, Name: o.name}, command)
 	}
 
 	g.printf("")
@@ -288,12 +304,15 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 // resolveSync works out what --sync and --path point at before anything is
 // started, so a typo fails in a second rather than after the cluster starts.
 func resolveSync(o *devOptions) (*syncSource, error) {
+	if strings.HasPrefix(o.sync, sourcev1.OCIRepositoryPrefix) {
+		return resolveOCISync(o)
+	}
 	if isRemoteURL(o.sync) {
 		branch := o.branch
 		if branch == "" {
 			branch = "main"
 		}
-		return &syncSource{url: o.sync, path: cleanRepoPath("", o.path), branch: branch}, nil
+		return &syncSource{kind: sourcev1.GitRepositoryKind, url: o.sync, path: cleanRepoPath("", o.path), branch: branch}, nil
 	}
 	dir, err := filepath.Abs(o.sync)
 	if err != nil {
@@ -316,7 +335,7 @@ func resolveSync(o *devOptions) (*syncSource, error) {
 			return nil, fmt.Errorf("--sync %s: the checkout has no current branch (detached HEAD or no commit yet); pass --branch", o.sync)
 		}
 	}
-	src := &syncSource{repo: top, path: cleanRepoPath(prefix, o.path), branch: branch}
+	src := &syncSource{kind: sourcev1.GitRepositoryKind, repo: top, path: cleanRepoPath(prefix, o.path), branch: branch}
 	if rel := strings.TrimPrefix(src.path, "./"); rel == ".." || strings.HasPrefix(rel, "../") {
 		return nil, fmt.Errorf("--path %s leaves the repository", o.path)
 	}
@@ -324,6 +343,37 @@ func resolveSync(o *devOptions) (*syncSource, error) {
 		return nil, fmt.Errorf("--path %s: no such directory in %s", o.path, o.sync)
 	}
 	return src, nil
+}
+
+// resolveOCISync resolves --sync oci://<registry>/<repository>[:<tag>]:
+// the artifact of the tag (latest when none), plain HTTP when the registry
+// is on loopback, as `ferry push artifact` pushes to one.
+func resolveOCISync(o *devOptions) (*syncSource, error) {
+	if o.branch != "" {
+		return nil, errors.New("--branch is for a Git repository: give the tag of an OCI artifact in the URL, oci://<registry>/<repository>:<tag>")
+	}
+	repoURL, tag := o.sync, "latest"
+	if i := strings.LastIndex(o.sync, "/"); i >= 0 {
+		if j := strings.LastIndex(o.sync[i:], ":"); j > 0 {
+			repoURL, tag = o.sync[:i+j], o.sync[i+j+1:]
+		}
+	}
+	if tag == "" {
+		return nil, fmt.Errorf("--sync %s: the tag after ':' is empty", o.sync)
+	}
+	repo, err := oci.ParseRepository(repoURL, true)
+	if err != nil {
+		return nil, fmt.Errorf("--sync: %w", err)
+	}
+	host := repo.RegistryStr()
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	ip := net.ParseIP(host)
+	return &syncSource{
+		kind: sourcev1.OCIRepositoryKind, url: repoURL, tag: tag, path: cleanRepoPath("", o.path),
+		insecure: host == "localhost" || (ip != nil && ip.IsLoopback()),
+	}, nil
 }
 
 // cleanRepoPath joins the checkout's sub-directory prefix and --path into a
@@ -365,8 +415,9 @@ func serveCheckout(src *syncSource, stderr *os.File) (*gitserver.Server, error) 
 	return server, nil
 }
 
-// createSync creates (or updates) the namespace, GitRepository and
-// Kustomization that sync the repository, as `flux bootstrap` would. With
+// createSync creates (or updates) the namespace, the source (a
+// GitRepository or an OCIRepository) and the Kustomization that sync the
+// repository, as `flux bootstrap` would. With
 // registryHost, the Kustomization substitutes it for ${FERRY_DEV_REGISTRY}
 // and takes more variables from the Secret ferry-dev-vars if it exists.
 func createSync(ctx context.Context, c client.Client, namespace string, o *devOptions, src *syncSource, registryHost string) error {
@@ -375,21 +426,35 @@ func createSync(ctx context.Context, c client.Client, namespace string, o *devOp
 		return fmt.Errorf("creating namespace %s: %w", namespace, err)
 	}
 	interval := metav1.Duration{Duration: o.interval}
-	gr := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: namespace}}
-	if _, err := controllerutil.CreateOrUpdate(ctx, c, gr, func() error {
-		gr.Spec.URL = src.url
-		gr.Spec.Interval = interval
-		gr.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: src.branch}
-		return nil
-	}); err != nil {
-		return fmt.Errorf("creating GitRepository %s: %w", o.name, err)
+	switch src.kind {
+	case sourcev1.OCIRepositoryKind:
+		or := &sourcev1.OCIRepository{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: namespace}}
+		if _, err := controllerutil.CreateOrUpdate(ctx, c, or, func() error {
+			or.Spec.URL = src.url
+			or.Spec.Interval = interval
+			or.Spec.Reference = &sourcev1.OCIRepositoryRef{Tag: src.tag}
+			or.Spec.Insecure = src.insecure
+			return nil
+		}); err != nil {
+			return fmt.Errorf("creating OCIRepository %s: %w", o.name, err)
+		}
+	default:
+		gr := &sourcev1.GitRepository{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: namespace}}
+		if _, err := controllerutil.CreateOrUpdate(ctx, c, gr, func() error {
+			gr.Spec.URL = src.url
+			gr.Spec.Interval = interval
+			gr.Spec.Reference = &sourcev1.GitRepositoryRef{Branch: src.branch}
+			return nil
+		}); err != nil {
+			return fmt.Errorf("creating GitRepository %s: %w", o.name, err)
+		}
 	}
 	ks := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Name: o.name, Namespace: namespace}}
 	if _, err := controllerutil.CreateOrUpdate(ctx, c, ks, func() error {
 		ks.Spec.Interval = interval
 		ks.Spec.Path = src.path
 		ks.Spec.Prune = true
-		ks.Spec.SourceRef = kustomizev1.CrossNamespaceSourceReference{Kind: sourcev1.GitRepositoryKind, Name: o.name}
+		ks.Spec.SourceRef = kustomizev1.CrossNamespaceSourceReference{Kind: src.kind, Name: o.name}
 		ks.Spec.PostBuild = nil
 		if registryHost != "" {
 			ks.Spec.PostBuild = &kustomizev1.PostBuild{
@@ -409,14 +474,15 @@ func createSync(ctx context.Context, c client.Client, namespace string, o *devOp
 // Kustomization's first attempt at the fetched revision. A failure is
 // reported but does not stop ferry dev, so the user can fix the repository
 // and reconcile again. command is how to run ferry (see ferryCommand).
-func (g *globals) reportFirstSync(ctx context.Context, c client.Client, key client.ObjectKey, command string) {
+func (g *globals) reportFirstSync(ctx context.Context, c client.Client, kind string, key client.ObjectKey, command string) {
 	var line string
 	_ = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
-		gr, ks := &sourcev1.GitRepository{}, &kustomizev1.Kustomization{}
-		if c.Get(ctx, key, gr) != nil || c.Get(ctx, key, ks) != nil {
+		src, err := source.Get(ctx, c, kind, key)
+		ks := &kustomizev1.Kustomization{}
+		if err != nil || c.Get(ctx, key, ks) != nil {
 			return false, nil
 		}
-		line = firstSyncLine(gr, ks)
+		line = firstSyncLine(kind, src, ks)
 		return line != "", nil
 	})
 	if line == "" {
@@ -431,21 +497,25 @@ func (g *globals) reportFirstSync(ctx context.Context, c client.Client, key clie
 // artifact's revision. Until then a Kustomization failure is not reported:
 // "has no artifact yet" only means the source is still fetching, and a
 // watch on the source retries as soon as the artifact is stored.
-func firstSyncLine(gr *sourcev1.GitRepository, ks *kustomizev1.Kustomization) string {
+func firstSyncLine(kind string, src sourcev1.Source, ks *kustomizev1.Kustomization) string {
 	// Wait for the source's first artifact, or report why there is none.
-	src := currentReady(gr)
+	srcReady := currentReady(src.(interface {
+		metav1.Object
+		meta.ObjectWithConditions
+	}))
+	art := src.GetArtifact()
 	switch {
-	case src == nil || src.Status == metav1.ConditionUnknown:
+	case srcReady == nil || srcReady.Status == metav1.ConditionUnknown:
 		return ""
-	case src.Status == metav1.ConditionFalse:
-		return fmt.Sprintf("✗ %s %s: %s", sourcev1.GitRepositoryKind, gr.Name, src.Message)
-	case gr.Status.Artifact == nil:
+	case srcReady.Status == metav1.ConditionFalse:
+		return fmt.Sprintf("✗ %s %s: %s", kind, src.GetName(), srcReady.Message)
+	case art == nil:
 		return ""
 	}
 
 	// Wait for the Kustomization's outcome for that revision.
 	ready := currentReady(ks)
-	if ready == nil || ready.Status == metav1.ConditionUnknown || ks.Status.LastAttemptedRevision != gr.Status.Artifact.Revision {
+	if ready == nil || ready.Status == metav1.ConditionUnknown || ks.Status.LastAttemptedRevision != art.Revision {
 		return ""
 	}
 	mark := "✗"

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/chartregistry"
 )
 
@@ -39,7 +40,7 @@ func resolveCharts(o *devOptions) (dir string, enabled bool, err error) {
 		}
 		return o.charts, true, nil
 	}
-	if o.sync == "" || isRemoteURL(o.sync) {
+	if o.sync == "" || isRemoteURL(o.sync) || strings.HasPrefix(o.sync, sourcev1.OCIRepositoryPrefix) {
 		return "", true, nil
 	}
 	return filepath.Join(o.sync, "charts"), true, nil

@@ -21,10 +21,10 @@ import (
 const devWebhookSecret = "ferry-dev-webhook"
 
 // createDevReceiver makes the generic Receiver name in namespace that
-// reconciles ferry dev's GitRepository of the same name, and returns its
+// reconciles ferry dev's source (of kind) of the same name, and returns its
 // webhook path. The token is kept in a Secret from one run to the next, so
 // a hook installed once keeps working.
-func createDevReceiver(ctx context.Context, c client.Client, namespace, name string) (string, error) {
+func createDevReceiver(ctx context.Context, c client.Client, namespace, kind, name string) (string, error) {
 	secret := &corev1.Secret{}
 	err := c.Get(ctx, client.ObjectKey{Namespace: namespace, Name: devWebhookSecret}, secret)
 	switch {
@@ -48,7 +48,7 @@ func createDevReceiver(ctx context.Context, c client.Client, namespace, name str
 		rcv.Spec.Type = notificationv1.GenericReceiver
 		rcv.Spec.SecretRef = meta.LocalObjectReference{Name: devWebhookSecret}
 		rcv.Spec.Resources = []notificationv1.CrossNamespaceObjectReference{{
-			APIVersion: sourcev1.GroupVersion.String(), Kind: sourcev1.GitRepositoryKind, Name: name,
+			APIVersion: sourcev1.GroupVersion.String(), Kind: kind, Name: name,
 		}}
 		return nil
 	}); err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/gitserver"
+	"github.com/ferrycd/ferry/internal/oci/ocitest"
 	"github.com/ferrycd/ferry/internal/testenv"
 )
 
@@ -72,14 +73,37 @@ func TestResolveSync(t *testing.T) {
 			t.Errorf("unexpected %+v", src)
 		}
 	})
+	t.Run("OCI artifact on loopback", func(t *testing.T) {
+		src, err := resolveSync(&devOptions{sync: "oci://127.0.0.1:5000/fleet/manifests:v1.2.0", path: "apps/dev"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := syncSource{kind: sourcev1.OCIRepositoryKind, url: "oci://127.0.0.1:5000/fleet/manifests", tag: "v1.2.0", path: "./apps/dev", insecure: true}
+		if *src != want {
+			t.Errorf("got %+v, want %+v", *src, want)
+		}
+	})
+	t.Run("OCI artifact without a tag", func(t *testing.T) {
+		src, err := resolveSync(&devOptions{sync: "oci://ghcr.io/acme/fleet", path: "./"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if src.url != "oci://ghcr.io/acme/fleet" || src.tag != "latest" || src.insecure {
+			t.Errorf("got %+v, want latest over HTTPS", *src)
+		}
+	})
 	errs := map[string]struct {
 		opts devOptions
 		want string
 	}{
-		"missing directory": {devOptions{sync: filepath.Join(plain, "nope"), path: "./"}, "not a directory"},
-		"not a repository":  {devOptions{sync: plain, path: "./"}, "not inside a Git repository"},
-		"missing path":      {devOptions{sync: repoDir, path: "apps/prod"}, "no such directory"},
-		"escaping path":     {devOptions{sync: filepath.Join(repoDir, "fleet"), path: "../../.."}, "leaves the repository"},
+		"OCI with --branch":    {devOptions{sync: "oci://127.0.0.1:5000/fleet", branch: "main", path: "./"}, "--branch is for a Git repository"},
+		"OCI empty tag":        {devOptions{sync: "oci://127.0.0.1:5000/fleet:", path: "./"}, "the tag after ':' is empty"},
+		"OCI without a name":   {devOptions{sync: "oci://127.0.0.1:5000", path: "./"}, "want oci://<registry>/<repository>"},
+		"OCI with credentials": {devOptions{sync: "oci://u:p4ss@127.0.0.1:5000/fleet", path: "./"}, "do not belong in the URL"},
+		"missing directory":    {devOptions{sync: filepath.Join(plain, "nope"), path: "./"}, "not a directory"},
+		"not a repository":     {devOptions{sync: plain, path: "./"}, "not inside a Git repository"},
+		"missing path":         {devOptions{sync: repoDir, path: "apps/prod"}, "no such directory"},
+		"escaping path":        {devOptions{sync: filepath.Join(repoDir, "fleet"), path: "../../.."}, "leaves the repository"},
 	}
 	for name, tt := range errs {
 		t.Run(name, func(t *testing.T) {
@@ -153,7 +177,7 @@ func TestFirstSyncLine(t *testing.T) {
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
-			if got := firstSyncLine(tt.gr, tt.ks); got != tt.want {
+			if got := firstSyncLine(sourcev1.GitRepositoryKind, tt.gr, tt.ks); got != tt.want {
 				t.Errorf("firstSyncLine() = %q, want %q", got, tt.want)
 			}
 		})
@@ -204,7 +228,7 @@ func TestReportFirstSync(t *testing.T) {
 			if branch == "" {
 				branch = "main"
 			}
-			src := &syncSource{url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: branch}
+			src := &syncSource{kind: sourcev1.GitRepositoryKind, url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: branch}
 			ctx := context.Background()
 			o := &devOptions{name: "first-sync", interval: 10 * time.Minute}
 			if err := createSync(ctx, env.Client, ns, o, src, ""); err != nil {
@@ -213,12 +237,65 @@ func TestReportFirstSync(t *testing.T) {
 
 			var errOut testenv.Buffer
 			g := &globals{errOut: &errOut}
-			g.reportFirstSync(ctx, env.Client, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
+			g.reportFirstSync(ctx, env.Client, src.kind, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
 			got := errOut.String()
 			if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, tt.want) || !strings.Contains(got, tt.detail) {
 				t.Errorf("reportFirstSync printed %q, want one line starting with %q and containing %q", got, tt.want, tt.detail)
 			}
 		})
+	}
+}
+
+// TestReportFirstSyncOCI syncs an artifact pushed to a loopback registry,
+// as ferry dev --sync oci://… does, and reports the first sync.
+func TestReportFirstSyncOCI(t *testing.T) {
+	ns := env.NewNamespace(t, "first-sync-oci")
+	reg := ocitest.Start(t, ocitest.Options{})
+	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\n"
+	work := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(work, "deploy"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "deploy", "cm.yaml"), []byte(cm), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, code := ferry(t, "push", "artifact", reg.URL("fleet")+":dev", "--insecure-registry", "--path", work, "--source", "https://example.test/fleet.git", "--revision", "main@sha1:0123456789abcdef0123456789abcdef01234567"); code != 0 {
+		t.Fatalf("push artifact: %s", stderr)
+	}
+	src, err := resolveSync(&devOptions{sync: reg.URL("fleet") + ":dev", path: "deploy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	o := &devOptions{name: "first-sync", interval: 10 * time.Minute}
+	if err := createSync(ctx, env.Client, ns, o, src, ""); err != nil {
+		t.Fatal(err)
+	}
+	var errOut testenv.Buffer
+	g := &globals{errOut: &errOut}
+	g.reportFirstSync(ctx, env.Client, src.kind, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
+	if got := errOut.String(); !strings.HasPrefix(got, "✔ Kustomization first-sync: Applied revision: dev@sha256:") {
+		t.Errorf("reportFirstSync printed %q", got)
+	}
+	var applied corev1.ConfigMap
+	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "settings"}, &applied); err != nil {
+		t.Errorf("the artifact's ConfigMap was not applied: %v", err)
+	}
+
+	// A tag that does not exist is reported with the OCIRepository's message.
+	missing, err := resolveSync(&devOptions{sync: reg.URL("fleet") + ":nope", path: "deploy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.name = "missing-tag"
+	if err := createSync(ctx, env.Client, ns, o, missing, ""); err != nil {
+		t.Fatal(err)
+	}
+	var missingOut testenv.Buffer
+	g = &globals{errOut: &missingOut}
+	g.reportFirstSync(ctx, env.Client, missing.kind, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
+	if got := missingOut.String(); !strings.HasPrefix(got, "✗ OCIRepository missing-tag: ") || !strings.Contains(got, ":nope") {
+		t.Errorf("reportFirstSync printed %q", got)
 	}
 }
 
@@ -284,14 +361,14 @@ func TestCreateSyncOffersTheRegistry(t *testing.T) {
 	if err := env.Client.Create(ctx, secret); err != nil {
 		t.Fatal(err)
 	}
-	src := &syncSource{url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: "main"}
+	src := &syncSource{kind: sourcev1.GitRepositoryKind, url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: "main"}
 	o := &devOptions{name: "dev-vars", interval: 10 * time.Minute}
 	if err := createSync(ctx, env.Client, ns, o, src, "127.0.0.1:5000"); err != nil {
 		t.Fatal(err)
 	}
 	var errOut testenv.Buffer
 	g := &globals{errOut: &errOut}
-	g.reportFirstSync(ctx, env.Client, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
+	g.reportFirstSync(ctx, env.Client, src.kind, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
 	if !strings.HasPrefix(errOut.String(), "✔ Kustomization dev-vars: Applied revision") {
 		t.Fatalf("first sync: %s", errOut.String())
 	}
