@@ -35,13 +35,13 @@
 // or packaged when the resolved chart and revision are those of the
 // current artifact and the generation was already observed.
 //
-// A new artifact of the referenced HelmRepository or GitRepository requeues
+// A new artifact of the referenced HelmRepository, GitRepository or Bucket requeues
 // the HelmCharts that use it (a field index on spec.sourceRef). Deleting a
 // HelmChart removes its artifacts (finalizer finalizers.fluxcd.io); older
 // artifacts are collected as for GitRepositories.
 //
-// Deviations from Flux: a Bucket source and spec.verify (cosign, notation)
-// are not supported yet and stall with a message saying so; a values file
+// Deviations from Flux: spec.verify (cosign, notation) is not supported yet
+// and stalls with a message saying so; a values file
 // of a chart from a GitRepository not found relative to the artifact's root
 // is also looked up relative to the chart directory; an OCI chart whose
 // version cannot be resolved is retried with backoff rather than stalled,

@@ -12,16 +12,11 @@ import (
 // TestUnsupported stalls on what ferry does not do yet, saying so.
 func TestUnsupported(t *testing.T) {
 	ns := newNamespace(t)
-	create(t, newHelmChart(ns, "bucket", "Bucket", "charts", "./chart"))
 	create(t, newHelmChart(ns, "verify", sourcev1.HelmRepositoryKind, "charts", "app", func(hc *sourcev1.HelmChart) {
 		hc.Spec.Verify = &sourcev1.OCIRepositoryVerification{Provider: "cosign"}
 	}))
 
-	hc := waitFor(t, testenv.Key(ns, "bucket"), "stalled", failedWith("UnsupportedSourceKind", true))
-	if msg := cond(hc, meta.ReadyCondition).Message; !strings.Contains(msg, "source kind Bucket is not supported yet") {
-		t.Errorf("Ready message = %q", msg)
-	}
-	hc = waitFor(t, testenv.Key(ns, "verify"), "stalled", failedWith("UnsupportedField", true))
+	hc := waitFor(t, testenv.Key(ns, "verify"), "stalled", failedWith("UnsupportedField", true))
 	if msg := cond(hc, meta.ReadyCondition).Message; !strings.Contains(msg, "chart verification (cosign/notation) is not supported yet") {
 		t.Errorf("Ready message = %q", msg)
 	}

@@ -51,9 +51,6 @@ const (
 	NewChartReason = "NewChart"
 )
 
-// bucketKind is the Bucket source kind, which ferry does not serve yet.
-const bucketKind = "Bucket"
-
 // failure is a reconcile failure with the reasons to report it under.
 type failure struct {
 	// condType is the negative-polarity condition that records it
@@ -189,21 +186,19 @@ func (r *Reconciler) buildFromSource(ctx context.Context, obj *sourcev1.HelmChar
 			return nil, f
 		}
 		return r.buildFromIndex(ctx, obj, repo, patcher)
-	case sourcev1.GitRepositoryKind:
-		repo := &sourcev1.GitRepository{}
-		if err := r.Get(ctx, key, repo); err != nil {
+	case sourcev1.GitRepositoryKind, sourcev1.BucketKind:
+		// A chart directory in the artifact of a Git repository or a bucket.
+		src, err := source.Get(ctx, r.Client, ref.Kind, key)
+		if err != nil {
 			return nil, notFound(err)
 		}
-		if f := r.observeSourceArtifact(obj, repo); f != nil {
+		if f := r.observeSourceArtifact(obj, src); f != nil {
 			return nil, f
 		}
-		return r.buildFromArtifact(ctx, obj, repo.Status.Artifact, patcher)
-	case bucketKind:
-		return nil, fetchFailed(UnsupportedSourceKindReason, true,
-			errors.New("source kind Bucket is not supported yet: serve the chart from a GitRepository or a HelmRepository"))
+		return r.buildFromArtifact(ctx, obj, src.GetArtifact(), patcher)
 	default:
 		return nil, fetchFailed(UnsupportedSourceKindReason, true,
-			fmt.Errorf("unsupported source kind '%s', must be one of: HelmRepository, GitRepository", ref.Kind))
+			fmt.Errorf("unsupported source kind '%s', must be one of: HelmRepository, GitRepository, Bucket", ref.Kind))
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 	"github.com/ferrycd/ferry/internal/status"
 )
 
-// Charts from a GitRepository: the chart directory of the artifact, loaded
+// Charts from a GitRepository or a Bucket: the chart directory of the artifact, loaded
 // confined to it, with its values files and dependencies, packaged.
 
 // buildFromArtifact builds the chart at spec.chart in the source artifact

@@ -26,8 +26,8 @@ import (
 )
 
 // The suite shares one control plane and one manager running the
-// GitRepository, HelmRepository and HelmChart controllers, and a Git
-// server; every test works in its own namespace with its own chart
+// GitRepository, Bucket, HelmRepository and HelmChart controllers, and a
+// Git server; every test works in its own namespace with its own chart
 // repositories.
 var env *testenv.Env
 
@@ -37,7 +37,7 @@ const repoPassword = "s3cr3t-helm-pa55"
 func TestMain(m *testing.M) {
 	env = testenv.Start(testenv.Options{
 		Manager: &controller.Options{
-			Controllers:       []string{"gitrepository", "helmrepository", "helmchart"},
+			Controllers:       []string{"gitrepository", "bucket", "helmrepository", "helmchart"},
 			Concurrent:        2,
 			DependencyRequeue: 2 * time.Second,
 		},

@@ -807,8 +807,6 @@ func unsupported(hr *helmv2.HelmRelease) string {
 		return "spec.chart.spec.verify (cosign/notation chart verification) is not supported yet"
 	case hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind != sourcev1.HelmChartKind && hr.Spec.ChartRef.Kind != sourcev1.OCIRepositoryKind:
 		return fmt.Sprintf("spec.chartRef.kind %s is not supported; use OCIRepository, HelmChart or spec.chart", hr.Spec.ChartRef.Kind)
-	case hr.Spec.Chart != nil && hr.Spec.Chart.Spec.SourceRef.Kind == "Bucket":
-		return "spec.chart.spec.sourceRef.kind Bucket is not supported yet; use HelmRepository or GitRepository"
 	}
 	return ""
 }
