@@ -42,7 +42,70 @@ func newGetCommand(g *globals) *cobra.Command {
 			return g.runGet(cmd.Context(), k, gf, args)
 		},
 	})
+	for _, sub := range cmd.Commands() {
+		if sub.Name() == sources.plural {
+			sub.AddCommand(&cobra.Command{
+				Use:   "all",
+				Short: "Get the status of every source: GitRepositories, HelmRepositories, HelmCharts, OCIRepositories and Buckets",
+				Example: `  # Every source of flux-system, one table per kind
+  ferry get sources all
+
+  # Every failing source in every namespace
+  ferry get sources all -A --status-selector ready=false`,
+				Args: cobra.NoArgs,
+				RunE: func(cmd *cobra.Command, _ []string) error {
+					return g.runGetAll(cmd.Context(), sources, gf)
+				},
+			})
+		}
+	}
 	return cmd
+}
+
+// runGetAll prints one table per kind of group that has objects, as `flux
+// get sources all` does: NAME is "<kind>/<name>", a blank line between
+// tables.
+func (g *globals) runGetAll(ctx context.Context, gr *group, gf *getFlags) error {
+	matches, err := gf.statusFilter()
+	if err != nil {
+		return err
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	printed := false
+	for _, k := range kinds {
+		if k.group != gr {
+			continue
+		}
+		objs, err := k.list(ctx, c, gf.listOptions(g)...)
+		if err != nil {
+			return err
+		}
+		var rows []statusRow
+		for _, obj := range objs {
+			if matches(obj.GetConditions()) {
+				row := rowFor(k, obj)
+				row.Name = strings.ToLower(k.gvk.Kind) + "/" + row.Name
+				rows = append(rows, row)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		if printed {
+			fmt.Fprintln(g.out)
+		}
+		if err := printStatusTable(g.out, rows, k.columns, gf.allNamespaces, gf.noHeader); err != nil {
+			return err
+		}
+		printed = true
+	}
+	if !printed {
+		g.noneFound(gr.name, gf)
+	}
+	return nil
 }
 
 // statusRow is one object in a `get` table.

@@ -49,6 +49,7 @@ func TestHelmKinds(t *testing.T) {
 		{"reconcile_helmrelease_with_source", testReconcileHelmReleaseWithSource},
 		{"reconcile_source_helm_oci", testReconcileSourceHelmOCI},
 		{"get_sources_oci", testGetSourcesOCI},
+		{"get_sources_all", testGetSourcesAll},
 		{"export_source_oci", testExportSourceOCI},
 		{"suspend_resume_source_oci", testSuspendResumeSourceOCI},
 		{"reconcile_source_oci", testReconcileSourceOCI},

@@ -73,6 +73,31 @@ func testGetSourcesOCI(t *testing.T, p *statusPlane) {
 	mustContain(t, "stderr", stderr, `OCIRepository "nope" not found`)
 }
 
+// testGetSourcesAll lists every source kind with objects, one table each,
+// names prefixed with the kind as `flux get sources all` does.
+func testGetSourcesAll(t *testing.T, p *statusPlane) {
+	ns := p.newNamespace(t, "getall")
+	key := func(name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
+	p.create(t, testOCIRepository(ns, "podinfo"), testHelmRepository(ns, "charts"))
+	p.writeStatus(t, ociRepositories, key("podinfo"), pulled(ociRevision))
+	p.writeStatus(t, helmRepositories, key("charts"), steps(withArtifact("sha256:9d3ac2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f"),
+		readyOnly(metav1.ConditionFalse, meta.FailedReason, "failed to fetch Helm repository index: 404")))
+
+	stdout, stderr, code := p.ferry(t, "-n", ns, "get", "sources", "all")
+	if code != 0 {
+		t.Fatalf("get sources all exited %d: %s", code, stderr)
+	}
+	golden(t, "get_sources_all.golden", []byte(stdout))
+	stdout, _, _ = p.ferry(t, "-n", ns, "get", "sources", "all", "--status-selector", "ready=false", "--no-header")
+	if strings.TrimSpace(stdout) == "" || strings.Contains(stdout, "ocirepository/") || !strings.Contains(stdout, "helmrepository/charts") {
+		t.Errorf("get sources all --status-selector ready=false:\n%s", stdout)
+	}
+	_, stderr, code = p.ferry(t, "-n", p.newNamespace(t, "getnone"), "get", "sources", "all")
+	if code != 0 || !strings.Contains(stderr, "no source objects found in") {
+		t.Errorf("get sources all of an empty namespace exited %d: %s", code, stderr)
+	}
+}
+
 // testExportSourceOCI exports OCIRepositories as Flux v1 YAML: spec,
 // labels and annotations, no status and no request annotation.
 func testExportSourceOCI(t *testing.T, p *statusPlane) {
