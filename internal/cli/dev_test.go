@@ -246,9 +246,10 @@ func TestReportFirstSync(t *testing.T) {
 	}
 }
 
-// TestReportFirstSyncOCI syncs an artifact pushed to a loopback registry,
-// as ferry dev --sync oci://… does, and reports the first sync.
-func TestReportFirstSyncOCI(t *testing.T) {
+// TestSyncOCIArtifact syncs an artifact pushed to a loopback registry, as
+// ferry dev --sync oci://… does, reports the first sync, and builds and
+// diffs the Kustomization fed by the OCIRepository from a local directory.
+func TestSyncOCIArtifact(t *testing.T) {
 	ns := env.NewNamespace(t, "first-sync-oci")
 	reg := ocitest.Start(t, ocitest.Options{})
 	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\n"
@@ -281,6 +282,24 @@ func TestReportFirstSyncOCI(t *testing.T) {
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "settings"}, &applied); err != nil {
 		t.Errorf("the artifact's ConfigMap was not applied: %v", err)
 	}
+
+	// build and diff kustomization work on a Kustomization of an
+	// OCIRepository as on one of a GitRepository.
+	stdout, stderr, code := ferry(t, "-n", ns, "build", "ks", o.name, "--path", filepath.Join(work, "deploy"))
+	if code != 0 {
+		t.Fatalf("build ks exited %d: %s", code, stderr)
+	}
+	mustContain(t, "build output", stdout, "name: settings", "kustomize.toolkit.fluxcd.io/name: first-sync")
+	if _, stderr, code := ferry(t, "-n", ns, "diff", "ks", o.name, "--path", filepath.Join(work, "deploy")); code != 0 {
+		t.Errorf("diff ks of the pushed content exited %d, want 0 (no drift): %s", code, stderr)
+	}
+	changed := t.TempDir()
+	writeTree(t, changed, map[string]string{"cm.yaml": cm + "data:\n  color: green\n"})
+	stdout, stderr, code = ferry(t, "-n", ns, "diff", "ks", o.name, "--path", changed)
+	if code != 1 {
+		t.Fatalf("diff ks of changed content exited %d, want 1: %s%s", code, stdout, stderr)
+	}
+	mustContain(t, "diff output", stdout, "► ConfigMap/"+ns+"/settings drifted", "color")
 
 	// A tag that does not exist is reported with the OCIRepository's message.
 	missing, err := resolveSync(&devOptions{sync: reg.URL("fleet") + ":nope", path: "deploy"})
