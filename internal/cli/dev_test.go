@@ -229,16 +229,7 @@ func TestReportFirstSync(t *testing.T) {
 				branch = "main"
 			}
 			src := &syncSource{kind: sourcev1.GitRepositoryKind, url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: branch}
-			ctx := context.Background()
-			o := &devOptions{name: "first-sync", interval: 10 * time.Minute}
-			if err := createSync(ctx, env.Client, ns, o, src, ""); err != nil {
-				t.Fatal(err)
-			}
-
-			var errOut testenv.Buffer
-			g := &globals{errOut: &errOut}
-			g.reportFirstSync(ctx, env.Client, src.kind, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
-			got := errOut.String()
+			got := syncAndReport(t, ns, "first-sync", src, "")
 			if strings.Count(got, "\n") != 1 || !strings.HasPrefix(got, tt.want) || !strings.Contains(got, tt.detail) {
 				t.Errorf("reportFirstSync printed %q, want one line starting with %q and containing %q", got, tt.want, tt.detail)
 			}
@@ -254,12 +245,7 @@ func TestSyncOCIArtifact(t *testing.T) {
 	reg := ocitest.Start(t, ocitest.Options{})
 	cm := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: " + ns + "\n"
 	work := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(work, "deploy"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(work, "deploy", "cm.yaml"), []byte(cm), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	writeTree(t, work, map[string]string{"deploy/cm.yaml": cm})
 	if _, stderr, code := ferry(t, "push", "artifact", reg.URL("fleet")+":dev", "--insecure-registry", "--path", work, "--source", "https://example.test/fleet.git", "--revision", "main@sha1:0123456789abcdef0123456789abcdef01234567"); code != 0 {
 		t.Fatalf("push artifact: %s", stderr)
 	}
@@ -268,14 +254,7 @@ func TestSyncOCIArtifact(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	o := &devOptions{name: "first-sync", interval: 10 * time.Minute}
-	if err := createSync(ctx, env.Client, ns, o, src, ""); err != nil {
-		t.Fatal(err)
-	}
-	var errOut testenv.Buffer
-	g := &globals{errOut: &errOut}
-	g.reportFirstSync(ctx, env.Client, src.kind, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
-	if got := errOut.String(); !strings.HasPrefix(got, "✔ Kustomization first-sync: Applied revision: dev@sha256:") {
+	if got := syncAndReport(t, ns, "first-sync", src, ""); !strings.HasPrefix(got, "✔ Kustomization first-sync: Applied revision: dev@sha256:") {
 		t.Errorf("reportFirstSync printed %q", got)
 	}
 	var applied corev1.ConfigMap
@@ -285,17 +264,17 @@ func TestSyncOCIArtifact(t *testing.T) {
 
 	// build and diff kustomization work on a Kustomization of an
 	// OCIRepository as on one of a GitRepository.
-	stdout, stderr, code := ferry(t, "-n", ns, "build", "ks", o.name, "--path", filepath.Join(work, "deploy"))
+	stdout, stderr, code := ferry(t, "-n", ns, "build", "ks", "first-sync", "--path", filepath.Join(work, "deploy"))
 	if code != 0 {
 		t.Fatalf("build ks exited %d: %s", code, stderr)
 	}
 	mustContain(t, "build output", stdout, "name: settings", "kustomize.toolkit.fluxcd.io/name: first-sync")
-	if _, stderr, code := ferry(t, "-n", ns, "diff", "ks", o.name, "--path", filepath.Join(work, "deploy")); code != 0 {
+	if _, stderr, code := ferry(t, "-n", ns, "diff", "ks", "first-sync", "--path", filepath.Join(work, "deploy")); code != 0 {
 		t.Errorf("diff ks of the pushed content exited %d, want 0 (no drift): %s", code, stderr)
 	}
 	changed := t.TempDir()
 	writeTree(t, changed, map[string]string{"cm.yaml": cm + "data:\n  color: green\n"})
-	stdout, stderr, code = ferry(t, "-n", ns, "diff", "ks", o.name, "--path", changed)
+	stdout, stderr, code = ferry(t, "-n", ns, "diff", "ks", "first-sync", "--path", changed)
 	if code != 1 {
 		t.Fatalf("diff ks of changed content exited %d, want 1: %s%s", code, stdout, stderr)
 	}
@@ -306,16 +285,24 @@ func TestSyncOCIArtifact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.name = "missing-tag"
-	if err := createSync(ctx, env.Client, ns, o, missing, ""); err != nil {
-		t.Fatal(err)
-	}
-	var missingOut testenv.Buffer
-	g = &globals{errOut: &missingOut}
-	g.reportFirstSync(ctx, env.Client, missing.kind, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
-	if got := missingOut.String(); !strings.HasPrefix(got, "✗ OCIRepository missing-tag: ") || !strings.Contains(got, ":nope") {
+	if got := syncAndReport(t, ns, "missing-tag", missing, ""); !strings.HasPrefix(got, "✗ OCIRepository missing-tag: ") || !strings.Contains(got, ":nope") {
 		t.Errorf("reportFirstSync printed %q", got)
 	}
+}
+
+// syncAndReport creates ferry dev's source and Kustomization name for src
+// in ns, as createSync does, and returns what reportFirstSync prints.
+func syncAndReport(t *testing.T, ns, name string, src *syncSource, registryHost string) string {
+	t.Helper()
+	ctx := context.Background()
+	o := &devOptions{name: name, interval: 10 * time.Minute}
+	if err := createSync(ctx, env.Client, ns, o, src, registryHost); err != nil {
+		t.Fatal(err)
+	}
+	var errOut testenv.Buffer
+	g := &globals{errOut: &errOut}
+	g.reportFirstSync(ctx, env.Client, src.kind, client.ObjectKey{Namespace: ns, Name: name}, "ferry")
+	return errOut.String()
 }
 
 func TestResolveCharts(t *testing.T) {
@@ -382,14 +369,8 @@ func TestCreateSyncOffersTheRegistry(t *testing.T) {
 	}
 	src := &syncSource{kind: sourcev1.GitRepositoryKind, url: env.Git.RepoURL(ns + "/fleet"), path: "./deploy", branch: "main"}
 	o := &devOptions{name: "dev-vars", interval: 10 * time.Minute}
-	if err := createSync(ctx, env.Client, ns, o, src, "127.0.0.1:5000"); err != nil {
-		t.Fatal(err)
-	}
-	var errOut testenv.Buffer
-	g := &globals{errOut: &errOut}
-	g.reportFirstSync(ctx, env.Client, src.kind, client.ObjectKey{Namespace: ns, Name: o.name}, "ferry")
-	if !strings.HasPrefix(errOut.String(), "✔ Kustomization dev-vars: Applied revision") {
-		t.Fatalf("first sync: %s", errOut.String())
+	if got := syncAndReport(t, ns, o.name, src, "127.0.0.1:5000"); !strings.HasPrefix(got, "✔ Kustomization dev-vars: Applied revision") {
+		t.Fatalf("first sync: %s", got)
 	}
 	var got corev1.ConfigMap
 	if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "settings"}, &got); err != nil {

@@ -66,11 +66,7 @@ func newGetCommand(g *globals) *cobra.Command {
 // get sources all` does: NAME is "<kind>/<name>", a blank line between
 // tables.
 func (g *globals) runGetAll(ctx context.Context, gr *group, gf *getFlags) error {
-	matches, err := gf.statusFilter()
-	if err != nil {
-		return err
-	}
-	c, err := g.client()
+	c, matches, err := g.getClient(gf)
 	if err != nil {
 		return err
 	}
@@ -79,20 +75,15 @@ func (g *globals) runGetAll(ctx context.Context, gr *group, gf *getFlags) error 
 		if k.group != gr {
 			continue
 		}
-		objs, err := k.list(ctx, c, gf.listOptions(g)...)
+		rows, err := g.statusRows(ctx, c, k, gf, func(obj fluxObject) bool { return matches(obj.GetConditions()) })
 		if err != nil {
 			return err
 		}
-		var rows []statusRow
-		for _, obj := range objs {
-			if matches(obj.GetConditions()) {
-				row := rowFor(k, obj)
-				row.Name = strings.ToLower(k.gvk.Kind) + "/" + row.Name
-				rows = append(rows, row)
-			}
-		}
 		if len(rows) == 0 {
 			continue
+		}
+		for i := range rows {
+			rows[i].Name = strings.ToLower(k.gvk.Kind) + "/" + rows[i].Name
 		}
 		if printed {
 			fmt.Fprintln(g.out)
@@ -121,24 +112,15 @@ type statusRow struct {
 // runGet prints the table of the kind's objects: the named one, or all
 // in the namespace (every namespace with -A).
 func (g *globals) runGet(ctx context.Context, k *kind, gf *getFlags, args []string) error {
-	matches, err := gf.statusFilter()
+	c, matches, err := g.getClient(gf)
 	if err != nil {
 		return err
 	}
-	c, err := g.client()
+	rows, err := g.statusRows(ctx, c, k, gf, func(obj fluxObject) bool {
+		return (len(args) == 0 || obj.GetName() == args[0]) && matches(obj.GetConditions())
+	})
 	if err != nil {
 		return err
-	}
-	objs, err := k.list(ctx, c, gf.listOptions(g)...)
-	if err != nil {
-		return err
-	}
-	var rows []statusRow
-	for _, obj := range objs {
-		if (len(args) == 1 && obj.GetName() != args[0]) || !matches(obj.GetConditions()) {
-			continue
-		}
-		rows = append(rows, rowFor(k, obj))
 	}
 	if len(rows) == 0 {
 		if len(args) == 1 && gf.statusSelector == "" {
@@ -148,6 +130,35 @@ func (g *globals) runGet(ctx context.Context, k *kind, gf *getFlags, args []stri
 		return nil
 	}
 	return printStatusTable(g.out, rows, k.columns, gf.allNamespaces, gf.noHeader)
+}
+
+// getClient returns the client and the --status-selector filter of a get.
+func (g *globals) getClient(gf *getFlags) (client.Client, func([]metav1.Condition) bool, error) {
+	matches, err := gf.statusFilter()
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := g.client()
+	if err != nil {
+		return nil, nil, err
+	}
+	return c, matches, nil
+}
+
+// statusRows lists k's objects in the namespace (every namespace with -A)
+// and returns the rows of those keep passes.
+func (g *globals) statusRows(ctx context.Context, c client.Client, k *kind, gf *getFlags, keep func(fluxObject) bool) ([]statusRow, error) {
+	objs, err := k.list(ctx, c, gf.listOptions(g)...)
+	if err != nil {
+		return nil, err
+	}
+	var rows []statusRow
+	for _, obj := range objs {
+		if keep(obj) {
+			rows = append(rows, rowFor(k, obj))
+		}
+	}
+	return rows, nil
 }
 
 // rowFor builds a table row from an object's conditions, the way Flux's CLI

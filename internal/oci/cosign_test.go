@@ -32,11 +32,7 @@ func TestVerifyCosign(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d, err := c.Push(context.Background(), repo.Tag(tag), img)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return d.String()
+		return reg.Push(t, "app", tag, img)
 	}
 	verify := func(digest string) (string, error) {
 		return c.VerifyCosign(context.Background(), repo, v1.Hash{Algorithm: "sha256", Hex: strings.TrimPrefix(digest, "sha256:")}, keys)

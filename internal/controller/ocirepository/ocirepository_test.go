@@ -129,7 +129,7 @@ func TestLayerSelectorAndIgnore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	digest := pushImage(t, reg, "custom", "v1", img)
+	digest := reg.Push(t, "custom", "v1", img)
 
 	selector := &sourcev1.OCILayerSelector{MediaType: "application/vnd.example.manifests.v1.tar+gzip", Operation: sourcev1.OCILayerCopy}
 	create(t, newOCIRepository(ns, "copy", reg.URL("custom"), withRef(sourcev1.OCIRepositoryRef{Tag: "v1"}),
@@ -344,7 +344,7 @@ func TestCosignVerification(t *testing.T) {
 			}
 			layers, _ := img.Layers()
 			layer, _ := layers[0].Digest()
-			d := pushImage(t, reg, "app", "latest", img)
+			d := reg.Push(t, "app", "latest", img)
 			c.sign(d)
 			reconcileNow(t, key)
 			o := waitFor(t, key, "refused", isFailing(meta.VerificationError))
@@ -407,7 +407,7 @@ func TestOversizedLayerKeepsThePreviousArtifact(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pushImage(t, reg, "app", "latest", img)
+	reg.Push(t, "app", "latest", img)
 	blobs := reg.Requests("GET", "blobs")
 	reconcileNow(t, key)
 	o := waitFor(t, key, "failing", isFailing(sourcev1.OCIPullFailedReason))

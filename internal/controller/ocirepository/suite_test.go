@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -117,28 +116,7 @@ func push(t testing.TB, reg *ocitest.Registry, repository, tag string, files map
 	if err != nil {
 		t.Fatal(err)
 	}
-	return pushImage(t, reg, repository, tag, img, opts...)
-}
-
-// pushImage pushes img to repository:tag on reg (with opts, for a
-// registry that needs credentials or TLS) and returns its digest.
-func pushImage(t testing.TB, reg *ocitest.Registry, repository, tag string, img v1.Image, opts ...oci.Options) string {
-	t.Helper()
-	o := oci.Options{Insecure: true}
-	if len(opts) > 0 {
-		o = opts[0]
-	}
-	c := oci.New(o)
-	defer c.Close()
-	repo, err := c.Repository(reg.URL(repository))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := c.Push(context.Background(), repo.Tag(tag), img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d.String()
+	return reg.Push(t, repository, tag, img, opts...)
 }
 
 // dockerConfig returns a kubernetes.io/dockerconfigjson Secret for host.

@@ -148,15 +148,34 @@ func NewCosignKey(t testing.TB) CosignKey {
 	return CosignKey{Signer: signer, PublicPEM: pub}
 }
 
+// Push pushes img to repository:tag (with opts, for a registry that needs
+// credentials or TLS; plain HTTP without) and returns its digest.
+func (r *Registry) Push(t testing.TB, repository, tag string, img v1.Image, opts ...oci.Options) string {
+	t.Helper()
+	o := oci.Options{Insecure: true}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	c := oci.New(o)
+	defer c.Close()
+	repo, err := c.Repository(r.URL(repository))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.Push(context.Background(), repo.Tag(tag), img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d.String()
+}
+
 // Sign pushes the cosign signature by key of the manifest digest of
 // repository (the signature of signedDigest, which is digest unless a
 // test forges a copied signature), as `cosign sign --key` does, to a
 // plain-HTTP registry without credentials.
 func (r *Registry) Sign(t testing.TB, repository, digest, signedDigest string, key CosignKey) {
 	t.Helper()
-	c := oci.New(oci.Options{Insecure: true})
-	defer c.Close()
-	repo, err := c.Repository(r.URL(repository))
+	repo, err := oci.ParseRepository(r.URL(repository), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,7 +191,5 @@ func (r *Registry) Sign(t testing.TB, repository, digest, signedDigest string, k
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Push(context.Background(), repo.Tag(oci.CosignSignatureTag(h)), img); err != nil {
-		t.Fatal(err)
-	}
+	r.Push(t, repository, oci.CosignSignatureTag(h), img)
 }
