@@ -9,9 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
-	"path/filepath"
-	"strings"
 	"time"
 )
 
@@ -61,25 +58,25 @@ func WithFilter(f Filter) ArchiveOption {
 }
 
 // writeArchive writes the deterministic tar.gz of dir to w and returns its
-// digest and compressed size.
+// digest and compressed size: the entries Walk finds, directories
+// included, in name order, time zero, mode 0755 for directories and
+// executables, 0644 for other files.
 func writeArchive(w io.Writer, dir string, maxSize int64, filter Filter) (digest string, size int64, err error) {
-	rootReal, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return "", 0, err
-	}
-	fi, err := os.Stat(rootReal)
-	if err != nil {
-		return "", 0, err
-	}
-	if !fi.IsDir() {
-		return "", 0, fmt.Errorf("%s is not a directory", dir)
-	}
 	h := sha256.New()
 	lw := &limitWriter{w: io.MultiWriter(w, h), max: maxSize}
 	gz := gzip.NewWriter(lw)
 	tw := tar.NewWriter(gz)
-	a := &archiver{tw: tw, rootReal: rootReal, filter: filter}
-	if err := a.walk(rootReal, "", map[string]bool{rootReal: true}); err != nil {
+	err = Walk(dir, WalkOptions{Filter: filter}, Visitor{
+		Dir: func(name string) error { return tw.WriteHeader(dirHeader(name)) },
+		File: func(name, real string, info os.FileInfo) error {
+			mode := int64(0o644)
+			if info.Mode()&0o111 != 0 {
+				mode = 0o755
+			}
+			return WriteTarFile(tw, name, real, info.Size(), mode)
+		},
+	})
+	if err != nil {
 		return "", 0, err
 	}
 	if err := tw.Close(); err != nil {
@@ -91,106 +88,13 @@ func writeArchive(w io.Writer, dir string, maxSize int64, filter Filter) (digest
 	return digestPrefix + hex.EncodeToString(h.Sum(nil)), lw.n, nil
 }
 
-type archiver struct {
-	tw       *tar.Writer
-	rootReal string
-	filter   Filter
-	// pending holds the names of the filtered-out directories being
-	// walked whose entries are not written yet, outermost first.
-	pending []string
-}
-
-// flush writes the entries of the pending directories, which now have
-// something archived below them.
-func (a *archiver) flush() error {
-	for _, name := range a.pending {
-		if err := a.tw.WriteHeader(dirHeader(name)); err != nil {
-			return err
-		}
-	}
-	a.pending = a.pending[:0]
-	return nil
-}
-
-// walk archives the entries of the real directory realDir under the archive
-// path prefix. ancestors holds the real paths of the directories being
-// walked, so a symlink back to one of them is skipped instead of looping.
-func (a *archiver) walk(realDir, prefix string, ancestors map[string]bool) error {
-	entries, err := os.ReadDir(realDir) // sorted by name
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if e.Name() == ".git" {
-			continue
-		}
-		name := path.Join(prefix, e.Name())
-		full := filepath.Join(realDir, e.Name())
-		info, err := os.Lstat(full)
-		if err != nil {
-			return err
-		}
-		real := full
-		if info.Mode()&os.ModeSymlink != 0 {
-			target, err := filepath.EvalSymlinks(full)
-			if err != nil || !within(a.rootReal, target) {
-				continue // dangling or leaving the directory: not archived
-			}
-			if info, err = os.Stat(target); err != nil {
-				continue
-			}
-			real = target
-		}
-		excluded := a.filter != nil && a.filter(name, info.IsDir())
-		switch {
-		case info.IsDir():
-			if ancestors[real] {
-				continue // a symlink cycle
-			}
-			n := len(a.pending)
-			if excluded {
-				a.pending = append(a.pending, name)
-			} else {
-				if err := a.flush(); err != nil {
-					return err
-				}
-				if err := a.tw.WriteHeader(dirHeader(name)); err != nil {
-					return err
-				}
-			}
-			ancestors[real] = true
-			err := a.walk(real, name, ancestors)
-			delete(ancestors, real)
-			if len(a.pending) > n {
-				a.pending = a.pending[:n]
-			}
-			if err != nil {
-				return err
-			}
-		case info.Mode().IsRegular():
-			if excluded {
-				continue
-			}
-			if err := a.flush(); err != nil {
-				return err
-			}
-			if err := a.file(name, real, info); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (a *archiver) file(name, real string, info os.FileInfo) error {
-	mode := int64(0o644)
-	if info.Mode()&0o111 != 0 {
-		mode = 0o755
-	}
-	if err := a.tw.WriteHeader(&tar.Header{
+// WriteTarFile writes the regular file at real to tw as name, of size
+// bytes, with mode, time zero and no owner.
+func WriteTarFile(tw *tar.Writer, name, real string, size, mode int64) error {
+	if err := tw.WriteHeader(&tar.Header{
 		Typeflag: tar.TypeReg,
 		Name:     name,
-		Size:     info.Size(),
+		Size:     size,
 		Mode:     mode,
 		ModTime:  epoch,
 		Format:   tar.FormatPAX,
@@ -202,7 +106,7 @@ func (a *archiver) file(name, real string, info os.FileInfo) error {
 		return err
 	}
 	defer f.Close()
-	if _, err := io.CopyN(a.tw, f, info.Size()); err != nil {
+	if _, err := io.CopyN(tw, f, size); err != nil {
 		return fmt.Errorf("reading %s: %w", name, err)
 	}
 	return nil
@@ -216,13 +120,4 @@ func dirHeader(name string) *tar.Header {
 		ModTime:  epoch,
 		Format:   tar.FormatPAX,
 	}
-}
-
-// within reports whether the cleaned absolute path p is root or below it.
-func within(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	if err != nil {
-		return false
-	}
-	return rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel))
 }

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -46,9 +45,10 @@ type PackOptions struct {
 // PackPath returns the tar.gz of the directory or file at p the way TarGz
 // writes one, so the same files give the same bytes every time: regular
 // files only (no directory entries), sorted by name, mode 0644, time zero,
-// no owner. A file is packed alone under its base name. Symlinks inside a
-// directory are followed when they resolve inside it, and refused
-// (ErrSymlinkEscape) otherwise; other special files are left out.
+// no owner. A file is packed alone under its base name. A directory is
+// walked as artifact.Walk does, pruning what opts.Ignore and the
+// .sourceignore files leave out; a symlink that dangles or resolves
+// outside it is refused (ErrSymlinkEscape).
 func PackPath(p string, opts PackOptions) ([]byte, error) {
 	maxSize := opts.MaxSize
 	if maxSize <= 0 {
@@ -60,35 +60,35 @@ func PackPath(p string, opts PackOptions) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
-	pk := &packer{tw: tar.NewWriter(gz), left: maxSize, max: maxSize}
+	tw := tar.NewWriter(gz)
+	left := maxSize
+	file := func(name, real string, info os.FileInfo) error {
+		if info.Size() > left {
+			return fmt.Errorf("the files to pack are larger than %d bytes: %w", maxSize, artifact.ErrTooLarge)
+		}
+		left -= info.Size()
+		return artifact.WriteTarFile(tw, name, real, info.Size(), 0o644)
+	}
 	switch {
 	case fi.Mode().IsRegular():
-		if err := pk.file(filepath.Base(p), p, fi); err != nil {
+		if err := file(filepath.Base(p), p, fi); err != nil {
 			return nil, err
 		}
 	case fi.IsDir():
-		root, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return nil, err
-		}
-		root, err = filepath.Abs(root)
-		if err != nil {
-			return nil, err
-		}
 		ps := artifact.ReadPatterns(strings.NewReader(strings.Join(opts.Ignore, "\n")), nil)
-		sourceIgnore, err := artifact.LoadIgnorePatterns(root)
+		sourceIgnore, err := artifact.LoadIgnorePatterns(p)
 		if err != nil {
 			return nil, err
 		}
-		pk.root = root
-		pk.match = gitignore.NewMatcher(append(ps, sourceIgnore...))
-		if err := pk.walk(root, "", map[string]bool{root: true}); err != nil {
+		match := gitignore.NewMatcher(append(ps, sourceIgnore...))
+		filter := func(name string, isDir bool) bool { return match.Match(strings.Split(name, "/"), isDir) }
+		if err := artifact.Walk(p, artifact.WalkOptions{Filter: filter, Prune: true, EscapingSymlink: ErrSymlinkEscape}, artifact.Visitor{File: file}); err != nil {
 			return nil, err
 		}
 	default:
 		return nil, fmt.Errorf("%s is neither a directory nor a regular file", p)
 	}
-	if err := pk.tw.Close(); err != nil {
+	if err := tw.Close(); err != nil {
 		return nil, err
 	}
 	if err := gz.Close(); err != nil {
@@ -97,99 +97,10 @@ func PackPath(p string, opts PackOptions) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-type packer struct {
-	tw        *tar.Writer
-	root      string
-	match     gitignore.Matcher
-	left, max int64
-}
-
-// walk packs the entries of the real directory dir under the archive path
-// prefix; ancestors are the real directories being walked (a symlink back
-// to one is a cycle, skipped).
-func (pk *packer) walk(dir, prefix string, ancestors map[string]bool) error {
-	entries, err := os.ReadDir(dir) // sorted by name
-	if err != nil {
-		return err
-	}
-	for _, e := range entries {
-		if e.Name() == ".git" {
-			continue
-		}
-		name := path.Join(prefix, e.Name())
-		full := filepath.Join(dir, e.Name())
-		info, err := os.Lstat(full)
-		if err != nil {
-			return err
-		}
-		real := full
-		if info.Mode()&os.ModeSymlink != 0 {
-			target, err := filepath.EvalSymlinks(full)
-			if err != nil {
-				return fmt.Errorf("%s: %w: %v", name, ErrSymlinkEscape, err)
-			}
-			if !within(pk.root, target) {
-				return fmt.Errorf("%s: %w", name, ErrSymlinkEscape)
-			}
-			if info, err = os.Stat(target); err != nil {
-				return err
-			}
-			real = target
-		}
-		if pk.match.Match(strings.Split(name, "/"), info.IsDir()) {
-			continue
-		}
-		switch {
-		case info.IsDir():
-			if ancestors[real] {
-				continue
-			}
-			ancestors[real] = true
-			err := pk.walk(real, name, ancestors)
-			delete(ancestors, real)
-			if err != nil {
-				return err
-			}
-		case info.Mode().IsRegular():
-			if err := pk.file(name, real, info); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
-func (pk *packer) file(name, real string, info os.FileInfo) error {
-	if info.Size() > pk.left {
-		return fmt.Errorf("the files to pack are larger than %d bytes: %w", pk.max, artifact.ErrTooLarge)
-	}
-	pk.left -= info.Size()
-	if err := pk.tw.WriteHeader(fileHeader(name, info.Size())); err != nil {
-		return err
-	}
-	f, err := os.Open(real)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := io.CopyN(pk.tw, f, info.Size()); err != nil {
-		return fmt.Errorf("reading %s: %w", name, err)
-	}
-	return nil
-}
-
-// fileHeader is the header TarGz and PackPath write for a file.
+// fileHeader is the header TarGz writes for a file, as
+// artifact.WriteTarFile writes it for PackPath.
 func fileHeader(name string, size int64) *tar.Header {
 	return &tar.Header{Name: name, Mode: 0o644, Size: size, ModTime: time.Unix(0, 0), Typeflag: tar.TypeReg, Format: tar.FormatPAX}
-}
-
-// within reports whether the absolute path p is root or below it.
-func within(root, p string) bool {
-	rel, err := filepath.Rel(root, p)
-	if err != nil {
-		return false
-	}
-	return rel == "." || (rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && !filepath.IsAbs(rel))
 }
 
 // TarGzDigests reads the gzip-compressed tar stream r and returns the
