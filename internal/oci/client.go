@@ -43,10 +43,13 @@ type Options struct {
 }
 
 // Client is Options made into remote options, with a transport of its
-// own; Close releases its idle connections.
+// own and a remote.Puller that keeps, per repository, the transport it
+// authenticated (the registry's ping and token exchange happen once, not
+// per request); Close releases its idle connections.
 type Client struct {
 	opts      Options
 	transport *http.Transport
+	puller    *remote.Puller
 }
 
 // New returns a client for opts.
@@ -59,14 +62,14 @@ func New(opts Options) *Client {
 	if opts.TLS != nil {
 		t.TLSClientConfig = opts.TLS.Clone()
 	}
-	return &Client{opts: opts, transport: t}
+	c := &Client{opts: opts, transport: t}
+	// NewPuller fails only for a bad option; these are fixed.
+	c.puller, _ = remote.NewPuller(c.base()...)
+	return c
 }
 
-// Close closes the client's idle connections.
-func (c *Client) Close() { c.transport.CloseIdleConnections() }
-
-// Remote returns the remote options of a request bound to ctx.
-func (c *Client) Remote(ctx context.Context) []remote.Option {
+// base are the options of every request: credentials, transport, agent.
+func (c *Client) base() []remote.Option {
 	kc := c.opts.Keychain
 	if kc == nil {
 		kc = anonymous{}
@@ -74,9 +77,17 @@ func (c *Client) Remote(ctx context.Context) []remote.Option {
 	return []remote.Option{
 		remote.WithAuthFromKeychain(kc),
 		remote.WithTransport(&SchemeGuard{Next: c.transport, Insecure: c.opts.Insecure}),
-		remote.WithContext(ctx),
 		remote.WithUserAgent("ferry"),
 	}
+}
+
+// Close closes the client's idle connections.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
+
+// Remote returns the remote options of a request bound to ctx; reads
+// reuse the client's authenticated transports.
+func (c *Client) Remote(ctx context.Context) []remote.Option {
+	return append(c.base(), remote.WithContext(ctx), remote.Reuse(c.puller))
 }
 
 // Repository parses an oci:// URL (oci://host[:port]/path, no tag or

@@ -63,9 +63,13 @@ type Options struct {
 
 // Client reads one S3-compatible endpoint.
 type Client struct {
-	c      *minio.Client
-	secure bool
+	c         *minio.Client
+	secure    bool
+	transport *http.Transport
 }
+
+// Close closes the client's idle connections.
+func (c *Client) Close() { c.transport.CloseIdleConnections() }
 
 // Object is one listed object.
 type Object struct {
@@ -108,7 +112,7 @@ func New(o Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w '%s': %s", ErrInvalidEndpoint, o.Endpoint, err)
 	}
-	return &Client{c: c, secure: secure}, nil
+	return &Client{c: c, secure: secure, transport: tr}, nil
 }
 
 // ParseEndpoint returns the host[:port] of endpoint and whether it is

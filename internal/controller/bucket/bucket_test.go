@@ -60,10 +60,15 @@ func TestPulledOnceAndAgainOnlyWhenChanged(t *testing.T) {
 		t.Errorf("NewArtifact event %q", e.Message)
 	}
 
-	before := downloads(srv)
+	before, requests := downloads(srv), srv.Requests()
 	o = reconcileNow(t, key)
 	if got := downloads(srv) - before; got != 0 {
 		t.Errorf("%d objects downloaded for an unchanged bucket", got)
+	}
+	// The pooled client knows the bucket's region: the existence check,
+	// the listing and the .sourceignore probe, no location lookup.
+	if got := srv.Requests() - requests; got != 3 {
+		t.Errorf("%d S3 requests for an unchanged bucket, want 3", got)
 	}
 	if !isReadyAt(rev)(o) {
 		t.Errorf("not Ready at %s after an unchanged reconcile: %+v", rev, o.Status.Conditions)

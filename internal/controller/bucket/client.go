@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/clientpool"
 	"github.com/ferrycd/ferry/internal/s3"
 	"github.com/ferrycd/ferry/internal/source"
 	"github.com/ferrycd/ferry/internal/tlsconfig"
@@ -69,6 +71,7 @@ func (r *Reconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*s3.Clie
 		return &source.Failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason, Err: err}
 	}
 	opts := s3.Options{Endpoint: obj.Spec.Endpoint, Region: obj.Spec.Region, Insecure: obj.Spec.Insecure}
+	key := clientpool.NewKey(obj.Spec.Endpoint, obj.Spec.Region, strconv.FormatBool(obj.Spec.Insecure))
 	if ref := obj.Spec.SecretRef; ref != nil {
 		s, err := r.secret(ctx, obj.Namespace, ref.Name)
 		if err != nil {
@@ -85,6 +88,7 @@ func (r *Reconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*s3.Clie
 				s.Namespace, s.Name, strings.Join(missing, " and ")))
 		}
 		opts.AccessKey, opts.SecretKey = string(s.Data[accessKeyKey]), string(s.Data[secretKeyKey])
+		key.Add("credentials").Add(opts.AccessKey).Add(opts.SecretKey)
 	}
 	if ref := obj.Spec.CertSecretRef; ref != nil {
 		s, err := r.secret(ctx, obj.Namespace, ref.Name)
@@ -94,6 +98,7 @@ func (r *Reconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*s3.Clie
 		if opts.TLS, err = tlsconfig.FromSecret(s, tlsconfig.Standard); err != nil {
 			return nil, authFailure(fmt.Errorf("invalid TLS secret '%s/%s': %w", s.Namespace, s.Name, err))
 		}
+		key.Add("tls").Secrets(s)
 	}
 	if ref := obj.Spec.ProxySecretRef; ref != nil {
 		s, err := r.secret(ctx, obj.Namespace, ref.Name)
@@ -108,8 +113,9 @@ func (r *Reconciler) client(ctx context.Context, obj *sourcev1.Bucket) (*s3.Clie
 			u.User = url.UserPassword(user, string(s.Data[proxyPasswordKey]))
 		}
 		opts.Proxy = u
+		key.Add("proxy").Add(u.String())
 	}
-	c, err := s3.New(opts)
+	c, err := r.pool().Get(key.String(), func() (*s3.Client, error) { return s3.New(opts) })
 	if err != nil {
 		return nil, bucketFailure(obj, err)
 	}

@@ -3,6 +3,7 @@ package bucket
 import (
 	"context"
 	"errors"
+	"sync"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -12,8 +13,10 @@ import (
 
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/clientpool"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/reconcile"
+	"github.com/ferrycd/ferry/internal/s3"
 	"github.com/ferrycd/ferry/internal/source"
 )
 
@@ -47,6 +50,17 @@ type Reconciler struct {
 	// percentage; zero means reconcile.DefaultJitterPercentage, negative
 	// disables the jitter.
 	IntervalJitterPercentage int
+
+	// clients keeps an S3 client per endpoint and credentials: minio-go
+	// remembers a bucket's region, looked up once instead of per reconcile.
+	clientsOnce sync.Once
+	clients     *clientpool.Pool[*s3.Client]
+}
+
+// pool returns the reconciler's S3 clients.
+func (r *Reconciler) pool() *clientpool.Pool[*s3.Client] {
+	r.clientsOnce.Do(func() { r.clients = clientpool.New(0, 0, (*s3.Client).Close) })
+	return r.clients
 }
 
 // Options tunes the controller SetupWithManager registers.

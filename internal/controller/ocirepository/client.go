@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	corev1 "k8s.io/api/core/v1"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/clientpool"
 	"github.com/ferrycd/ferry/internal/oci"
 	"github.com/ferrycd/ferry/internal/source"
 	"github.com/ferrycd/ferry/internal/status"
@@ -55,9 +57,11 @@ func unsupported(obj *sourcev1.OCIRepository) *source.Failure {
 	return &source.Failure{Reason: UnsupportedProviderReason, Stalled: true, Err: err}
 }
 
-// client builds the registry client of obj's spec: the Docker config of
+// client returns the registry client of obj's spec: the Docker config of
 // spec.secretRef and of the ServiceAccount's imagePullSecrets, the TLS of
-// spec.certSecretRef, the proxy of spec.proxySecretRef.
+// spec.certSecretRef, the proxy of spec.proxySecretRef. It comes from the
+// reconciler's pool, keyed by a digest of all of them, so objects reaching
+// one registry the same way share connections and authentication.
 func (r *Reconciler) client(ctx context.Context, obj *sourcev1.OCIRepository) (*oci.Client, name.Repository, *source.Failure) {
 	authFailure := func(err error) *source.Failure {
 		return &source.Failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason, Err: err}
@@ -67,6 +71,7 @@ func (r *Reconciler) client(ctx context.Context, obj *sourcev1.OCIRepository) (*
 		return nil, name.Repository{}, pullFailure(obj, err)
 	}
 	opts := oci.Options{Insecure: obj.Spec.Insecure}
+	key := clientpool.NewKey(repo.RegistryStr(), strconv.FormatBool(obj.Spec.Insecure))
 
 	var pullSecrets []*corev1.Secret
 	if ref := obj.Spec.SecretRef; ref != nil {
@@ -95,6 +100,7 @@ func (r *Reconciler) client(ctx context.Context, obj *sourcev1.OCIRepository) (*
 			return nil, repo, authFailure(err)
 		}
 		opts.Keychain = kc
+		key.Add("pull").Secrets(pullSecrets...)
 	}
 
 	if ref := obj.Spec.CertSecretRef; ref != nil {
@@ -105,6 +111,7 @@ func (r *Reconciler) client(ctx context.Context, obj *sourcev1.OCIRepository) (*
 		if opts.TLS, err = tlsconfig.FromSecret(s, tlsconfig.Standard); err != nil {
 			return nil, repo, authFailure(fmt.Errorf("invalid TLS secret '%s/%s': %w", s.Namespace, s.Name, err))
 		}
+		key.Add("tls").Secrets(s)
 	}
 	if ref := obj.Spec.ProxySecretRef; ref != nil {
 		s, err := r.secret(ctx, obj.Namespace, ref.Name)
@@ -119,8 +126,10 @@ func (r *Reconciler) client(ctx context.Context, obj *sourcev1.OCIRepository) (*
 			u.User = url.UserPassword(user, string(s.Data[proxyPasswordKey]))
 		}
 		opts.Proxy = u
+		key.Add("proxy").Add(u.String())
 	}
-	return oci.New(opts), repo, nil
+	c, _ := r.pool().Get(key.String(), func() (*oci.Client, error) { return oci.New(opts), nil })
+	return c, repo, nil
 }
 
 func (r *Reconciler) secret(ctx context.Context, namespace, name string) (*corev1.Secret, error) {

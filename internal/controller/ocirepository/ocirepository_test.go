@@ -48,7 +48,7 @@ func TestTagPulledOnceAndAgainOnlyWhenItMoves(t *testing.T) {
 		t.Errorf("NewArtifact event %q: want the origin source", e.Message)
 	}
 
-	gets, blobs, heads := reg.Requests("GET", "manifests"), reg.Requests("GET", "blobs"), reg.Requests("HEAD", "manifests")
+	gets, blobs, heads, total := reg.Requests("GET", "manifests"), reg.Requests("GET", "blobs"), reg.Requests("HEAD", "manifests"), reg.Total()
 	reconcileNow(t, key)
 	if reg.Requests("GET", "manifests") != gets || reg.Requests("GET", "blobs") != blobs {
 		t.Errorf("an unchanged digest was pulled again: manifests %d → %d, blobs %d → %d",
@@ -56,6 +56,10 @@ func TestTagPulledOnceAndAgainOnlyWhenItMoves(t *testing.T) {
 	}
 	if got := reg.Requests("HEAD", "manifests") - heads; got != 1 {
 		t.Errorf("%d HEADs of the manifest for an unchanged reconcile, want 1", got)
+	}
+	// The pooled client pinged and authenticated once: nothing else.
+	if got := reg.Total() - total; got != 1 {
+		t.Errorf("%d registry requests for an unchanged reconcile, want the one HEAD", got)
 	}
 
 	moved := push(t, reg, "manifests/app", "latest", map[string]string{"app/configmap.yaml": "kind: ConfigMap\ndata: {a: b}\n"})

@@ -43,7 +43,6 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository,
 	if f != nil {
 		return r.fail(obj, f)
 	}
-	defer client.Close()
 
 	// Resolve the reference to a digest: one HEAD of the manifest (none
 	// for a digest); the pull is skipped when the artifact has it.

@@ -3,6 +3,7 @@ package ocirepository
 import (
 	"context"
 	"errors"
+	"sync"
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
@@ -12,7 +13,9 @@ import (
 
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
 	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/clientpool"
 	"github.com/ferrycd/ferry/internal/events"
+	"github.com/ferrycd/ferry/internal/oci"
 	"github.com/ferrycd/ferry/internal/reconcile"
 	"github.com/ferrycd/ferry/internal/source"
 )
@@ -40,6 +43,16 @@ type Reconciler struct {
 	// percentage; zero means reconcile.DefaultJitterPercentage, negative
 	// disables the jitter.
 	IntervalJitterPercentage int
+
+	// clients keeps a registry client per registry and credentials.
+	clientsOnce sync.Once
+	clients     *clientpool.Pool[*oci.Client]
+}
+
+// pool returns the reconciler's registry clients.
+func (r *Reconciler) pool() *clientpool.Pool[*oci.Client] {
+	r.clientsOnce.Do(func() { r.clients = clientpool.New(0, 0, (*oci.Client).Close) })
+	return r.clients
 }
 
 // Options tunes the controller SetupWithManager registers.

@@ -43,7 +43,8 @@ type Registry struct {
 	srv *httptest.Server
 
 	mu       sync.Mutex
-	requests map[string]int // "METHOD kind" → count; kind is manifests, blobs or tags
+	requests map[string]int // "METHOD kind" → count; kind is manifests, blobs, tags or other
+	total    int
 }
 
 // Start starts a registry closed at the end of t.
@@ -80,6 +81,7 @@ func (r *Registry) count(req *http.Request) {
 		}
 	}
 	r.mu.Lock()
+	r.total++
 	r.requests[req.Method+" "+kind]++
 	if kind == "blobs" && req.Method == http.MethodGet {
 		r.requests["GET "+req.URL.Path[strings.LastIndex(req.URL.Path, "/")+1:]]++
@@ -93,6 +95,14 @@ func (r *Registry) Requests(method, kind string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.requests[method+" "+kind]
+}
+
+// Total returns how many requests the registry answered, of any kind
+// (the /v2/ ping and token requests included).
+func (r *Registry) Total() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.total
 }
 
 // Fetched returns how many times the blob of digest was downloaded.
