@@ -124,10 +124,10 @@ type syncSource struct {
 	repo   string // top of the local checkout
 	path   string // Kustomization path, relative to the repository root
 	branch string
-	// tag and insecure are an OCI artifact's: insecure (plain HTTP) for a
-	// registry on loopback.
-	tag      string
-	insecure bool
+	// tag or digest and insecure are an OCI artifact's: insecure (plain
+	// HTTP) for a registry on loopback.
+	tag, digest string
+	insecure    bool
 }
 
 func runDev(ctx context.Context, g *globals, o *devOptions) error {
@@ -250,6 +250,9 @@ func runDev(ctx context.Context, g *globals, o *devOptions) error {
 		ref := "branch " + src.branch
 		if src.kind == sourcev1.OCIRepositoryKind {
 			ref = "tag " + src.tag
+			if src.digest != "" {
+				ref = "digest " + src.digest
+			}
 		}
 		g.printf("► syncing %s (%s, path %s)", displaySource(src), ref, src.path)
 		g.reportFirstSync(ctx, c, src.kind, client.ObjectKey{Namespace: defaultNamespace, Name: o.name}, command)
@@ -345,34 +348,33 @@ func resolveSync(o *devOptions) (*syncSource, error) {
 	return src, nil
 }
 
-// resolveOCISync resolves --sync oci://<registry>/<repository>[:<tag>]:
-// the artifact of the tag (latest when none), plain HTTP when the registry
-// is on loopback, as `ferry push artifact` pushes to one.
+// resolveOCISync resolves --sync oci://<registry>/<repository>[:<tag>]
+// (oci.ParseArtifactURL, as push artifact reads it): the artifact of the
+// tag (latest when none) or of a digest, plain HTTP when the registry is
+// on loopback, as `ferry push artifact` pushes to one.
 func resolveOCISync(o *devOptions) (*syncSource, error) {
 	if o.branch != "" {
 		return nil, errors.New("--branch is for a Git repository: give the tag of an OCI artifact in the URL, oci://<registry>/<repository>:<tag>")
 	}
-	repoURL, tag := o.sync, "latest"
-	if i := strings.LastIndex(o.sync, "/"); i >= 0 {
-		if j := strings.LastIndex(o.sync[i:], ":"); j > 0 {
-			repoURL, tag = o.sync[:i+j], o.sync[i+j+1:]
-		}
-	}
-	if tag == "" {
+	if strings.HasSuffix(o.sync, ":") {
 		return nil, fmt.Errorf("--sync %s: the tag after ':' is empty", o.sync)
 	}
-	repo, err := oci.ParseRepository(repoURL, true)
+	u, err := oci.ParseArtifactURL(o.sync, true)
 	if err != nil {
 		return nil, fmt.Errorf("--sync: %w", err)
 	}
-	host := repo.RegistryStr()
+	tag := u.Tag
+	if tag == "" && u.Digest == "" {
+		tag = "latest"
+	}
+	host := u.Repository.RegistryStr()
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
 	ip := net.ParseIP(host)
 	return &syncSource{
-		kind: sourcev1.OCIRepositoryKind, url: repoURL, tag: tag, path: cleanRepoPath("", o.path),
-		insecure: host == "localhost" || (ip != nil && ip.IsLoopback()),
+		kind: sourcev1.OCIRepositoryKind, url: oci.Prefix + u.Repository.Name(), tag: tag, digest: u.Digest,
+		path: cleanRepoPath("", o.path), insecure: host == "localhost" || (ip != nil && ip.IsLoopback()),
 	}, nil
 }
 
@@ -432,7 +434,7 @@ func createSync(ctx context.Context, c client.Client, namespace string, o *devOp
 		if _, err := controllerutil.CreateOrUpdate(ctx, c, or, func() error {
 			or.Spec.URL = src.url
 			or.Spec.Interval = interval
-			or.Spec.Reference = &sourcev1.OCIRepositoryRef{Tag: src.tag}
+			or.Spec.Reference = &sourcev1.OCIRepositoryRef{Tag: src.tag, Digest: src.digest}
 			or.Spec.Insecure = src.insecure
 			return nil
 		}); err != nil {
