@@ -188,12 +188,8 @@ func (r *Reconciler) chartIdentity(ctx context.Context, want *desired) error {
 		}
 		return nil
 	}
-	want.ociDigest = art.Digest
-	if _, d, ok := strings.Cut(art.Revision, "@"); ok {
-		want.ociDigest = d
-	} else if strings.Contains(art.Revision, ":") {
-		want.ociDigest = art.Revision
-	}
+	// The revision is "<tag>@sha256:<hex>", or "sha256:<hex>" for a digest.
+	want.ociDigest = art.Revision[strings.LastIndex(art.Revision, "@")+1:]
 	key := src.Key.String()
 	if v, ok := r.ociCharts.Load(key); ok && v.(ociChart).revision == art.Revision {
 		want.chartName, want.chartVersion = v.(ociChart).name, v.(ociChart).version

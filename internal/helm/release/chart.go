@@ -36,11 +36,7 @@ func ChartKey(hr *helmv2.HelmRelease) (types.NamespacedName, bool) {
 		}
 		return types.NamespacedName{Namespace: ns, Name: hr.GetHelmChartName()}, true
 	case hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind == sourcev1.HelmChartKind:
-		ns := hr.Spec.ChartRef.Namespace
-		if ns == "" {
-			ns = hr.Namespace
-		}
-		return types.NamespacedName{Namespace: ns, Name: hr.Spec.ChartRef.Name}, true
+		return chartRefKey(hr), true
 	}
 	return types.NamespacedName{}, false
 }
@@ -65,13 +61,19 @@ func ChartSourceRef(hr *helmv2.HelmRelease) (*ChartSource, bool) {
 		return &ChartSource{Kind: sourcev1.HelmChartKind, Key: key}, true
 	}
 	if ref := hr.Spec.ChartRef; ref != nil && ref.Kind == sourcev1.OCIRepositoryKind {
-		ns := ref.Namespace
-		if ns == "" {
-			ns = hr.Namespace
-		}
-		return &ChartSource{Kind: ref.Kind, Key: types.NamespacedName{Namespace: ns, Name: ref.Name}}, true
+		return &ChartSource{Kind: ref.Kind, Key: chartRefKey(hr)}, true
 	}
 	return nil, false
+}
+
+// chartRefKey is the object spec.chartRef names, in hr's namespace unless
+// it names another.
+func chartRefKey(hr *helmv2.HelmRelease) types.NamespacedName {
+	ns := hr.Spec.ChartRef.Namespace
+	if ns == "" {
+		ns = hr.Namespace
+	}
+	return types.NamespacedName{Namespace: ns, Name: hr.Spec.ChartRef.Name}
 }
 
 // ChartUnavailableError says why a HelmRelease's chart cannot be read from
@@ -89,11 +91,7 @@ func GetChartSource(ctx context.Context, c client.Reader, hr *helmv2.HelmRelease
 	src, ok := ChartSourceRef(hr)
 	if !ok {
 		if ref := hr.Spec.ChartRef; ref != nil {
-			ns := ref.Namespace
-			if ns == "" {
-				ns = hr.Namespace
-			}
-			return nil, &ChartUnavailableError{fmt.Sprintf("HelmRelease '%s/%s' takes its chart from %s '%s/%s', which ferry cannot read: use HelmChart or OCIRepository", hr.Namespace, hr.Name, ref.Kind, ns, ref.Name)}
+			return nil, &ChartUnavailableError{fmt.Sprintf("HelmRelease '%s/%s' takes its chart from %s '%s', which ferry cannot read: use HelmChart or OCIRepository", hr.Namespace, hr.Name, ref.Kind, chartRefKey(hr))}
 		}
 		return nil, &ChartUnavailableError{fmt.Sprintf("HelmRelease '%s/%s' has neither spec.chart nor spec.chartRef", hr.Namespace, hr.Name)}
 	}
