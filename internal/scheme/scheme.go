@@ -8,6 +8,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
+	imagev1 "github.com/ferrycd/ferry/api/image/v1"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
 	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
@@ -23,6 +24,7 @@ var builder = runtime.NewSchemeBuilder(
 	helmv2.AddToScheme,
 	notificationv1beta3.AddToScheme,
 	notificationv1.AddToScheme,
+	imagev1.AddToScheme,
 )
 
 // AddToScheme adds every kind of New to s.
