@@ -1,6 +1,15 @@
 package acl
 
-import "fmt"
+import (
+	"context"
+	"fmt"
+	"reflect"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
 
 // AccessDeniedReason is the Ready and Stalled reason of an object refused
 // by --no-cross-namespace-refs (Flux's).
@@ -23,4 +32,36 @@ func Check(namespace string, refs ...Reference) error {
 		}
 	}
 	return nil
+}
+
+// AccessFrom is an object's spec.accessFrom: the namespaces, by labels,
+// whose objects may refer to it. Any selector matching allows; an empty
+// selector matches every namespace.
+type AccessFrom interface {
+	// Selectors returns the matchLabels of each namespace selector.
+	Selectors() []map[string]string
+}
+
+// Allowed reports whether an object in namespace may refer to target (in
+// targetNamespace) under target's accessFrom: always within one namespace,
+// otherwise only when a selector of accessFrom matches the labels of
+// namespace. It returns Flux's message when denied.
+func Allowed(ctx context.Context, c client.Reader, namespace, targetKind, targetNamespace, targetName string, from AccessFrom) error {
+	if namespace == targetNamespace {
+		return nil
+	}
+	denied := fmt.Errorf("'%s/%s/%s' can't be accessed from namespace '%s': its spec.accessFrom does not select that namespace", targetKind, targetNamespace, targetName, namespace)
+	if from == nil || reflect.ValueOf(from).IsNil() {
+		return denied
+	}
+	ns := &corev1.Namespace{}
+	if err := c.Get(ctx, types.NamespacedName{Name: namespace}, ns); err != nil {
+		return fmt.Errorf("reading namespace '%s' for the access check of '%s/%s/%s': %w", namespace, targetKind, targetNamespace, targetName, err)
+	}
+	for _, sel := range from.Selectors() {
+		if labels.SelectorFromSet(sel).Matches(labels.Set(ns.Labels)) {
+			return nil
+		}
+	}
+	return denied
 }

@@ -231,3 +231,15 @@ type HelmRepositoryList struct {
 func init() {
 	SchemeBuilder.Register(&HelmRepository{}, &HelmRepositoryList{})
 }
+
+// Selectors returns the matchLabels of each namespace selector.
+func (in *AccessFrom) Selectors() []map[string]string {
+	if in == nil {
+		return nil
+	}
+	out := make([]map[string]string, len(in.NamespaceSelectors))
+	for i, s := range in.NamespaceSelectors {
+		out[i] = s.MatchLabels
+	}
+	return out
+}

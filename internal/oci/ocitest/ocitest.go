@@ -11,18 +11,23 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/subtle"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"io"
 	"log"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 
@@ -36,6 +41,11 @@ type Options struct {
 	Username, Password string
 	// TLS serves HTTPS with a certificate of httptest's CA (CA returns it).
 	TLS bool
+	// PageSize, when positive, caps every tag list at this many tags and
+	// links the next page as the distribution spec says (a Link header
+	// with rel="next"), as Docker Hub and GHCR do; zero serves every tag
+	// in one response.
+	PageSize int
 }
 
 // Registry is a running registry.
@@ -62,6 +72,10 @@ func Start(t testing.TB, opts Options) *Registry {
 			}
 		}
 		r.count(req)
+		if opts.PageSize > 0 && req.Method == http.MethodGet && strings.HasSuffix(req.URL.Path, "/tags/list") {
+			servePage(w, req, reg, opts.PageSize)
+			return
+		}
 		reg.ServeHTTP(w, req)
 	})
 	if opts.TLS {
@@ -71,6 +85,45 @@ func Start(t testing.TB, opts Options) *Registry {
 	}
 	t.Cleanup(r.srv.Close)
 	return r
+}
+
+// servePage answers a tag list request one page at a time: the tags
+// after the query's "last", at most min(n, size) of them, with a Link to
+// the next page when more remain.
+func servePage(w http.ResponseWriter, req *http.Request, reg http.Handler, size int) {
+	all := httptest.NewRecorder()
+	full := req.Clone(req.Context())
+	full.URL.RawQuery = ""
+	reg.ServeHTTP(all, full)
+	if all.Code != http.StatusOK {
+		w.WriteHeader(all.Code)
+		w.Write(all.Body.Bytes())
+		return
+	}
+	var list struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}
+	if err := json.Unmarshal(all.Body.Bytes(), &list); err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	sort.Strings(list.Tags)
+	q := req.URL.Query()
+	if last := q.Get("last"); last != "" {
+		list.Tags = list.Tags[sort.SearchStrings(list.Tags, last+"\x00"):]
+	}
+	n := size
+	if v, err := strconv.Atoi(q.Get("n")); err == nil && v > 0 && v < n {
+		n = v
+	}
+	if len(list.Tags) > n {
+		list.Tags = list.Tags[:n]
+		next := url.Values{"n": {strconv.Itoa(n)}, "last": {list.Tags[n-1]}}
+		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, req.URL.Path, next.Encode()))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(list)
 }
 
 func (r *Registry) count(req *http.Request) {
@@ -177,6 +230,37 @@ func (r *Registry) Push(t testing.TB, repository, tag string, img v1.Image, opts
 		t.Fatal(err)
 	}
 	return d.String()
+}
+
+// PushTags pushes a small image to repository once and points every tag
+// of tags at it, one manifest PUT per tag (no blob is uploaded again), as
+// CI tagging one build many times does; it returns the image's digest.
+func (r *Registry) PushTags(t testing.TB, repository string, tags []string, opts ...oci.Options) string {
+	t.Helper()
+	if len(tags) == 0 {
+		t.Fatal("ocitest: PushTags needs at least one tag")
+	}
+	img, err := oci.Image(TarGz(map[string]string{"tag": repository}), oci.ContentMediaType, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest := r.Push(t, repository, tags[0], img, opts...)
+	o := oci.Options{Insecure: true}
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	c := oci.New(o)
+	defer c.Close()
+	repo, err := c.Repository(r.URL(repository))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tag := range tags[1:] {
+		if err := remote.Put(repo.Tag(tag), img, c.Remote(context.Background())...); err != nil {
+			t.Fatalf("ocitest: tagging %s:%s: %v", repository, tag, err)
+		}
+	}
+	return digest
 }
 
 // Sign pushes the cosign signature by key of the manifest digest of
