@@ -11,6 +11,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
@@ -32,7 +33,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	source.KeepStored(obj, r.Storage, &obj.Status.Artifact, nil)
 
 	// Resolve the spec into clone options.
-	opts, f := r.cloneOptions(ctx, obj)
+	opts, f := CloneOptions(ctx, r.Client, obj)
 	if f != nil {
 		return r.fail(obj, nil, f)
 	}
@@ -184,8 +185,10 @@ func hasUserinfo(raw string) bool {
 	return err == nil && u.User != nil
 }
 
-// cloneOptions turns the spec into git clone options, reading the secret.
-func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitRepository) (git.CloneOptions, *failure) {
+// CloneOptions turns the spec of obj into git clone options, reading its
+// secretRef and proxySecretRef with c. The ImageUpdateAutomation
+// controller clones its GitRepository with them too.
+func CloneOptions(ctx context.Context, c client.Reader, obj *sourcev1.GitRepository) (git.CloneOptions, *source.Failure) {
 	opts := git.CloneOptions{URL: obj.Spec.URL}
 	if err := git.ValidateURL(obj.Spec.URL); err != nil {
 		return opts, gitFailure(err, obj)
@@ -202,7 +205,7 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 	if obj.Spec.SecretRef != nil {
 		secret := &corev1.Secret{}
 		key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.SecretRef.Name}
-		if err := r.Get(ctx, key, secret); err != nil {
+		if err := c.Get(ctx, key, secret); err != nil {
 			return opts, &failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason,
 				Err: fmt.Errorf("failed to get secret '%s': %w", key, err)}
 		}
@@ -213,7 +216,7 @@ func (r *Reconciler) cloneOptions(ctx context.Context, obj *sourcev1.GitReposito
 		}
 		opts.Auth = auth
 	}
-	proxy, f := r.proxy(ctx, obj)
+	proxy, f := proxy(ctx, c, obj)
 	if f != nil {
 		return opts, f
 	}

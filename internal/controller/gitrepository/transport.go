@@ -6,6 +6,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
@@ -34,13 +35,13 @@ func providerFailure(obj *sourcev1.GitRepository) *failure {
 }
 
 // proxy reads spec.proxySecretRef into proxy options; nil without one.
-func (r *Reconciler) proxy(ctx context.Context, obj *sourcev1.GitRepository) (*git.Proxy, *failure) {
+func proxy(ctx context.Context, c client.Reader, obj *sourcev1.GitRepository) (*git.Proxy, *failure) {
 	if obj.Spec.ProxySecretRef == nil {
 		return nil, nil
 	}
 	secret := &corev1.Secret{}
 	key := types.NamespacedName{Namespace: obj.Namespace, Name: obj.Spec.ProxySecretRef.Name}
-	if err := r.Get(ctx, key, secret); err != nil {
+	if err := c.Get(ctx, key, secret); err != nil {
 		return nil, &failure{CondType: meta.FetchFailedCondition, Reason: meta.AuthenticationFailedReason,
 			Err: fmt.Errorf("failed to get proxy secret '%s': %w", key, err)}
 	}
