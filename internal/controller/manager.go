@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -25,9 +27,11 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/ferrycd/ferry/internal/artifact"
+	"github.com/ferrycd/ferry/internal/controller/image"
 	"github.com/ferrycd/ferry/internal/controller/receiver"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
+	"github.com/ferrycd/ferry/internal/image/tagstore"
 	"github.com/ferrycd/ferry/internal/logring"
 	"github.com/ferrycd/ferry/internal/notification"
 	"github.com/ferrycd/ferry/internal/scheme"
@@ -52,6 +56,10 @@ type Options struct {
 	LeaderElectionNamespace string
 	// StoragePath is the directory that holds source artifacts.
 	StoragePath string
+	// ImageTagsPath is the directory that keeps the tags ImageRepositories
+	// scanned; empty means StoragePath with "-image-tags" appended (a
+	// sibling, which the artifact server does not serve).
+	ImageTagsPath string
 	// StorageAddr is where artifacts are served over HTTP, e.g. ":9790".
 	StorageAddr string
 	// StorageAdvAddr is the host[:port] written into artifact URLs; empty
@@ -262,7 +270,13 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 	if slices.Contains(names, "alert") {
 		dispatches = notification.NewDispatchLog(notification.DefaultDispatchLogSize)
 	}
+	tagsPath := opts.ImageTagsPath
+	if tagsPath == "" {
+		tagsPath = filepath.Clean(opts.StoragePath) + "-image-tags"
+	}
 	d := deps{
+		imageTags:   sync.OnceValues(func() (*tagstore.Store, error) { return tagstore.Open(tagsPath) }),
+		registries:  &image.Registries{},
 		dispatches:  dispatches,
 		storage:     storage,
 		helmIndexes: helmIndexes,

@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
+	imagev1 "github.com/ferrycd/ferry/api/image/v1"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
 	notificationv1beta3 "github.com/ferrycd/ferry/api/notification/v1beta3"
@@ -18,12 +19,14 @@ import (
 	"github.com/ferrycd/ferry/internal/controller/helmchart"
 	"github.com/ferrycd/ferry/internal/controller/helmrelease"
 	"github.com/ferrycd/ferry/internal/controller/helmrepository"
+	"github.com/ferrycd/ferry/internal/controller/image"
 	"github.com/ferrycd/ferry/internal/controller/kustomization"
 	"github.com/ferrycd/ferry/internal/controller/ocirepository"
 	"github.com/ferrycd/ferry/internal/controller/provider"
 	"github.com/ferrycd/ferry/internal/controller/receiver"
 	"github.com/ferrycd/ferry/internal/events"
 	"github.com/ferrycd/ferry/internal/helm/repository"
+	"github.com/ferrycd/ferry/internal/image/tagstore"
 	"github.com/ferrycd/ferry/internal/notification"
 )
 
@@ -43,6 +46,12 @@ type deps struct {
 	helmIndexes *repository.IndexCache
 	// bus is where every controller's events are published.
 	bus *events.Bus
+	// imageTags opens, once, the store of the tags ImageRepositories
+	// scanned, which ImagePolicies read.
+	imageTags func() (*tagstore.Store, error)
+	// registries are the registry clients the ImageRepository and
+	// ImagePolicy controllers share.
+	registries *image.Registries
 	// receiver is set by setupReceiver to the webhook server.
 	receiver **receiver.Server
 	// dispatches is the notification dispatcher's log of decisions, for
@@ -73,6 +82,9 @@ var registry = []registration{
 	{name: "provider", reconciles: &notificationv1beta3.Provider{}, setup: setupProvider},
 	{name: "alert", reconciles: &notificationv1beta3.Alert{}, setup: setupAlert},
 	{name: "receiver", reconciles: &notificationv1.Receiver{}, setup: setupReceiver},
+	{name: "imagerepository", reconciles: &imagev1.ImageRepository{}, setup: setupImageRepository},
+	{name: "imagepolicy", reconciles: &imagev1.ImagePolicy{}, setup: setupImagePolicy},
+	{name: "imageupdateautomation", reconciles: &imagev1.ImageUpdateAutomation{}, setup: setupImageUpdateAutomation},
 }
 
 // Names lists the controllers ferry runs, by the name `--controllers` takes.
@@ -222,4 +234,50 @@ func setupReceiver(ctx context.Context, mgr manager.Manager, d deps, opts Option
 	}
 	*d.receiver = s
 	return nil
+}
+
+func setupImageRepository(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	tags, err := d.imageTags()
+	if err != nil {
+		return err
+	}
+	r := &image.RepositoryReconciler{
+		Client:     mgr.GetClient(),
+		Events:     d.events(image.ReflectorControllerName),
+		Tags:       tags,
+		Registries: d.registries,
+
+		IntervalJitterPercentage: opts.IntervalJitterPercentage,
+	}
+	return r.SetupWithManager(ctx, mgr, image.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupImagePolicy(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	tags, err := d.imageTags()
+	if err != nil {
+		return err
+	}
+	r := &image.PolicyReconciler{
+		Client:     mgr.GetClient(),
+		Events:     d.events(image.ReflectorControllerName),
+		Tags:       tags,
+		Registries: d.registries,
+
+		NoCrossNamespaceRefs:      opts.NoCrossNamespaceRefs,
+		DependencyRequeueInterval: opts.DependencyRequeue,
+	}
+	return r.SetupWithManager(ctx, mgr, image.Options{MaxConcurrentReconciles: opts.Concurrent})
+}
+
+func setupImageUpdateAutomation(ctx context.Context, mgr manager.Manager, d deps, opts Options) error {
+	r := &image.UpdateReconciler{
+		Client:  mgr.GetClient(),
+		Events:  d.events(image.AutomationControllerName),
+		TempDir: opts.TempDir,
+
+		NoCrossNamespaceRefs:      opts.NoCrossNamespaceRefs,
+		DependencyRequeueInterval: opts.DependencyRequeue,
+		IntervalJitterPercentage:  opts.IntervalJitterPercentage,
+	}
+	return r.SetupWithManager(ctx, mgr, image.Options{MaxConcurrentReconciles: opts.Concurrent})
 }
