@@ -24,7 +24,7 @@ func newCreateCommand(g *globals) *cobra.Command {
 	cf := &createFlags{}
 	cmd := &cobra.Command{
 		Use:   "create",
-		Short: "Create or update sources, secrets, Kustomizations, HelmReleases, Alerts, Providers and Receivers",
+		Short: "Create or update sources, secrets, Kustomizations, HelmReleases, Alerts, Providers, Receivers and image automation",
 	}
 	cmd.PersistentFlags().BoolVar(&cf.export, "export", false, "print the object as YAML on stdout instead of applying it")
 	cmd.PersistentFlags().DurationVar(&cf.timeout, "timeout", 5*time.Minute, "how long to wait for the reconciliation")
@@ -39,7 +39,8 @@ func newCreateCommand(g *globals) *cobra.Command {
 	}
 	secret.AddCommand(newCreateSecretGitCommand(g, cf))
 	cmd.AddCommand(source, secret, newCreateKustomizationCommand(g, cf), newCreateHelmReleaseCommand(g, cf),
-		newCreateAlertProviderCommand(g, cf), newCreateAlertCommand(g, cf), newCreateReceiverCommand(g, cf))
+		newCreateAlertProviderCommand(g, cf), newCreateAlertCommand(g, cf), newCreateReceiverCommand(g, cf),
+		newCreateImageCommand(g, cf))
 	return cmd
 }
 

@@ -27,7 +27,7 @@ func newGetCommand(g *globals) *cobra.Command {
 	gf := &getFlags{}
 	cmd := &cobra.Command{
 		Use:   "get",
-		Short: "Get the status of sources, Kustomizations, HelmReleases, Alerts, Providers and Receivers",
+		Short: "Get the status of sources, Kustomizations, HelmReleases, Alerts, Providers, Receivers and image automation",
 	}
 	cmd.PersistentFlags().BoolVarP(&gf.allNamespaces, "all-namespaces", "A", false, "list objects across all namespaces")
 	cmd.PersistentFlags().BoolVar(&gf.noHeader, "no-header", false, "skip the header row")
@@ -42,21 +42,27 @@ func newGetCommand(g *globals) *cobra.Command {
 			return g.runGet(cmd.Context(), k, gf, args)
 		},
 	})
-	for _, sub := range cmd.Commands() {
-		if sub.Name() == sources.plural {
-			sub.AddCommand(&cobra.Command{
-				Use:   "all",
-				Short: "Get the status of every source: GitRepositories, HelmRepositories, HelmCharts, OCIRepositories and Buckets",
-				Example: `  # Every source of flux-system, one table per kind
+	all := map[string]*cobra.Command{
+		sources.plural: {
+			Short: "Get the status of every source: GitRepositories, HelmRepositories, HelmCharts, OCIRepositories and Buckets",
+			Example: `  # Every source of flux-system, one table per kind
   ferry get sources all
 
   # Every failing source in every namespace
   ferry get sources all -A --status-selector ready=false`,
-				Args: cobra.NoArgs,
-				RunE: func(cmd *cobra.Command, _ []string) error {
-					return g.runGetAll(cmd.Context(), sources, gf)
-				},
-			})
+			RunE: func(cmd *cobra.Command, _ []string) error { return g.runGetAll(cmd.Context(), sources, gf) },
+		},
+		images.plural: {
+			Short: "Get the status of every ImageRepository, ImagePolicy and ImageUpdateAutomation",
+			Example: `  # The image automation of flux-system, one table per kind
+  ferry get images all -A`,
+			RunE: func(cmd *cobra.Command, _ []string) error { return g.runGetAll(cmd.Context(), images, gf) },
+		},
+	}
+	for _, sub := range cmd.Commands() {
+		if c, ok := all[sub.Name()]; ok {
+			c.Use, c.Args = "all", cobra.NoArgs
+			sub.AddCommand(c)
 		}
 	}
 	return cmd
@@ -193,7 +199,7 @@ var defaultColumns = []string{colRevision, colSuspended, colReady, colMessage}
 // cell is the row's value in column col.
 func (r statusRow) cell(col string) string {
 	switch col {
-	case colRevision:
+	case colRevision, colLastScan, colLatestImage, colLastRun:
 		return r.Revision
 	case colSuspended:
 		return boolString(r.Suspended)

@@ -54,6 +54,7 @@ func TestHelmKinds(t *testing.T) {
 		{"suspend_resume_source_oci", testSuspendResumeSourceOCI},
 		{"reconcile_source_oci", testReconcileSourceOCI},
 		{"create_source_oci", testCreateSourceOCI},
+		{"image_kinds", testImageKinds},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, p) })
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -133,9 +134,14 @@ func (k *kind) revisionOf(obj fluxObject) string {
 }
 
 // outcome says what a successful reconciliation of obj produced, e.g.
-// "applied revision main@sha1:...".
+// "applied revision main@sha1:...". A done with a %s puts the revision
+// there instead ("chose %s").
 func (k *kind) outcome(obj fluxObject) string {
-	if rev := k.revisionOf(obj); rev != "" {
+	rev := k.revisionOf(obj)
+	switch {
+	case strings.Contains(k.done, "%s"):
+		return fmt.Sprintf(k.done, rev)
+	case rev != "":
 		return k.done + " revision " + rev
 	}
 	return k.done
@@ -172,6 +178,8 @@ type kindVerb struct {
 	// them a subcommand takes an optional "[NAME]".
 	args  string
 	nargs cobra.PositionalArgs
+	// only, when set, limits the verb to the kinds it accepts.
+	only func(k *kind) bool
 	// help picks the kind's help for the verb.
 	help func(kindHelp) help
 	// flags, when set, adds the verb's own flags of kind k to its
@@ -186,6 +194,9 @@ type kindVerb struct {
 func addKindCommands(verb *cobra.Command, v kindVerb) {
 	groups := map[*group]*cobra.Command{}
 	for _, k := range kinds {
+		if v.only != nil && !v.only(k) {
+			continue
+		}
 		parent := verb
 		if gr := k.group; gr != nil {
 			if groups[gr] == nil {

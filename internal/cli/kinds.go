@@ -20,7 +20,8 @@ import (
 // kinds are the Flux kinds that get, export, suspend, resume and reconcile
 // act on: each of these verbs has one subcommand per kind, built from its
 // entry here. Adding a kind to the CLI is one more entry.
-var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, ociRepositories, buckets, kustomizations, helmReleases, providers, alerts, receivers}
+var kinds = []*kind{gitRepositories, helmRepositories, helmCharts, ociRepositories, buckets, kustomizations, helmReleases, providers, alerts, receivers,
+	imageRepositories, imagePolicies, imageUpdateAutomations}
 
 // kindRules are what some kinds add to the reconcile request and wait that
 // every kind shares (see reconcileRules).

@@ -24,11 +24,12 @@ func newSuspendCommand(g *globals) *cobra.Command {
 	sf := &suspendFlags{}
 	cmd := &cobra.Command{
 		Use:   "suspend",
-		Short: "Suspend sources, Kustomizations, HelmReleases, Alerts, Providers and Receivers",
+		Short: "Suspend sources, Kustomizations, HelmReleases, Alerts, Providers, Receivers and image automation",
 	}
 	cmd.PersistentFlags().BoolVar(&sf.all, "all", false, "suspend every object of the kind in the namespace")
 	addKindCommands(cmd, kindVerb{
 		groupShort: "Suspend",
+		only:       suspendable,
 		help:       func(h kindHelp) help { return h.suspend },
 		run: func(cmd *cobra.Command, k *kind, args []string) error {
 			return g.runSuspend(cmd.Context(), k, sf, args)
@@ -41,13 +42,14 @@ func newResumeCommand(g *globals) *cobra.Command {
 	sf := &suspendFlags{}
 	cmd := &cobra.Command{
 		Use:   "resume",
-		Short: "Resume suspended sources, Kustomizations, HelmReleases, Alerts, Providers and Receivers and wait for their reconciliation",
+		Short: "Resume suspended sources, Kustomizations, HelmReleases, Alerts, Providers, Receivers and image automation and wait for their reconciliation",
 	}
 	cmd.PersistentFlags().BoolVar(&sf.all, "all", false, "resume every object of the kind in the namespace")
 	cmd.PersistentFlags().BoolVar(&sf.wait, "wait", true, "wait for the reconciliation after resuming")
 	cmd.PersistentFlags().DurationVar(&sf.timeout, "timeout", 5*time.Minute, "how long to wait for the reconciliation")
 	addKindCommands(cmd, kindVerb{
 		groupShort: "Resume",
+		only:       suspendable,
 		help:       func(h kindHelp) help { return h.resume },
 		run: func(cmd *cobra.Command, k *kind, args []string) error {
 			return g.runResume(cmd.Context(), k, sf, args)
@@ -55,6 +57,10 @@ func newResumeCommand(g *globals) *cobra.Command {
 	})
 	return cmd
 }
+
+// suspendable reports whether a kind has spec.suspend (an ImagePolicy
+// has none).
+func suspendable(k *kind) bool { return k.setSuspend != nil }
 
 // names returns the objects a suspend or resume command acts on.
 func (g *globals) names(ctx context.Context, c client.Client, k *kind, sf *suspendFlags, args []string) ([]string, error) {
