@@ -59,10 +59,17 @@ func TestHandler(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(s.Root(), "gitrepository", "ns", "app", ".tmp-partial.tar.gz"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.MkdirAll(filepath.Join(s.Root(), ".image-tags", "ns"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(s.Root(), ".image-tags", "ns", "web.tags"), []byte("1.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	tests := map[string]struct {
 		method, path string
 		want         int
 	}{
+		"hidden directory":   {path: "/.image-tags/ns/web.tags", want: http.StatusNotFound},
 		"artifact":           {path: "/" + a.Path, want: http.StatusOK},
 		"artifact HEAD":      {method: http.MethodHead, path: "/" + a.Path, want: http.StatusOK},
 		"missing":            {path: "/gitrepository/ns/app/none.tar.gz", want: http.StatusNotFound},

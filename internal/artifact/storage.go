@@ -350,7 +350,7 @@ func (s *Storage) Handler() http.Handler {
 			return
 		}
 		rel, err := cleanRelative(strings.TrimPrefix(r.URL.Path, "/"))
-		if err != nil || strings.HasPrefix(path.Base(rel), tempPrefix) {
+		if err != nil || hidden(rel) {
 			http.NotFound(w, r)
 			return
 		}
@@ -370,6 +370,19 @@ func (s *Storage) Handler() http.Handler {
 		}
 		http.ServeContent(w, r, path.Base(rel), fi.ModTime(), f)
 	})
+}
+
+// hidden reports whether a path the handler is asked for has a component
+// starting with a dot: an archive still being written (tempPrefix), or
+// what ferry keeps beside the artifacts and does not serve (the image
+// tag store, under .image-tags). No artifact path has one.
+func hidden(rel string) bool {
+	for _, part := range strings.Split(rel, "/") {
+		if strings.HasPrefix(part, ".") {
+			return true
+		}
+	}
+	return false
 }
 
 // openConfined opens the relative name below root, refusing any path or
