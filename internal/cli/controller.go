@@ -73,6 +73,7 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 	f.BoolVar(&opts.LeaderElection, "enable-leader-election", false, "make sure only one replica reconciles at a time")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
 	f.StringVar(&opts.StoragePath, "storage-path", "/data", "directory where source artifacts are stored")
+	f.StringVar(&opts.ImageTagsPath, "image-tags-path", "", "directory where the tags ImageRepositories scanned are kept (default: .image-tags under --storage-path, which the artifact server does not serve)")
 	f.StringVar(&opts.StorageAddr, "storage-addr", ":9790", "address the artifact server listens on")
 	f.StringVar(&opts.StorageAdvAddr, "storage-adv-addr", "", "host[:port] written into artifact URLs (default: the listening address)")
 	f.IntVar(&opts.Concurrent, "concurrent", 4, "how many objects of one kind reconcile at once")

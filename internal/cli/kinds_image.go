@@ -39,7 +39,7 @@ var imageRepositories = &kind{
 		}
 		return r.ScanTime.UTC().Format(time.RFC3339)
 	},
-	done: "last scanned %s",
+	done: "scanned: the current tag list was found at %s",
 	help: kindHelp{
 		get: help{"Get the status of ImageRepositories", `  # List the ImageRepositories in flux-system
   ferry get images repository

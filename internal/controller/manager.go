@@ -57,8 +57,8 @@ type Options struct {
 	// StoragePath is the directory that holds source artifacts.
 	StoragePath string
 	// ImageTagsPath is the directory that keeps the tags ImageRepositories
-	// scanned; empty means StoragePath with "-image-tags" appended (a
-	// sibling, which the artifact server does not serve).
+	// scanned; empty means ".image-tags" under StoragePath, which the
+	// artifact server does not serve (it serves no hidden path).
 	ImageTagsPath string
 	// StorageAddr is where artifacts are served over HTTP, e.g. ":9790".
 	StorageAddr string
@@ -272,7 +272,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 	}
 	tagsPath := opts.ImageTagsPath
 	if tagsPath == "" {
-		tagsPath = filepath.Clean(opts.StoragePath) + "-image-tags"
+		tagsPath = filepath.Join(opts.StoragePath, ".image-tags")
 	}
 	d := deps{
 		imageTags:   sync.OnceValues(func() (*tagstore.Store, error) { return tagstore.Open(tagsPath) }),
