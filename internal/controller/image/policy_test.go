@@ -4,12 +4,15 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	imagev1 "github.com/ferrycd/ferry/api/image/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	sourcev1 "github.com/ferrycd/ferry/api/source/v1"
+	"github.com/ferrycd/ferry/internal/oci"
 	"github.com/ferrycd/ferry/internal/oci/ocitest"
 	"github.com/ferrycd/ferry/internal/testenv"
 )
@@ -153,4 +156,39 @@ func TestPolicyAcrossNamespaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitPolicy(t, appNS, "web", "allowed", latestTag("1.0.0"))
+}
+
+// TestDigestReflectionAlways follows a tag that is pushed again (latest):
+// the digest is read every spec.interval and a new one recorded, with the
+// previous reference kept.
+func TestDigestReflectionAlways(t *testing.T) {
+	ns := env.NewNamespace(t, "digest")
+	reg := ocitest.Start(t, ocitest.Options{})
+	push := func(content string) string {
+		img, err := oci.Image(ocitest.TarGz(map[string]string{"build": content}), oci.ContentMediaType, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return reg.Push(t, "acme/web", "latest", img)
+	}
+	first := push("1")
+	create(t, newRepository(ns, "web", reg.Host()+"/acme/web"),
+		newPolicy(ns, "latest", "web", imagev1.ImagePolicyChoice{Alphabetical: &imagev1.AlphabeticalPolicy{}}, func(o *imagev1.ImagePolicy) {
+			o.Spec.FilterTags = &imagev1.TagFilter{Pattern: "^latest$"}
+			o.Spec.DigestReflectionPolicy = imagev1.ReflectAlways
+			o.Spec.Interval = &metav1.Duration{Duration: time.Second}
+		}))
+	got := waitPolicy(t, ns, "latest", "recorded the digest", func(p *imagev1.ImagePolicy) bool {
+		return ready(p) && p.Status.LatestRef != nil && p.Status.LatestRef.Digest == first
+	})
+	if got.Status.LatestRef.String() != reg.Host()+"/acme/web:latest@"+first {
+		t.Errorf("latestRef = %s", got.Status.LatestRef)
+	}
+	second := push("2")
+	got = waitPolicy(t, ns, "latest", "recorded the new digest without a new scan", func(p *imagev1.ImagePolicy) bool {
+		return p.Status.LatestRef != nil && p.Status.LatestRef.Digest == second
+	})
+	if prev := got.Status.ObservedPreviousRef; prev == nil || prev.Digest != first || prev.Tag != "latest" {
+		t.Errorf("observedPreviousRef = %+v, want latest@%s", prev, first)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
@@ -352,5 +354,90 @@ spec:
 	}
 	if msg := g.git(t, "org/fleet", "log", "-1", "--format=%s", head); msg != "Update from image update automation" {
 		t.Errorf("default commit message = %q", msg)
+	}
+}
+
+// TestUpdateAutomationFailures: each misconfiguration ends Ready=False
+// with a message naming it, and nothing is pushed; only the policies of
+// spec.policySelector are written.
+func TestUpdateAutomationFailures(t *testing.T) {
+	ns := env.NewNamespace(t, "updfail")
+	reg := ocitest.Start(t, ocitest.Options{})
+	files, _ := fleet(t, ns, reg)
+	g := newGit(t)
+	url := g.repo(t, "org/fleet", files)
+	head := g.head(t, "org/fleet", "main")
+	create(t, gitAuth(ns),
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "bad-key"}, Data: map[string][]byte{"git.asc": []byte("not a key")}},
+		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "wrong-auth"}, Data: map[string][]byte{"username": []byte(gitUser), "password": []byte(gitPassword + "-wrong")}})
+	applyYAML(t, `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: fleet, namespace: NS}
+spec: {interval: 1h, url: URL, ref: {branch: main}, secretRef: {name: git-auth}}
+---
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata: {name: wrong, namespace: NS}
+spec: {interval: 1h, url: URL, ref: {branch: main}, secretRef: {name: wrong-auth}}`, "NS", ns, "URL", url)
+
+	auto := func(name, source, extra string) string {
+		return strings.NewReplacer("NAME", name, "SOURCE", source, "EXTRA", extra).Replace(`apiVersion: image.toolkit.fluxcd.io/v1
+kind: ImageUpdateAutomation
+metadata: {name: NAME, namespace: NS}
+spec:
+  interval: 1h
+  sourceRef: {kind: GitRepository, name: SOURCE}
+  git:
+    commit:
+      author: {email: bot@ferry.invalid}
+EXTRA`)
+	}
+	tests := map[string]struct {
+		yaml, reason, message string
+		stalled               bool
+	}{
+		"no source":      {yaml: auto("nosource", "missing", ""), reason: imagev1.GitRepositoryNotFoundReason, message: "does not exist"},
+		"template":       {yaml: auto("template", "fleet", "      messageTemplate: '{{ .Nope }}'"), reason: imagev1.InvalidSourceConfigReason, message: "messageTemplate failed", stalled: true},
+		"signing key":    {yaml: auto("key", "fleet", "      signingKey: {secretRef: {name: bad-key}}"), reason: imagev1.InvalidSourceConfigReason, message: "not an armored PGP key", stalled: true},
+		"path":           {yaml: auto("path", "fleet", "  update: {path: ../outside}"), reason: imagev1.UpdateFailedReason, message: "path leaves the repository"},
+		"wrong password": {yaml: auto("auth", "wrong", ""), reason: imagev1.GitOperationFailedReason, message: "authentication"},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			applyYAML(t, tt.yaml, "NS", ns)
+			key := strings.SplitN(strings.SplitN(tt.yaml, "name: ", 2)[1], ",", 2)[0]
+			got := testenv.WaitFor(t, env.Client, testenv.Key(ns, key), "failed", testenv.ReadyFalse[*imagev1.ImageUpdateAutomation](tt.reason))
+			if c := cond(got, meta.ReadyCondition); !strings.Contains(c.Message, tt.message) {
+				t.Errorf("Ready message = %q, want it to contain %q", c.Message, tt.message)
+			}
+			if s := cond(got, meta.StalledCondition); (s != nil) != tt.stalled {
+				t.Errorf("Stalled = %v, want %v", s, tt.stalled)
+			}
+			testenv.AssertNoSecret(t, env.Client, got, gitPassword)
+		})
+	}
+	if now := g.head(t, "org/fleet", "main"); now != head {
+		t.Errorf("a failing automation pushed %s", now)
+	}
+
+	// spec.policySelector: only the labelled policy is written.
+	p := &imagev1.ImagePolicy{}
+	if err := env.Client.Get(context.Background(), testenv.Key(ns, "api"), p); err != nil {
+		t.Fatal(err)
+	}
+	p.Labels = map[string]string{"env": "production"}
+	if err := env.Client.Update(context.Background(), p); err != nil {
+		t.Fatal(err)
+	}
+	applyYAML(t, auto("selected", "fleet", "  policySelector: {matchLabels: {env: production}}"), "NS", ns)
+	sel := testenv.WaitFor(t, env.Client, testenv.Key(ns, "selected"), "pushed", func(a *imagev1.ImageUpdateAutomation) bool {
+		return ready(a) && a.Status.LastPushCommit != ""
+	})
+	if _, ok := sel.Status.ObservedPolicies["web"]; ok || len(sel.Status.ObservedPolicies) != 1 {
+		t.Errorf("observedPolicies = %+v, want api only", sel.Status.ObservedPolicies)
+	}
+	changed := strings.Fields(g.git(t, "org/fleet", "show", "--name-only", "--format=", sel.Status.LastPushCommit))
+	if strings.Join(changed, " ") != "apps/api/release.yaml" {
+		t.Errorf("the commit touched %v; want the api policy's file only", changed)
 	}
 }
