@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -196,11 +197,17 @@ const (
 // defaultColumns are the columns of most kinds, as `flux get` shows them.
 var defaultColumns = []string{colRevision, colSuspended, colReady, colMessage}
 
+// revisionColumns are the columns that show a row's Revision: REVISION,
+// or the column of an image kind, whose revision is something else (the
+// time of the last scan, the image chosen; kinds_image.go).
+var revisionColumns = []string{colRevision, colLastScan, colLatestImage, colLastRun}
+
 // cell is the row's value in column col.
 func (r statusRow) cell(col string) string {
-	switch col {
-	case colRevision, colLastScan, colLatestImage, colLastRun:
+	if slices.Contains(revisionColumns, col) {
 		return r.Revision
+	}
+	switch col {
 	case colSuspended:
 		return boolString(r.Suspended)
 	case colReady:

@@ -100,4 +100,62 @@ func testImageKinds(t *testing.T, p *statusPlane) {
 	if help, _, _ := p.ferry(t, "suspend", "image", "--help"); !strings.Contains(help, "repository") || strings.Contains(help, "policy") {
 		t.Errorf("suspend image offers:\n%s\nwant repository and update only: an ImagePolicy has no spec.suspend", help)
 	}
+
+	stdout, stderr, code = p.ferry(t, "-n", ns, "export", "image", "repository", "web")
+	if code != 0 {
+		t.Fatalf("export image repository exited %d: %s", code, stderr)
+	}
+	mustContain(t, "export image repository web", stdout, "apiVersion: image.toolkit.fluxcd.io/v1", "kind: ImageRepository", "image: ghcr.io/acme/web", "interval: 5m0s")
+	if strings.Contains(stdout, "lastScanResult") || strings.Contains(stdout, "suspend: true") {
+		t.Errorf("export image repository printed the status or a stale suspend:\n%s", stdout)
+	}
+
+	t.Run("reconcile", func(t *testing.T) { testReconcileImageKinds(t, p) })
+}
+
+// testReconcileImageKinds reconciles each image kind and waits as for any
+// kind; an ImagePolicy whose ImageRepository has not scanned yet is waited
+// for, not failed.
+func testReconcileImageKinds(t *testing.T, p *statusPlane) {
+	ns := p.newNamespace(t, "reconcileimages")
+	key := func(name string) types.NamespacedName { return types.NamespacedName{Namespace: ns, Name: name} }
+	repo, policy, update := testImageObjects(ns)
+	p.create(t, repo, policy, update)
+	p.standIn(t, imageRepositories, key("web"), steps(func(obj fluxObject, _ string) {
+		obj.(*imagev1.ImageRepository).Status.LastScanResult = &imagev1.ScanResult{TagCount: 12, ScanTime: imageTime}
+	}, ready(metav1.ConditionTrue, meta.SucceededReason, "successful scan: found 12 tags")))
+	p.standIn(t, imagePolicies, key("web"),
+		ready(metav1.ConditionFalse, imagev1.DependencyNotReadyReason, "ImageRepository '"+ns+"/web' has not scanned its tags yet"),
+		steps(func(obj fluxObject, _ string) {
+			obj.(*imagev1.ImagePolicy).Status.LatestRef = &imagev1.ImageRef{Name: "ghcr.io/acme/web", Tag: "1.4.2", Digest: "sha256:6ca1d018a562caa81bfee3c56c41d255b085bbdb30da79e09849559680df8675"}
+		}, ready(metav1.ConditionTrue, meta.SucceededReason, "Latest image tag for ghcr.io/acme/web resolved to 1.4.2")))
+	p.standIn(t, imageUpdateAutomations, key("fleet"), steps(func(obj fluxObject, _ string) {
+		obj.(*imagev1.ImageUpdateAutomation).Status.LastAutomationRunTime = &imageTime
+	}, ready(metav1.ConditionFalse, imagev1.GitOperationFailedReason, "failed to push to 'main': authentication required")))
+
+	_, stderr, code := p.ferry(t, "-n", ns, "reconcile", "image", "repository", "web")
+	if code != 0 {
+		t.Fatalf("reconcile image repository exited %d: %s", code, stderr)
+	}
+	mustContainInOrder(t, "reconcile image repository", stderr,
+		"► annotating ImageRepository web in "+ns+" namespace",
+		"◎ waiting for ImageRepository reconciliation",
+		"✔ ImageRepository reconciliation completed",
+		"✔ scanned: the current tag list was found at 2026-12-01T10:30:00Z")
+
+	_, stderr, code = p.ferry(t, "-n", ns, "reconcile", "image", "policy", "web")
+	if code != 0 {
+		t.Fatalf("reconcile image policy exited %d (a DependencyNotReady policy must be waited for): %s", code, stderr)
+	}
+	mustContain(t, "reconcile image policy", stderr, "✔ ImagePolicy reconciliation completed", "✔ chose ghcr.io/acme/web:1.4.2")
+	stdout, _, _ := p.ferry(t, "-n", ns, "get", "images", "policy", "web", "--no-header")
+	if f := strings.Fields(stdout); len(f) < 2 || f[1] != "ghcr.io/acme/web:1.4.2" {
+		t.Errorf("get images policy web, want LATEST IMAGE name:tag without the digest:\n%s", stdout)
+	}
+
+	_, stderr, code = p.ferry(t, "-n", ns, "reconcile", "image", "update", "fleet")
+	if code != 1 {
+		t.Fatalf("reconcile of a failing ImageUpdateAutomation exited %d, want 1: %s", code, stderr)
+	}
+	mustContain(t, "reconcile image update", stderr, "ImageUpdateAutomation reconciliation failed", "authentication required")
 }

@@ -9,6 +9,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
+	imagev1 "github.com/ferrycd/ferry/api/image/v1"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
@@ -39,6 +40,9 @@ var kindRules = map[*kind]reconcileRules{
 	// An Alert created with its Provider waits until the Provider is
 	// checked.
 	alerts: {pending: func(obj fluxObject) bool { return readyFalseBecause(obj, alert.ProviderNotReadyReason) }},
+	// An ImagePolicy created with its ImageRepository waits until the
+	// repository has scanned.
+	imagePolicies: {pending: func(obj fluxObject) bool { return readyFalseBecause(obj, imagev1.DependencyNotReadyReason) }},
 }
 
 // sources groups the source kinds: `ferry get sources git`, `ferry

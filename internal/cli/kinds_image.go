@@ -74,8 +74,10 @@ var imagePolicies = &kind{
 	},
 	revision: func(obj fluxObject) string {
 		p := obj.(*imagev1.ImagePolicy)
-		if p.Status.LatestRef != nil {
-			return p.Status.LatestRef.String()
+		// name:tag, as flux get images policy shows it: the digest (under
+		// digestReflectionPolicy) would make the column unreadable.
+		if ref := p.Status.LatestRef; ref != nil {
+			return ref.Name + ":" + ref.Tag
 		}
 		return p.Status.LatestImage
 	},
