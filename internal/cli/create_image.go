@@ -30,6 +30,23 @@ func newCreateImageCommand(g *globals, cf *createFlags) *cobra.Command {
 	return cmd
 }
 
+// createImageObject prints obj with --export, or applies it and waits for
+// its reconciliation; setSpec copies obj's spec onto the live object.
+func (g *globals) createImageObject(cmd *cobra.Command, cf *createFlags, k *kind, obj fluxObject, setSpec func(live fluxObject)) error {
+	if cf.export {
+		return printYAML(g, obj)
+	}
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	_, err = g.applyAndWait(cmd.Context(), c, k, obj, func(live fluxObject) {
+		setSpec(live)
+		live.SetLabels(mergeLabels(live.GetLabels(), obj.GetLabels()))
+	}, cf.timeout)
+	return err
+}
+
 // imageRepositoryFlags are the flags of `create image repository`.
 type imageRepositoryFlags struct {
 	image          string
@@ -67,19 +84,7 @@ func newCreateImageRepositoryCommand(g *globals, cf *createFlags) *cobra.Command
 			if err != nil {
 				return err
 			}
-			if cf.export {
-				return printYAML(g, obj)
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			_, err = g.applyAndWait(cmd.Context(), c, imageRepositories, obj, func(live fluxObject) {
-				l := live.(*imagev1.ImageRepository)
-				l.Spec = obj.Spec
-				l.Labels = mergeLabels(l.Labels, obj.Labels)
-			}, cf.timeout)
-			return err
+			return g.createImageObject(cmd, cf, imageRepositories, obj, func(live fluxObject) { live.(*imagev1.ImageRepository).Spec = obj.Spec })
 		},
 	}
 	fl := cmd.Flags()
@@ -178,19 +183,7 @@ func newCreateImagePolicyCommand(g *globals, cf *createFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cf.export {
-				return printYAML(g, obj)
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			_, err = g.applyAndWait(cmd.Context(), c, imagePolicies, obj, func(live fluxObject) {
-				l := live.(*imagev1.ImagePolicy)
-				l.Spec = obj.Spec
-				l.Labels = mergeLabels(l.Labels, obj.Labels)
-			}, cf.timeout)
-			return err
+			return g.createImageObject(cmd, cf, imagePolicies, obj, func(live fluxObject) { live.(*imagev1.ImagePolicy).Spec = obj.Spec })
 		},
 	}
 	fl := cmd.Flags()
@@ -296,19 +289,7 @@ func newCreateImageUpdateCommand(g *globals, cf *createFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if cf.export {
-				return printYAML(g, obj)
-			}
-			c, err := g.client()
-			if err != nil {
-				return err
-			}
-			_, err = g.applyAndWait(cmd.Context(), c, imageUpdateAutomations, obj, func(live fluxObject) {
-				l := live.(*imagev1.ImageUpdateAutomation)
-				l.Spec = obj.Spec
-				l.Labels = mergeLabels(l.Labels, obj.Labels)
-			}, cf.timeout)
-			return err
+			return g.createImageObject(cmd, cf, imageUpdateAutomations, obj, func(live fluxObject) { live.(*imagev1.ImageUpdateAutomation).Spec = obj.Spec })
 		},
 	}
 	fl := cmd.Flags()
