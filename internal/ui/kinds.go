@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"strings"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -10,6 +11,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
+	imagev1 "github.com/ferrycd/ferry/api/image/v1"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	"github.com/ferrycd/ferry/api/meta"
 	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
@@ -53,6 +55,11 @@ const (
 	colSuspended = "SUSPENDED"
 	colReady     = "READY"
 	colMessage   = "MESSAGE"
+	// The image kinds show, where others show REVISION, when the tags
+	// were found, the chosen image and the last run.
+	colLastScan    = "LAST SCAN"
+	colLatestImage = "LATEST IMAGE"
+	colLastRun     = "LAST RUN"
 )
 
 // defaultColumns are the columns of most kinds, as `ferry get` shows them.
@@ -88,6 +95,14 @@ var kinds = []*kind{
 		newList: func() client.ObjectList { return &sourcev1.HelmRepositoryList{} }, source: true,
 		newObject: func() conditioned { return &sourcev1.HelmRepository{} },
 		create:    "ferry create source helm NAME --url=https://charts.example.com"},
+	{name: sourcev1.OCIRepositoryKind, plural: "OCIRepositories", gvk: sourcev1.GroupVersion.WithKind(sourcev1.OCIRepositoryKind),
+		newList: func() client.ObjectList { return &sourcev1.OCIRepositoryList{} }, source: true,
+		newObject: func() conditioned { return &sourcev1.OCIRepository{} },
+		create:    "ferry create source oci NAME --url=oci://ghcr.io/ORG/REPO --tag=latest"},
+	{name: sourcev1.BucketKind, plural: "Buckets", gvk: sourcev1.GroupVersion.WithKind(sourcev1.BucketKind),
+		newList: func() client.ObjectList { return &sourcev1.BucketList{} }, source: true,
+		newObject: func() conditioned { return &sourcev1.Bucket{} },
+		create:    "ferry create source bucket NAME --bucket-name=BUCKET --endpoint=s3.amazonaws.com"},
 	{name: sourcev1.HelmChartKind, plural: "HelmCharts", gvk: sourcev1.GroupVersion.WithKind(sourcev1.HelmChartKind),
 		newList: func() client.ObjectList { return &sourcev1.HelmChartList{} }, source: true,
 		newObject:  func() conditioned { return &sourcev1.HelmChart{} },
@@ -117,6 +132,29 @@ var kinds = []*kind{
 		newObject: func() conditioned { return &notificationv1.Receiver{} },
 		columns:   []string{colSuspended, colReady, colMessage},
 		create:    "ferry create receiver NAME --type=github --resource=GitRepository/NAME --secret-ref=NAME"},
+	{name: imagev1.ImageRepositoryKind, plural: "ImageRepositories", gvk: imagev1.GroupVersion.WithKind(imagev1.ImageRepositoryKind),
+		newList:   func() client.ObjectList { return &imagev1.ImageRepositoryList{} },
+		newObject: func() conditioned { return &imagev1.ImageRepository{} },
+		columns:   []string{colLastScan, colSuspended, colReady, colMessage},
+		create:    "ferry create image repository NAME --image=ghcr.io/ORG/IMAGE"},
+	{name: imagev1.ImagePolicyKind, plural: "ImagePolicies", gvk: imagev1.GroupVersion.WithKind(imagev1.ImagePolicyKind),
+		newList:   func() client.ObjectList { return &imagev1.ImagePolicyList{} },
+		newObject: func() conditioned { return &imagev1.ImagePolicy{} },
+		columns:   []string{colLatestImage, colReady, colMessage},
+		create:    "ferry create image policy NAME --image-ref=NAME --select-semver='>=1.0.0'",
+		sourceRefs: func(obj client.Object) []ref {
+			p := obj.(*imagev1.ImagePolicy)
+			return []ref{{Kind: imagev1.ImageRepositoryKind, Namespace: cmp.Or(p.Spec.ImageRepositoryRef.Namespace, p.Namespace), Name: p.Spec.ImageRepositoryRef.Name}}
+		}},
+	{name: imagev1.ImageUpdateAutomationKind, plural: "ImageUpdateAutomations", gvk: imagev1.GroupVersion.WithKind(imagev1.ImageUpdateAutomationKind),
+		newList:   func() client.ObjectList { return &imagev1.ImageUpdateAutomationList{} },
+		newObject: func() conditioned { return &imagev1.ImageUpdateAutomation{} },
+		columns:   []string{colLastRun, colSuspended, colReady, colMessage},
+		create:    "ferry create image update NAME --git-repo-ref=NAME --checkout-branch=main --author-email=EMAIL",
+		sourceRefs: func(obj client.Object) []ref {
+			a := obj.(*imagev1.ImageUpdateAutomation)
+			return []ref{{Kind: sourcev1.GitRepositoryKind, Namespace: cmp.Or(a.Spec.SourceRef.Namespace, a.Namespace), Name: a.Spec.SourceRef.Name}}
+		}},
 }
 
 // kindNamed returns the kind whose name is name (case-insensitive), or nil.
@@ -191,6 +229,18 @@ func revisionOf(obj client.Object) string {
 		}
 		return ""
 	case *notificationv1beta3.Provider, *notificationv1beta3.Alert, *notificationv1.Receiver:
+		return ""
+	case *imagev1.ImageRepository:
+		if r := o.Status.LastScanResult; r != nil {
+			return r.ScanTime.UTC().Format(time.RFC3339)
+		}
+		return ""
+	case *imagev1.ImagePolicy:
+		return cmp.Or(o.Status.LatestRef.String(), o.Status.LatestImage)
+	case *imagev1.ImageUpdateAutomation:
+		if t := o.Status.LastAutomationRunTime; t != nil {
+			return t.UTC().Format(time.RFC3339)
+		}
 		return ""
 	}
 	return statusRevision(obj)

@@ -44,7 +44,7 @@ func (r row) Path() string { return objectPath(r.Kind.name, r.Namespace, r.Name)
 // Cell is the row's value in the `ferry get` column col.
 func (r row) Cell(col string) string {
 	switch col {
-	case colRevision:
+	case colRevision, colLastScan, colLatestImage, colLastRun:
 		return r.Revision
 	case colSuspended:
 		if r.Suspended {

@@ -11,7 +11,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	imagev1 "github.com/ferrycd/ferry/api/image/v1"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/api/meta"
+	"github.com/ferrycd/ferry/internal/testenv"
 	"github.com/ferrycd/ferry/internal/ui"
 )
 
@@ -157,5 +160,41 @@ func TestObjectPage(t *testing.T) {
 	resp, _ = get(t, srv, "/o/Kustomization/"+ns+"/missing")
 	if resp.StatusCode != http.StatusNotFound {
 		t.Errorf("a missing object = %d, want 404", resp.StatusCode)
+	}
+}
+
+// TestImageKindsListed shows the image automation kinds and the OCI and
+// Bucket sources with their own columns: an ImagePolicy's chosen image
+// where other kinds have REVISION.
+func TestImageKindsListed(t *testing.T) {
+	ns := env.NewNamespace(t, "images")
+	ctx := context.Background()
+	policy := &imagev1.ImagePolicy{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"},
+		Spec: imagev1.ImagePolicySpec{
+			ImageRepositoryRef: meta.NamespacedObjectReference{Name: "web"},
+			Policy:             imagev1.ImagePolicyChoice{SemVer: &imagev1.SemVerPolicy{Range: ">=1.0.0"}},
+		},
+	}
+	if err := env.Client.Create(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	policy.Status.LatestRef = &imagev1.ImageRef{Name: "ghcr.io/acme/web", Tag: "1.4.2"}
+	policy.Status.Conditions = []metav1.Condition{{Type: meta.ReadyCondition, Status: metav1.ConditionTrue, Reason: meta.SucceededReason,
+		Message: "Latest image tag for ghcr.io/acme/web resolved to 1.4.2", LastTransitionTime: metav1.Now()}}
+	if err := env.Client.Status().Update(ctx, policy); err != nil {
+		t.Fatal(err)
+	}
+	srv := newUI(t, nil)
+	testenv.Eventually(t, "the policy in the list", func() (bool, string) {
+		_, body := get(t, srv, "/k/ImagePolicy?ns="+ns)
+		return strings.Contains(body, "ghcr.io/acme/web:1.4.2"), body
+	})
+	_, body := get(t, srv, "/k/ImagePolicy?ns="+ns)
+	mustContain(t, "the ImagePolicy list", body, "LATEST IMAGE", "/o/ImagePolicy/"+ns+"/web", "resolved to 1.4.2")
+	for _, k := range []string{"ImageRepository", "ImageUpdateAutomation", "OCIRepository", "Bucket"} {
+		if resp, _ := get(t, srv, "/k/"+k+"?ns="+ns); resp.StatusCode != http.StatusOK {
+			t.Errorf("/k/%s = %d", k, resp.StatusCode)
+		}
 	}
 }
