@@ -110,9 +110,16 @@ func CheckoutForUpdate(ctx context.Context, dir string, opts CloneOptions, pushB
 	if pushExists && pushRef != t.ref {
 		specs = append(specs, config.RefSpec(fmt.Sprintf("+%s:%s", pushRef, remoteName(pushRef))))
 	}
+	depth := 0
+	if t.shallow {
+		// The tips are enough to commit on and push: the server has
+		// their history.
+		depth = 1
+	}
 	if err := repo.FetchContext(ctx, &gogit.FetchOptions{
 		RemoteName:      gogit.DefaultRemoteName,
 		RefSpecs:        specs,
+		Depth:           depth,
 		Auth:            conn.auth,
 		Tags:            gogit.NoTags,
 		CABundle:        conn.ca,

@@ -253,3 +253,33 @@ func TestPushWrongPasswordIsRedacted(t *testing.T) {
 		t.Errorf("err = %v, want an authentication failure without the password", err)
 	}
 }
+
+// TestCheckoutCommitNeedsPushBranch checks out a commit (a full fetch, not
+// the tips): it needs a push branch, which is created from that commit.
+func TestCheckoutCommitNeedsPushBranch(t *testing.T) {
+	ctx := context.Background()
+	f := newPushFixture(t)
+	opts := f.opts
+	opts.Branch, opts.Commit = "", f.head(t, "main")
+	if _, _, err := git.CheckoutForUpdate(ctx, filepath.Join(t.TempDir(), "w"), opts, ""); err == nil || !strings.Contains(err.Error(), "spec.git.push.branch is required") {
+		t.Fatalf("a commit checkout without a push branch: %v", err)
+	}
+	w, from, err := git.CheckoutForUpdate(ctx, filepath.Join(t.TempDir(), "w2"), opts, "pinned")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if from.Hash != opts.Commit || w.Branch() != "pinned" {
+		t.Fatalf("checked out %s on %s", from.Hash, w.Branch())
+	}
+	edit(t, w, "app.yaml", "image: web:9\n")
+	hash, err := w.Commit(git.CommitRequest{Files: []string{"app.yaml"}, Author: bot, Message: "pinned"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Push(ctx, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	if f.head(t, "pinned") != hash || f.git(t, "rev-parse", hash+"^") != opts.Commit {
+		t.Errorf("pinned = %s (want %s on %s)", f.head(t, "pinned"), hash, opts.Commit)
+	}
+}
