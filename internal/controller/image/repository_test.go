@@ -174,3 +174,32 @@ func TestScanFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestRegistryDownKeepsTheChoice: when the registry goes down, the scan
+// fails with a message saying so, and what was scanned stays: the policy
+// keeps its image and the automation has nothing to undo.
+func TestRegistryDownKeepsTheChoice(t *testing.T) {
+	ns := env.NewNamespace(t, "down")
+	reg := ocitest.Start(t, ocitest.Options{})
+	reg.PushTags(t, "acme/web", []string{"1.0.0", "1.1.0"})
+	create(t, newRepository(ns, "web", reg.Host()+"/acme/web"), newPolicy(ns, "web", "web", semver(">=1.0.0")))
+	waitPolicy(t, ns, "web", "chose 1.1.0", latestTag("1.1.0"))
+	before := waitRepo(t, ns, "web", "scanned", ready[*imagev1.ImageRepository]).Status.LastScanResult
+
+	reg.Close()
+	testenv.ReconcileNow(t, env.Client, &imagev1.ImageRepository{}, testenv.Key(ns, "web"),
+		func(o *imagev1.ImageRepository) string { return o.Status.LastHandledReconcileAt })
+	failed := waitRepo(t, ns, "web", "failed", testenv.ReadyFalse[*imagev1.ImageRepository](imagev1.ScanFailedReason))
+	if c := cond(failed, meta.ReadyCondition); !strings.Contains(c.Message, "failed to list the tags") || !strings.Contains(c.Message, "connection refused") {
+		t.Errorf("Ready message = %q", c.Message)
+	}
+	if got := failed.Status.LastScanResult; got == nil || got.Revision != before.Revision || got.TagCount != 2 {
+		t.Errorf("a failed scan changed lastScanResult: %s", testenv.Dump(got))
+	}
+	// The policy, asked again, chooses from the tags scanned before.
+	p := testenv.ReconcileNow(t, env.Client, &imagev1.ImagePolicy{}, testenv.Key(ns, "web"),
+		func(o *imagev1.ImagePolicy) string { return o.Status.LastHandledReconcileAt })
+	if !latestTag("1.1.0")(p) {
+		t.Errorf("the policy lost its choice while the registry is down: %s", testenv.Dump(p.Status))
+	}
+}

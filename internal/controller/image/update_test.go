@@ -218,6 +218,12 @@ spec:
 		t.Errorf("a run with nothing to change pushed %s", now)
 	}
 	testenv.AssertNoSecret(t, env.Client, again, gitPassword)
+	// Nor the signing key, anywhere: a stretch of its armored body.
+	armored := string(keySecret.Data["git.asc"])
+	testenv.AssertNoSecret(t, env.Client, again, armored[len(armored)/2:len(armored)/2+40])
+	if strings.Contains(env.Logs.String(), armored[len(armored)/2:len(armored)/2+40]) {
+		t.Error("the signing key is in the controller's logs")
+	}
 }
 
 // TestUpdateAutomationPushBranchSeedYAML applies the seeds' v1beta1

@@ -174,6 +174,10 @@ func (r *Registry) CA() []byte {
 	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: r.srv.Certificate().Raw})
 }
 
+// Close stops the registry before the end of the test: a registry that
+// went down.
+func (r *Registry) Close() { r.srv.Close() }
+
 // Client returns an HTTP client trusting the registry.
 func (r *Registry) Client() *http.Client { return r.srv.Client() }
 
