@@ -210,7 +210,11 @@ func (r *UpdateReconciler) run(ctx context.Context, obj *imagev1.ImageUpdateAuto
 	}
 	var out *pushed
 	for attempt := 1; ; attempt++ {
-		out, err = r.attempt(ctx, obj, cloneOpts, pushBranch, policies, tmpl, signKey)
+		// Each attempt's clone and push are bounded by the GitRepository's
+		// spec.timeout, as its fetches are.
+		timeout, cancel := context.WithTimeout(ctx, repo.GetTimeout())
+		out, err = r.attempt(timeout, obj, cloneOpts, pushBranch, policies, tmpl, signKey)
+		cancel()
 		if err == nil || !errors.Is(err, git.ErrRemoteMoved) || attempt == pushAttempts {
 			break
 		}
