@@ -41,7 +41,7 @@ func TestSelected(t *testing.T) {
 		"star runs all":      {in: []string{"*"}, want: Names},
 		"one":                {in: []string{"kustomization"}, want: []string{"kustomization"}},
 		"case and spaces":    {in: []string{" GitRepository ", "gitrepository"}, want: []string{"gitrepository"}},
-		"unknown is refused": {in: []string{"imagepolicy"}, wantErr: `unknown controller "imagepolicy"`},
+		"unknown is refused": {in: []string{"terraform"}, wantErr: `unknown controller "terraform"`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
