@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	imagev1 "github.com/ferrycd/ferry/api/image/v1"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
 	notificationv1 "github.com/ferrycd/ferry/api/notification/v1"
 	"github.com/ferrycd/ferry/internal/testenv"
@@ -61,8 +62,9 @@ func TestResourceFilter(t *testing.T) {
 	expect(t, "a JSON array", http.StatusBadRequest, code, answer)
 }
 
-// TestKinds checks that a Kustomization needs no apiVersion, and that a kind
-// the cluster does not serve is skipped without failing the call.
+// TestKinds checks that a Kustomization and an ImageRepository need no
+// apiVersion, and that a kind the cluster does not serve is skipped without
+// failing the call.
 func TestKinds(t *testing.T) {
 	ns := env.NewNamespace(t, "kinds")
 	suspendedRepo(t, ns, "app", nil)
@@ -76,17 +78,26 @@ func TestKinds(t *testing.T) {
 			SourceRef: kustomizev1.CrossNamespaceSourceReference{Kind: "GitRepository", Name: "app"},
 		},
 	})
+	create(t, &imagev1.ImageRepository{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "web"},
+		Spec: imagev1.ImageRepositorySpec{
+			Image:    "registry.example/web",
+			Interval: metav1.Duration{Duration: time.Hour},
+			Suspend:  true,
+		},
+	})
 	rcv := readyReceiver(t, newReceiver(ns, notificationv1.GenericReceiver, []notificationv1.CrossNamespaceObjectReference{
 		ref("ArtifactGenerator", "assets"), ref("Kustomization", "app"), ref("ImageRepository", "web"), ref("GitRepository", "app"),
 	}))
 
 	code, answer := post(t, rcv.Status.WebhookPath, "")
 	expect(t, "a call", http.StatusOK, code, answer)
-	if !strings.Contains(answer, "2 resources") {
-		t.Errorf("answer %q, want 2 resources", answer)
+	if !strings.Contains(answer, "3 resources") {
+		t.Errorf("answer %q, want 3 resources", answer)
 	}
-	if requestedAt(t, &kustomizev1.Kustomization{}, testenv.Key(ns, "app")) == "" || repoRequestedAt(t, ns, "app") == "" {
-		t.Error("the Kustomization or the GitRepository was not annotated")
+	if requestedAt(t, &kustomizev1.Kustomization{}, testenv.Key(ns, "app")) == "" || repoRequestedAt(t, ns, "app") == "" ||
+		requestedAt(t, &imagev1.ImageRepository{}, testenv.Key(ns, "web")) == "" {
+		t.Error("the Kustomization, the GitRepository or the ImageRepository was not annotated")
 	}
 	if !strings.Contains(env.Logs.String(), "skipping a resource of a kind the cluster does not serve") {
 		t.Error("no log line for the skipped kinds")

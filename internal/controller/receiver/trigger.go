@@ -28,9 +28,6 @@ import (
 // apiVersion, for the kinds ferry's scheme does not have: they are served by
 // other controllers, if at all.
 var fluxAPIVersions = map[string]string{
-	"Bucket":            "source.toolkit.fluxcd.io/v1",
-	"OCIRepository":     "source.toolkit.fluxcd.io/v1",
-	"ImageRepository":   "image.toolkit.fluxcd.io/v1",
 	"ArtifactGenerator": "source.extensions.fluxcd.io/v1beta1",
 }
 

@@ -28,9 +28,13 @@ func TestResolve(t *testing.T) {
 			want: schema.GroupVersionKind{Group: "helm.toolkit.fluxcd.io", Version: "v2", Kind: "HelmRelease"}, wantNS: "rcv"},
 		"explicit apiVersion": {ref: notificationv1.CrossNamespaceObjectReference{APIVersion: "source.toolkit.fluxcd.io/v1beta2", Kind: "HelmChart", Name: "a"},
 			want: schema.GroupVersionKind{Group: "source.toolkit.fluxcd.io", Version: "v1beta2", Kind: "HelmChart"}, wantNS: "rcv"},
-		"Flux's default for a kind ferry lacks": {ref: notificationv1.CrossNamespaceObjectReference{Kind: "OCIRepository", Name: "a"},
+		"OCIRepository": {ref: notificationv1.CrossNamespaceObjectReference{Kind: "OCIRepository", Name: "a"},
 			want: schema.GroupVersionKind{Group: "source.toolkit.fluxcd.io", Version: "v1", Kind: "OCIRepository"}, wantNS: "rcv"},
-		"no version known":           {ref: notificationv1.CrossNamespaceObjectReference{Kind: "ImagePolicy", Name: "a"}, skip: true},
+		"ImageRepository": {ref: notificationv1.CrossNamespaceObjectReference{Kind: "ImageRepository", Name: "a"},
+			want: schema.GroupVersionKind{Group: "image.toolkit.fluxcd.io", Version: "v1", Kind: "ImageRepository"}, wantNS: "rcv"},
+		"Flux's default for a kind ferry lacks": {ref: notificationv1.CrossNamespaceObjectReference{Kind: "ArtifactGenerator", Name: "a"},
+			want: schema.GroupVersionKind{Group: "source.extensions.fluxcd.io", Version: "v1beta1", Kind: "ArtifactGenerator"}, wantNS: "rcv"},
+		"no version known":           {ref: notificationv1.CrossNamespaceObjectReference{Kind: "Widget", Name: "a"}, skip: true},
 		"a Receiver is not a target": {ref: notificationv1.CrossNamespaceObjectReference{Kind: "Receiver", Name: "a"}, skip: true},
 	}
 	for name, tc := range tests {
