@@ -689,12 +689,19 @@ func (s *step) readyFromRemediation() bool {
 	return status.Get(s.hr, helmv2.RemediatedCondition) != nil
 }
 
-// inSync records a reconciliation that found the release as desired.
+// inSync records a reconciliation that found the release as desired. When
+// no Released condition says so yet (the status of the action that made the
+// release was lost, say to a conflict or a restart), the reason is the
+// action the release's version implies: the first version was installed.
 func (s *step) inSync(rel *releasev1.Release) {
 	hr := s.hr
 	if c := status.Get(hr, helmv2.ReleasedCondition); c == nil || c.Status != metav1.ConditionTrue {
 		msg := fmt.Sprintf("Helm release %s/%s.v%d with chart %s is in sync", rel.Namespace, rel.Name, rel.Version, chartRef(rel))
-		status.MarkTrue(hr, helmv2.ReleasedCondition, helmv2.UpgradeSucceededReason, "%s", msg)
+		reason := helmv2.UpgradeSucceededReason
+		if rel.Version == 1 {
+			reason = helmv2.InstallSucceededReason
+		}
+		status.MarkTrue(hr, helmv2.ReleasedCondition, reason, "%s", msg)
 	}
 	status.Delete(hr, helmv2.RemediatedCondition)
 	resetFailures(hr)
