@@ -1,7 +1,3 @@
-// Package policy chooses the newest allowed tag of an image, as Flux's
-// ImagePolicy does: tags are filtered by a regular expression (optionally
-// extracting the value to compare), then ordered by semver, alphabetically
-// or numerically.
 package policy
 
 import (
@@ -9,58 +5,73 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
 )
 
-// ErrNoTag is returned by Latest when no tag qualifies.
-var ErrNoTag = errors.New("no tag satisfies the policy")
-
 // Orders of the alphabetical and numerical policies.
 const (
-	Ascending  = "asc"
+	// Ascending picks the greatest value: the last string, the highest number.
+	Ascending = "asc"
+	// Descending picks the smallest value: the first string, the lowest number.
 	Descending = "desc"
 )
 
 // Spec mirrors an ImagePolicy's spec as plain values; exactly one of
-// SemVerRange, Alphabetical and Numerical is set.
+// SemVerRange, Alphabetical and Numerical is set. The API defaults an
+// empty order of a chosen alphabetical or numerical policy to "asc"; the
+// caller passes that default here, since an empty field means "not this
+// policy".
 type Spec struct {
-	// SemVerRange is policy.semver.range.
+	// SemVerRange is spec.policy.semver.range, a Masterminds semver
+	// constraint such as ">=1.0.0 <2.0.0" or "~1.4".
 	SemVerRange string
-	// Alphabetical is policy.alphabetical.order: "asc" or "desc".
+	// Alphabetical is spec.policy.alphabetical.order: "asc" or "desc".
 	Alphabetical string
-	// Numerical is policy.numerical.order: "asc" or "desc".
+	// Numerical is spec.policy.numerical.order: "asc" or "desc".
 	Numerical string
-	// FilterPattern is filterTags.pattern; tags not matching are ignored.
+	// FilterPattern is spec.filterTags.pattern, a Go regular expression;
+	// tags it does not match are ignored.
 	FilterPattern string
-	// FilterExtract is filterTags.extract, e.g. "$ts": the value compared
-	// instead of the tag.
+	// FilterExtract is spec.filterTags.extract, a regexp.ExpandString
+	// template such as "$ts" or "${version}": the value the policy compares
+	// instead of the tag. The tag itself is still what is chosen.
 	FilterExtract string
 }
 
+// kind is the ordering policy of a Selector.
 type kind int
 
+// The ordering policies.
 const (
 	bySemVer kind = iota
 	byAlphabet
 	byNumber
 )
 
-// Selector is a validated Spec.
+// Selector is a validated Spec, safe for concurrent use.
 type Selector struct {
-	kind       kind
+	// kind is which of the spec's policies is set.
+	kind kind
+	// descending reverses an alphabetical or numerical order.
 	descending bool
+	// constraint is the parsed semver range of a semver policy.
 	constraint *semver.Constraints
-	spec       Spec
-	pattern    *regexp.Regexp
+	// pattern is the compiled filter, nil to keep every tag.
+	pattern *regexp.Regexp
+	// spec is what New was given, for messages and the extract template.
+	spec Spec
 }
 
-// New validates s.
+// New validates s: exactly one policy, a range that parses, an order that
+// is "asc" or "desc", a pattern that compiles and an extract template that
+// names only groups the pattern has.
 func New(s Spec) (*Selector, error) {
 	sel := &Selector{spec: s}
+
+	// Pick the one policy and check its parameter.
 	set := 0
 	if s.SemVerRange != "" {
 		set++
@@ -71,168 +82,109 @@ func New(s Spec) (*Selector, error) {
 		sel.kind, sel.constraint = bySemVer, c
 	}
 	for _, o := range []struct {
-		order string
-		kind  kind
-		field string
-	}{{s.Alphabetical, byAlphabet, "spec.policy.alphabetical.order"}, {s.Numerical, byNumber, "spec.policy.numerical.order"}} {
+		order, field string
+		kind         kind
+	}{
+		{s.Alphabetical, "spec.policy.alphabetical.order", byAlphabet},
+		{s.Numerical, "spec.policy.numerical.order", byNumber},
+	} {
 		if o.order == "" {
 			continue
 		}
 		set++
 		if o.order != Ascending && o.order != Descending {
-			return nil, fmt.Errorf("invalid %s '%s': use 'asc' or 'desc'", o.field, o.order)
+			return nil, fmt.Errorf("invalid %s '%s': use '%s' or '%s'", o.field, o.order, Ascending, Descending)
 		}
 		sel.kind, sel.descending = o.kind, o.order == Descending
 	}
 	if set != 1 {
 		return nil, errors.New("exactly one of spec.policy.semver, spec.policy.alphabetical and spec.policy.numerical must be set")
 	}
-	if s.FilterPattern != "" {
-		re, err := regexp.Compile(s.FilterPattern)
-		if err != nil {
-			return nil, fmt.Errorf("invalid spec.filterTags.pattern '%s': %w", s.FilterPattern, err)
-		}
-		sel.pattern = re
+
+	// Compile the filter and check the groups the extract template uses.
+	if s.FilterPattern == "" {
 		if s.FilterExtract != "" {
-			for _, name := range templateGroups(s.FilterExtract) {
-				if !slices.Contains(re.SubexpNames(), name) && !isIndex(name, re.NumSubexp()) {
-					return nil, fmt.Errorf("spec.filterTags.extract '%s' names the group '%s', which spec.filterTags.pattern '%s' does not have", s.FilterExtract, name, s.FilterPattern)
-				}
-			}
+			return nil, fmt.Errorf("spec.filterTags.extract '%s' needs spec.filterTags.pattern to define its groups", s.FilterExtract)
 		}
-	} else if s.FilterExtract != "" {
-		return nil, errors.New("spec.filterTags.extract needs spec.filterTags.pattern")
+		return sel, nil
+	}
+	re, err := regexp.Compile(s.FilterPattern)
+	if err != nil {
+		return nil, fmt.Errorf("invalid spec.filterTags.pattern '%s': %w", s.FilterPattern, err)
+	}
+	sel.pattern = re
+	for _, name := range templateGroups(s.FilterExtract) {
+		if !hasGroup(re, name) {
+			return nil, fmt.Errorf("spec.filterTags.extract '%s' uses the group '%s', which spec.filterTags.pattern '%s' does not have; name it with (?P<%s>...) or use one of %s",
+				s.FilterExtract, name, s.FilterPattern, name, groupList(re))
+		}
 	}
 	return sel, nil
 }
 
-// templateGroups returns the group names an ExpandString template uses:
-// $name, ${name}, $1.
-var templateGroup = regexp.MustCompile(`\$(\{[^}]*\}|[A-Za-z0-9_]+)`)
-
+// templateGroups returns the group names and numbers an ExpandString
+// template refers to, scanning it as ExpandString does: "$$" is a literal
+// dollar, "$name" takes the longest run of letters, digits and
+// underscores, "${name}" is braced, and any other "$" is literal text.
 func templateGroups(t string) []string {
 	var out []string
-	for _, m := range templateGroup.FindAllStringSubmatch(strings.ReplaceAll(t, "$$", ""), -1) {
-		out = append(out, strings.Trim(m[1], "{}"))
-	}
-	return out
-}
-
-func isIndex(name string, groups int) bool {
-	n, err := strconv.Atoi(name)
-	return err == nil && n >= 0 && n <= groups
-}
-
-// candidate is a tag and the value the policy compares.
-type candidate struct {
-	tag, value string
-	version    *semver.Version
-	number     float64
-}
-
-// candidates filters tags and parses their values; filtered is how many
-// passed the pattern.
-func (s *Selector) candidates(tags []string) (out []candidate, filtered int) {
-	out = make([]candidate, 0, len(tags))
-	var buf []byte
-	for _, tag := range tags {
-		c := candidate{tag: tag, value: tag}
-		if s.pattern != nil {
-			m := s.pattern.FindStringSubmatchIndex(tag)
-			if m == nil {
-				continue
-			}
-			if s.spec.FilterExtract != "" {
-				buf = s.pattern.ExpandString(buf[:0], s.spec.FilterExtract, tag, m)
-				c.value = string(buf)
-			}
+	for i := 0; i < len(t); i++ {
+		if t[i] != '$' || i+1 == len(t) {
+			continue
 		}
-		filtered++
-		switch s.kind {
-		case bySemVer:
-			v, err := semver.NewVersion(c.value)
-			if err != nil || !s.constraint.Check(v) {
-				continue
-			}
-			c.version = v
-		case byNumber:
-			f, err := strconv.ParseFloat(c.value, 64)
-			if err != nil {
-				continue
-			}
-			c.number = f
-		}
-		out = append(out, c)
-	}
-	return out, filtered
-}
-
-// newer reports whether a ranks before b: the newer by the policy, then
-// the greater tag, so the choice never depends on the order of the list.
-func (s *Selector) newer(a, b candidate) bool {
-	var cmp int
-	switch s.kind {
-	case bySemVer:
-		cmp = a.version.Compare(b.version)
-	case byNumber:
+		rest := t[i+1:]
 		switch {
-		case a.number > b.number:
-			cmp = 1
-		case a.number < b.number:
-			cmp = -1
+		case rest[0] == '$':
+			i++
+		case rest[0] == '{':
+			end := 1
+			for end < len(rest) && isNameByte(rest[end]) {
+				end++
+			}
+			if end > 1 && end < len(rest) && rest[end] == '}' {
+				out = append(out, rest[1:end])
+				i += end + 1
+			}
+		default:
+			end := 0
+			for end < len(rest) && isNameByte(rest[end]) {
+				end++
+			}
+			if end > 0 {
+				out = append(out, rest[:end])
+				i += end
+			}
 		}
-	case byAlphabet:
-		cmp = strings.Compare(a.value, b.value)
-	}
-	if s.descending {
-		cmp = -cmp
-	}
-	if cmp != 0 {
-		return cmp > 0
-	}
-	return a.tag > b.tag
-}
-
-// Latest returns the tag the policy chooses among tags.
-func (s *Selector) Latest(tags []string) (string, error) {
-	cands, filtered := s.candidates(tags)
-	if len(cands) == 0 {
-		return "", fmt.Errorf("%w: %s", ErrNoTag, s.describeNone(len(tags), filtered))
-	}
-	best := cands[0]
-	for _, c := range cands[1:] {
-		if s.newer(c, best) {
-			best = c
-		}
-	}
-	return best.tag, nil
-}
-
-// Candidates returns the tags that qualify, newest first, at most n of
-// them (all when n <= 0): what a preview shows.
-func (s *Selector) Candidates(tags []string, n int) []string {
-	cands, _ := s.candidates(tags)
-	sort.Slice(cands, func(i, j int) bool { return s.newer(cands[i], cands[j]) })
-	if n > 0 && len(cands) > n {
-		cands = cands[:n]
-	}
-	out := make([]string, len(cands))
-	for i, c := range cands {
-		out[i] = c.tag
 	}
 	return out
 }
 
-func (s *Selector) describeNone(total, filtered int) string {
-	of := fmt.Sprintf("%d tags", total)
-	if s.pattern != nil {
-		of = fmt.Sprintf("%d tags (%d after spec.filterTags.pattern '%s')", total, filtered, s.spec.FilterPattern)
+// isNameByte reports whether b may be part of a template's group name.
+func isNameByte(b byte) bool {
+	return b == '_' || '0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z'
+}
+
+// hasGroup reports whether name is a group of re. As in ExpandString, a
+// name of digits without a leading zero is a group's number (0 is the
+// whole match); anything else, "01" included, is a group's name.
+func hasGroup(re *regexp.Regexp, name string) bool {
+	if name == "0" || name[0] != '0' && strings.Trim(name, "0123456789") == "" {
+		n, err := strconv.Atoi(name)
+		return err == nil && n <= re.NumSubexp()
 	}
-	switch s.kind {
-	case bySemVer:
-		return fmt.Sprintf("none of %s is a version in the semver range '%s'", of, s.spec.SemVerRange)
-	case byNumber:
-		return fmt.Sprintf("none of %s is a number", of)
+	return slices.Contains(re.SubexpNames()[1:], name)
+}
+
+// groupList names the groups a template may use with re, for a message.
+func groupList(re *regexp.Regexp) string {
+	list := fmt.Sprintf("$0..$%d", re.NumSubexp())
+	if re.NumSubexp() == 0 {
+		list = "$0"
 	}
-	return "there are " + of
+	for _, n := range re.SubexpNames()[1:] {
+		if n != "" {
+			list += ", $" + n
+		}
+	}
+	return list
 }
