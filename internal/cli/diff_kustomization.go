@@ -16,9 +16,9 @@ import (
 func newDiffCommand(g *globals) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff",
-		Short: "Compare local builds of Kustomizations and HelmReleases with the cluster, and local files with OCI artifacts",
+		Short: "Compare local builds of Kustomizations and HelmReleases with the cluster, local files with OCI artifacts, and preview image automation",
 	}
-	cmd.AddCommand(newDiffKustomizationCommand(g), newDiffHelmReleaseCommand(g), newDiffArtifactCommand(g))
+	cmd.AddCommand(newDiffKustomizationCommand(g), newDiffHelmReleaseCommand(g), newDiffArtifactCommand(g), newDiffImageCommand(g))
 	return cmd
 }
 

@@ -111,6 +111,7 @@ func testImageKinds(t *testing.T, p *statusPlane) {
 	}
 
 	t.Run("reconcile", func(t *testing.T) { testReconcileImageKinds(t, p) })
+	t.Run("diff", func(t *testing.T) { testDiffImage(t, p) })
 }
 
 // testReconcileImageKinds reconciles each image kind and waits as for any

@@ -153,52 +153,17 @@ func ParseImage(image string, insecure bool) (name.Repository, error) {
 func (r *RepositoryReconciler) scan(ctx context.Context, obj *imagev1.ImageRepository, _ *status.Patcher) error {
 	log := ctrl.LoggerFrom(ctx)
 	source.Begin(obj, obj.Status.ObservedGeneration)
-	fail := func(reason string, stalled bool, err error) error {
-		return source.Fail(obj, r.Events, &source.Failure{Reason: reason, Stalled: stalled, Err: err}, nil)
-	}
-	if p := obj.GetProvider(); p != imagev1.ProviderGeneric {
-		return fail(UnsupportedProviderReason, true, fmt.Errorf("provider '%s' is not supported by ferry yet: use provider '%s' with spec.secretRef", p, imagev1.ProviderGeneric))
-	}
-	repo, err := ParseImage(obj.Spec.Image, obj.Spec.Insecure)
-	if err != nil {
-		return fail(imagev1.ImageURLInvalidReason, true, err)
-	}
-	obj.Status.CanonicalImageName = repo.Name()
-	exclusions, err := compileExclusions(obj.GetExclusionList())
-	if err != nil {
-		return fail(imagev1.ScanFailedReason, true, err)
-	}
-	c, err := r.Registries.client(ctx, r.Client, obj, repo)
-	if err != nil {
-		return fail(meta.AuthenticationFailedReason, false, err)
-	}
-
-	timeout, cancel := context.WithTimeout(ctx, obj.GetTimeout())
-	defer cancel()
 	start := time.Now()
-	all, err := c.Tags(timeout, repo)
-	if err != nil {
-		reason := imagev1.ScanFailedReason
-		if errors.Is(err, oci.ErrAuthentication) {
-			reason = meta.AuthenticationFailedReason
-			hint := "the registry requires credentials: set spec.secretRef to a Docker config secret (kubectl create secret docker-registry)"
-			if obj.Spec.SecretRef != nil || obj.Spec.ServiceAccountName != "" {
-				hint = "the registry rejected the credentials of spec.secretRef or spec.serviceAccountName"
-			}
-			err = fmt.Errorf("%w: %s", err, hint)
-		}
-		stalled := errors.Is(err, oci.ErrPlainHTTP)
-		return fail(reason, stalled, err)
+	tags, canonical, f := ListTags(ctx, r.Client, r.Registries, obj)
+	if canonical != "" {
+		obj.Status.CanonicalImageName = canonical
 	}
-	tags := make([]string, 0, len(all))
-	for _, t := range all {
-		if !excluded(t, exclusions) {
-			tags = append(tags, t)
-		}
+	if f != nil {
+		return source.Fail(obj, r.Events, f, nil)
 	}
 	list, changed, err := r.Tags.Set(obj.Namespace, obj.Name, tags)
 	if err != nil {
-		return fail(imagev1.ScanFailedReason, false, err)
+		return source.Fail(obj, r.Events, &source.Failure{Reason: imagev1.ScanFailedReason, Err: err}, nil)
 	}
 	log.V(1).Info("scanned", "tags", len(list.Tags), "changed", changed, "took", time.Since(start).String())
 
@@ -218,6 +183,53 @@ func (r *RepositoryReconciler) scan(ctx context.Context, obj *imagev1.ImageRepos
 	}
 	status.MarkReady(obj, meta.SucceededReason, "successful scan: found %d tags", len(list.Tags))
 	return nil
+}
+
+// ListTags lists the tags of obj's image, without the excluded ones, and
+// returns its canonical name: what a scan stores. c reads the Secrets and
+// ServiceAccount of obj's spec. The CLI's preview lists them the same way.
+func ListTags(ctx context.Context, c client.Reader, registries *Registries, obj *imagev1.ImageRepository) (tags []string, canonical string, f *source.Failure) {
+	fail := func(reason string, stalled bool, err error) *source.Failure {
+		return &source.Failure{Reason: reason, Stalled: stalled, Err: err}
+	}
+	if p := obj.GetProvider(); p != imagev1.ProviderGeneric {
+		return nil, "", fail(UnsupportedProviderReason, true, fmt.Errorf("provider '%s' is not supported by ferry yet: use provider '%s' with spec.secretRef", p, imagev1.ProviderGeneric))
+	}
+	repo, err := ParseImage(obj.Spec.Image, obj.Spec.Insecure)
+	if err != nil {
+		return nil, "", fail(imagev1.ImageURLInvalidReason, true, err)
+	}
+	canonical = repo.Name()
+	exclusions, err := compileExclusions(obj.GetExclusionList())
+	if err != nil {
+		return nil, canonical, fail(imagev1.ScanFailedReason, true, err)
+	}
+	cl, err := registries.client(ctx, c, obj, repo)
+	if err != nil {
+		return nil, canonical, fail(meta.AuthenticationFailedReason, false, err)
+	}
+	timeout, cancel := context.WithTimeout(ctx, obj.GetTimeout())
+	defer cancel()
+	all, err := cl.Tags(timeout, repo)
+	if err != nil {
+		reason := imagev1.ScanFailedReason
+		if errors.Is(err, oci.ErrAuthentication) {
+			reason = meta.AuthenticationFailedReason
+			hint := "the registry requires credentials: set spec.secretRef to a Docker config secret (kubectl create secret docker-registry)"
+			if obj.Spec.SecretRef != nil || obj.Spec.ServiceAccountName != "" {
+				hint = "the registry rejected the credentials of spec.secretRef or spec.serviceAccountName"
+			}
+			err = fmt.Errorf("%w: %s", err, hint)
+		}
+		return nil, canonical, fail(reason, errors.Is(err, oci.ErrPlainHTTP), err)
+	}
+	tags = make([]string, 0, len(all))
+	for _, t := range all {
+		if !excluded(t, exclusions) {
+			tags = append(tags, t)
+		}
+	}
+	return tags, canonical, nil
 }
 
 // latestTags samples the first tags in descending order, as Flux's

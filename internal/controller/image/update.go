@@ -154,8 +154,7 @@ func (r *UpdateReconciler) run(ctx context.Context, obj *imagev1.ImageUpdateAuto
 	if err != nil {
 		return stalled(imagev1.InvalidSourceConfigReason, err)
 	}
-	sel, err := policySelector(obj)
-	if err != nil {
+	if _, err := policySelector(obj); err != nil {
 		return stalled(imagev1.InvalidPolicySelectorReason, fmt.Errorf("invalid spec.policySelector: %w", err))
 	}
 
@@ -199,7 +198,7 @@ func (r *UpdateReconciler) run(ctx context.Context, obj *imagev1.ImageUpdateAuto
 		}
 	}
 
-	policies, observed, err := r.policies(ctx, obj.Namespace, sel)
+	policies, observed, err := Policies(ctx, r.Client, obj)
 	if err != nil {
 		return err
 	}
@@ -258,12 +257,17 @@ func (r *UpdateReconciler) dependencyRequeue() time.Duration {
 	return DefaultDependencyRequeue
 }
 
-// policies returns the latest image of each Ready ImagePolicy of
-// namespace selected by sel, by the "namespace:name" markers name them
-// with, and as status.observedPolicies records them.
-func (r *UpdateReconciler) policies(ctx context.Context, namespace string, sel labels.Selector) (map[string]setters.Ref, imagev1.ObservedPolicies, error) {
+// Policies returns the latest image of each Ready ImagePolicy of obj's
+// namespace that spec.policySelector selects, by the "namespace:name" the
+// markers name them with, and as status.observedPolicies records them.
+// `ferry diff image update` reads them the same way.
+func Policies(ctx context.Context, c client.Reader, obj *imagev1.ImageUpdateAutomation) (map[string]setters.Ref, imagev1.ObservedPolicies, error) {
+	sel, err := policySelector(obj)
+	if err != nil {
+		return nil, nil, fmt.Errorf("invalid spec.policySelector: %w", err)
+	}
 	list := &imagev1.ImagePolicyList{}
-	if err := r.List(ctx, list, client.InNamespace(namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
+	if err := c.List(ctx, list, client.InNamespace(obj.Namespace), client.MatchingLabelsSelector{Selector: sel}); err != nil {
 		return nil, nil, err
 	}
 	refs := map[string]setters.Ref{}
@@ -452,7 +456,7 @@ func updatedOf(result setters.Result, policies map[string]setters.Ref) updated {
 		f := updatedFile{Objects: map[setters.ObjectIdentifier][]imageRef{}}
 		for id, changes := range result.FileChanges[file] {
 			for _, c := range changes {
-				ref, ok := policies[policyKey(c.Setter)]
+				ref, ok := policies[setters.PolicyKey(c.Setter)]
 				if !ok {
 					continue
 				}
@@ -472,14 +476,4 @@ func updatedOf(result setters.Result, policies map[string]setters.Ref) updated {
 		u.Files[file] = f
 	}
 	return u
-}
-
-// policyKey is the "namespace:name" of a marker's setter, without its
-// ":tag", ":name" or ":digest".
-func policyKey(setter string) string {
-	parts := strings.SplitN(setter, ":", 3)
-	if len(parts) < 2 {
-		return setter
-	}
-	return parts[0] + ":" + parts[1]
 }

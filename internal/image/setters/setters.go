@@ -106,6 +106,18 @@ type Options struct {
 	// MaxFiles fails the walk past this many YAML files; zero means
 	// DefaultMaxFiles.
 	MaxFiles int
+	// DryRun computes the changes without writing any file.
+	DryRun bool
+}
+
+// PolicyKey is the "namespace:name" of the policy a marker's setter
+// names, without its ":tag", ":name" or ":digest".
+func PolicyKey(setter string) string {
+	parts := strings.SplitN(setter, ":", 3)
+	if len(parts) < 2 {
+		return setter
+	}
+	return parts[0] + ":" + parts[1]
 }
 
 // Marker is one marker found by Markers.
@@ -146,8 +158,10 @@ func Apply(root, path string, policies map[string]Ref, opts Options) (Result, er
 		if err != nil {
 			return fmt.Errorf("%s: %w", rel, err)
 		}
-		if err := writeFile(abs, out, info.Mode().Perm()); err != nil {
-			return err
+		if !opts.DryRun {
+			if err := writeFile(abs, out, info.Mode().Perm()); err != nil {
+				return err
+			}
 		}
 		changes := ObjectChanges{}
 		for _, e := range applied {
@@ -342,7 +356,7 @@ func marker(n *yaml.Node, comment string) (edit, bool) {
 	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
 		return edit{}, false
 	}
-	e := edit{line: n.Line, column: n.Column, style: n.Style, old: n.Value, setter: setter, policy: parts[0] + ":" + parts[1]}
+	e := edit{line: n.Line, column: n.Column, style: n.Style, old: n.Value, setter: setter, policy: PolicyKey(setter)}
 	if len(parts) == 3 {
 		e.field = parts[2]
 		if e.field != "tag" && e.field != "name" && e.field != "digest" {

@@ -90,6 +90,17 @@ images:
 	write(t, root, files)
 	before, _ := os.Stat(filepath.Join(root, "apps/kustomization.yaml"))
 
+	// A dry run finds the same changes and writes nothing.
+	dry, err := Apply(root, "", policies, Options{DryRun: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range files {
+		if got := read(t, root, name); got != content {
+			t.Errorf("the dry run wrote %s", name)
+		}
+	}
+
 	res, err := Apply(root, "", policies, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -125,6 +136,9 @@ images:
 	hr := ObjectIdentifier{APIVersion: "helm.toolkit.fluxcd.io/v2", Kind: "HelmRelease", Name: "api"}
 	if got := len(res.Objects()[hr]); got != 3 {
 		t.Errorf("HelmRelease changes = %+v", res.Objects()[hr])
+	}
+	if len(dry.Changes()) != len(res.Changes()) || strings.Join(dry.Files(), ",") != strings.Join(res.Files(), ",") {
+		t.Errorf("the dry run found %v in %v, the run %v in %v", dry.Changes(), dry.Files(), res.Changes(), res.Files())
 	}
 	if got := len(res.Changes()); got != 6 {
 		t.Errorf("%d changes, want 6: %+v", got, res.Changes())
