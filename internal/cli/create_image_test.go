@@ -53,7 +53,7 @@ func TestCreateImageRefusals(t *testing.T) {
 		"policy bad range":               {[]string{"policy", "web", "--image-ref=web", "--select-semver=one"}, `--select-semver "one" is not a semver range`},
 		"policy bad order":               {[]string{"policy", "web", "--image-ref=web", "--select-numeric=up"}, "must be asc or desc"},
 		"policy bad regex":               {[]string{"policy", "web", "--image-ref=web", "--select-numeric=asc", "--filter-regex=("}, "invalid spec.filterTags.pattern"},
-		"policy unknown group":           {[]string{"policy", "web", "--image-ref=web", "--select-numeric=asc", "--filter-regex=^(?P<ts>[0-9]+)$", "--filter-extract=$time"}, "names the group 'time'"},
+		"policy unknown group":           {[]string{"policy", "web", "--image-ref=web", "--select-numeric=asc", "--filter-regex=^(?P<ts>[0-9]+)$", "--filter-extract=$time"}, "uses the group 'time', which spec.filterTags.pattern"},
 		"policy always without interval": {[]string{"policy", "web", "--image-ref=web", "--select-alpha=asc", "--reflect-digest=Always"}, "needs --interval"},
 		"policy interval alone":          {[]string{"policy", "web", "--image-ref=web", "--select-alpha=asc", "--interval=1m"}, "only used with --reflect-digest=Always"},
 		"update without repository":      {[]string{"update", "apps", "--author-email=a@b.c"}, "--git-repo-ref is required"},
