@@ -72,8 +72,11 @@ Exit code: 0 when the choice is the one in the status, 1 when it differs,
 			if f != nil {
 				return &exitError{code: 2, err: f}
 			}
-			candidates := sel.Candidates(tags, limit)
-			g.printf("► %d tags of %s (after the exclusion list); the policy accepts %d of them", len(tags), repo.Spec.Image, len(sel.Candidates(tags, 0)))
+			candidates := sel.Candidates(tags, 0)
+			g.printf("► %d tags of %s (after the exclusion list); the policy accepts %d of them", len(tags), repo.Spec.Image, len(candidates))
+			if limit > 0 && len(candidates) > limit {
+				candidates = candidates[:limit]
+			}
 			if len(candidates) == 0 {
 				_, err := sel.Latest(tags)
 				return &exitError{code: 2, err: err}
