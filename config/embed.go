@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
-	"regexp"
 	"sort"
 	"time"
 
@@ -50,20 +48,13 @@ const (
 	Image = "ghcr.io/ferrycd/ferry"
 
 	// imagePlaceholder is the image reference written in install/*.yaml and
-	// replaced by InstallManifests.
+	// replaced by InstallObjects.
 	imagePlaceholder = Image + ":dev"
 
 	// defaultEstablishTimeout bounds the wait for CRDs to be Established
 	// when the context has no deadline.
 	defaultEstablishTimeout = time.Minute
 )
-
-// installOrder lists the install manifests in the order they are applied;
-// the CRDs go right after the namespace.
-var installOrder = []string{"namespace.yaml", "rbac.yaml", "service.yaml", "deployment.yaml"}
-
-// versionPattern is the grammar of an OCI image tag.
-var versionPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$`)
 
 // CRDs returns the embedded CustomResourceDefinitions, sorted by name.
 func CRDs() ([]*apiextensionsv1.CustomResourceDefinition, error) {
@@ -219,54 +210,6 @@ func waitEstablished(ctx context.Context, c client.Client, name string) error {
 		return fmt.Errorf("CRD %s: wait for Established: %s: %w", name, last, err)
 	}
 	return nil
-}
-
-// InstallManifests returns the manifests that install ferry at the given
-// version as one multi-document YAML stream: the ferry-system Namespace, the
-// CRDs, RBAC, the artifact Service and the controller Deployment running
-// image ghcr.io/ferrycd/ferry:<version>.
-func InstallManifests(version string) ([]byte, error) {
-	if !versionPattern.MatchString(version) {
-		return nil, fmt.Errorf("install manifests: invalid version %q: must be an image tag ([A-Za-z0-9_][A-Za-z0-9._-]*, at most 128 characters)", version)
-	}
-	crdNames, err := crdFileNames()
-	if err != nil {
-		return nil, err
-	}
-	var docs [][]byte
-	add := func(fsys embed.FS, name string) error {
-		data, err := fsys.ReadFile(name)
-		if err != nil {
-			return fmt.Errorf("install manifests: read %s: %w", name, err)
-		}
-		split, err := splitDocuments(data)
-		if err != nil {
-			return fmt.Errorf("install manifests: split %s: %w", name, err)
-		}
-		docs = append(docs, split...)
-		return nil
-	}
-	for _, name := range installOrder {
-		if err := add(installFiles, path.Join("install", name)); err != nil {
-			return nil, err
-		}
-		if name == "namespace.yaml" {
-			for _, crd := range crdNames {
-				if err := add(CRDFiles, crd); err != nil {
-					return nil, err
-				}
-			}
-		}
-	}
-
-	var out bytes.Buffer
-	for _, doc := range docs {
-		out.WriteString("---\n")
-		out.Write(doc)
-		out.WriteByte('\n')
-	}
-	rendered := bytes.ReplaceAll(out.Bytes(), []byte(imagePlaceholder), []byte(Image+":"+version))
-	return rendered, nil
 }
 
 // splitDocuments splits a YAML stream into its non-empty documents, each

@@ -51,7 +51,7 @@ func TestCRDs(t *testing.T) {
 }
 
 func TestInstallManifests(t *testing.T) {
-	out, err := InstallManifests("v1.2.3")
+	out, err := InstallManifests(InstallOptions{Version: "v1.2.3"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,10 +146,49 @@ func TestInstallManifestsRejectsBadVersions(t *testing.T) {
 	}
 	for name, version := range tests {
 		t.Run(name, func(t *testing.T) {
-			if _, err := InstallManifests(version); err == nil {
+			if _, err := InstallManifests(InstallOptions{Version: version}); err == nil {
 				t.Fatalf("InstallManifests(%q) succeeded, want an error", version)
 			}
 		})
+	}
+}
+
+func TestInstallObjectsImageAndNamespace(t *testing.T) {
+	const ref = "registry.example.com/mirror/ferry@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	objs, err := InstallObjects(InstallOptions{Version: "ignored", Image: ref, Namespace: "gitops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range objs {
+		switch {
+		case u.GetKind() == "Namespace":
+			if u.GetName() != "gitops" {
+				t.Errorf("Namespace %s, want gitops", u.GetName())
+			}
+		case u.GetKind() == "Deployment":
+			containers, _, _ := unstructured.NestedSlice(u.Object, "spec", "template", "spec", "containers")
+			if img := containers[0].(map[string]any)["image"]; img != ref {
+				t.Errorf("Deployment image %v, want %s", img, ref)
+			}
+		case u.GetKind() == "ClusterRoleBinding":
+			subjects, _, _ := unstructured.NestedSlice(u.Object, "subjects")
+			if ns := subjects[0].(map[string]any)["namespace"]; ns != "gitops" {
+				t.Errorf("ClusterRoleBinding %s binds a ServiceAccount in %v, want gitops", u.GetName(), ns)
+			}
+		}
+		if ns := u.GetNamespace(); ns != "" && ns != "gitops" {
+			t.Errorf("%s/%s in namespace %s, want gitops", u.GetKind(), u.GetName(), ns)
+		}
+	}
+	for _, bad := range []InstallOptions{
+		{Image: "ghcr.io/ferrycd/ferry:v1 --privileged"},
+		{Image: "ghcr.io/ferrycd/ferry@sha256:short"},
+		{Image: "UPPER/case"},
+		{Version: "v1", Namespace: "Not_A_Label"},
+	} {
+		if _, err := InstallObjects(bad); err == nil {
+			t.Errorf("InstallObjects(%+v) succeeded, want an error", bad)
+		}
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -23,31 +24,35 @@ import (
 
 func newInstallCommand(g *globals) *cobra.Command {
 	var export, waitReady bool
-	var tag string
 	var timeout time.Duration
+	inf := &installFlags{}
 	cmd := &cobra.Command{
 		Use:   "install",
 		Short: "Install ferry's CRDs and controller in a cluster",
-		Long: `Install applies ferry's CRDs (Flux's API groups), the ferry-system namespace,
-RBAC, and the Deployment and Service that run 'ferry controller' in the cluster
-of the current kubeconfig context. With --export it prints them instead.`,
+		Long: `Install applies ferry's CRDs (Flux's API groups), the ferry-system namespace
+(or the one -n names), RBAC, and the Deployment and Service that run
+'ferry controller' in the cluster of the current kubeconfig context. With
+--export it prints them instead.`,
 		Example: `  # Print the install manifests, e.g. to commit them to Git
   ferry install --export > ferry-system.yaml
 
   # Install into the current kubeconfig context and wait until ferry runs
-  ferry install`,
+  ferry install
+
+  # Deploy a copy of the image from a private registry, pinned by digest
+  ferry install --image registry.example.com/ferry@sha256:<digest>`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			manifests, err := config.InstallManifests(tag)
+			objs, err := config.InstallObjects(inf.options(g, cmd))
 			if err != nil {
-				return fmt.Errorf("rendering the install manifests: %w", err)
-			}
-			if export {
-				_, err := g.out.Write(manifests)
 				return err
 			}
-			objs, err := decodeManifests(manifests)
-			if err != nil {
+			if export {
+				manifests, err := config.MarshalManifests(objs)
+				if err != nil {
+					return err
+				}
+				_, err = g.out.Write(manifests)
 				return err
 			}
 			c, err := g.client()
@@ -65,7 +70,7 @@ of the current kubeconfig context. With --export it prints them instead.`,
 				if obj.GetKind() == "CustomResourceDefinition" {
 					continue
 				}
-				if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner("ferry"), client.ForceOwnership); err != nil {
+				if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(config.FieldManager), client.ForceOwnership); err != nil {
 					return fmt.Errorf("applying %s: %w", objectName(obj), err)
 				}
 				g.printf("✔ %s applied", objectName(obj))
@@ -88,11 +93,39 @@ of the current kubeconfig context. With --export it prints them instead.`,
 		},
 	}
 	f := cmd.Flags()
+	inf.register(f)
 	f.BoolVar(&export, "export", false, "print the manifests instead of applying them")
-	f.StringVar(&tag, "version", version.Version, "ferry image tag to deploy")
 	f.BoolVar(&waitReady, "wait", true, "wait until the ferry Deployment is available")
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the Deployment")
 	return cmd
+}
+
+// installFlags are the flags that choose what is installed, shared by
+// install and bootstrap.
+type installFlags struct {
+	version string
+	image   string
+}
+
+func (inf *installFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&inf.version, "version", version.Version, "tag of "+config.Image+" to deploy")
+	f.StringVar(&inf.image, "image", "", "whole image reference to deploy instead, repository:tag or repository@sha256:digest (overrides --version)")
+}
+
+// options returns the install options the flags select. The namespace is
+// ferry-system unless -n was given.
+func (inf *installFlags) options(g *globals, cmd *cobra.Command) config.InstallOptions {
+	return config.InstallOptions{Version: inf.version, Image: inf.image, Namespace: g.installNamespace(cmd)}
+}
+
+// installNamespace is the namespace ferry is installed in: the one -n
+// names, or ferry-system. (Without -n the CLI's namespace is flux-system,
+// where Flux keeps its objects.)
+func (g *globals) installNamespace(cmd *cobra.Command) string {
+	if f := cmd.Flags().Lookup("namespace"); f != nil && f.Changed {
+		return g.namespace
+	}
+	return config.Namespace
 }
 
 // decodeManifests splits a multi-document YAML stream into objects.

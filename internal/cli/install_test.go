@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -31,7 +32,22 @@ func TestInstallExport(t *testing.T) {
 			t.Errorf("install --export lacks %s; it has %v", want, seen)
 		}
 	}
-	mustContain(t, "install --export", stdout, "v9.9.9")
+	mustContain(t, "install --export", stdout, "image: ghcr.io/ferrycd/ferry:v9.9.9")
+
+	const ref = "127.0.0.1:5000/ferry@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+	stdout, stderr, code = ferry(t, "install", "--export", "--image", ref, "-n", "gitops")
+	if code != 0 {
+		t.Fatalf("install --export --image exited %d: %s", code, stderr)
+	}
+	mustContain(t, "install --export --image -n gitops", stdout, "image: "+ref, "name: gitops", "namespace: gitops")
+	if strings.Contains(stdout, "ferry-system") {
+		t.Errorf("install --export -n gitops still names ferry-system")
+	}
+	_, stderr, code = ferry(t, "install", "--export", "--image", "ferry:v1 --privileged")
+	if code != 1 {
+		t.Errorf("install --export with a bad image exited %d, want 1", code)
+	}
+	mustContain(t, "install --export with a bad image", stderr, `invalid image "ferry:v1 --privileged"`)
 }
 
 func TestInstallApplies(t *testing.T) {

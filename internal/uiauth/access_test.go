@@ -170,7 +170,7 @@ func (s *uiServer) get(t *testing.T, token, path string) (int, string) {
 // and returns its name.
 func ferryViewRole(t *testing.T) string {
 	t.Helper()
-	stream, err := config.InstallManifests("test")
+	stream, err := config.InstallManifests(config.InstallOptions{Version: "test"})
 	if err != nil {
 		t.Fatal(err)
 	}
