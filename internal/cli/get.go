@@ -22,6 +22,7 @@ type getFlags struct {
 	allNamespaces  bool
 	noHeader       bool
 	statusSelector string
+	output         string
 }
 
 func newGetCommand(g *globals) *cobra.Command {
@@ -33,6 +34,7 @@ func newGetCommand(g *globals) *cobra.Command {
 	cmd.PersistentFlags().BoolVarP(&gf.allNamespaces, "all-namespaces", "A", false, "list objects across all namespaces")
 	cmd.PersistentFlags().BoolVar(&gf.noHeader, "no-header", false, "skip the header row")
 	cmd.PersistentFlags().StringVar(&gf.statusSelector, "status-selector", "", "list only objects whose condition has this status, '<type>=<status>', e.g. ready=false")
+	cmd.PersistentFlags().StringVarP(&gf.output, "output", "o", "table", "output format: table, json or yaml (a v1 List, or the object when a name is given)")
 	addKindCommands(cmd, kindVerb{
 		groupShort: "Get the status of",
 		plural:     true,
@@ -66,30 +68,54 @@ func newGetCommand(g *globals) *cobra.Command {
 			sub.AddCommand(c)
 		}
 	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "all",
+		Short: "Get the status of every object of Flux's API: sources, Kustomizations, HelmReleases, notifications and image automation",
+		Example: `  # Everything in flux-system, one table per kind
+  ferry get all
+
+  # Everything that is not Ready, in every namespace
+  ferry get all -A --status-selector ready=false
+
+  # Every object with its status, as JSON
+  ferry get all -A -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return g.runGetAll(cmd.Context(), nil, gf) },
+	})
 	return cmd
 }
 
-// runGetAll prints one table per kind of group that has objects, as `flux
-// get sources all` does: NAME is "<kind>/<name>", a blank line between
-// tables.
+// runGetAll prints one table per kind that has objects, of group gr or,
+// for nil, of every kind, as `flux get sources all` and `flux get all` do:
+// NAME is "<kind>/<name>", a blank line between tables.
 func (g *globals) runGetAll(ctx context.Context, gr *group, gf *getFlags) error {
 	c, matches, err := g.getClient(gf)
 	if err != nil {
 		return err
 	}
+	keep := func(obj fluxObject) bool { return matches(obj.GetConditions()) }
+	var listed []listedObject
 	printed := false
 	for _, k := range kinds {
-		if k.group != gr {
+		if gr != nil && k.group != gr {
 			continue
 		}
-		rows, err := g.statusRows(ctx, c, k, gf, func(obj fluxObject) bool { return matches(obj.GetConditions()) })
+		objs, err := g.getObjects(ctx, c, k, gf, keep)
 		if err != nil {
 			return err
 		}
-		if len(rows) == 0 {
+		if len(objs) == 0 {
 			continue
 		}
-		for i := range rows {
+		if gf.output != outputTable {
+			for _, obj := range objs {
+				listed = append(listed, listedObject{k, obj})
+			}
+			continue
+		}
+		rows := make([]statusRow, len(objs))
+		for i, obj := range objs {
+			rows[i] = rowFor(k, obj)
 			rows[i].Name = strings.ToLower(k.gvk.Kind) + "/" + rows[i].Name
 		}
 		if printed {
@@ -100,8 +126,15 @@ func (g *globals) runGetAll(ctx context.Context, gr *group, gf *getFlags) error 
 		}
 		printed = true
 	}
+	if gf.output != outputTable {
+		return printObjects(g.out, gf.output, listed, false)
+	}
 	if !printed {
-		g.noneFound(gr.name, gf)
+		name := "Flux"
+		if gr != nil {
+			name = gr.name
+		}
+		g.noneFound(name, gf)
 	}
 	return nil
 }
@@ -123,24 +156,41 @@ func (g *globals) runGet(ctx context.Context, k *kind, gf *getFlags, args []stri
 	if err != nil {
 		return err
 	}
-	rows, err := g.statusRows(ctx, c, k, gf, func(obj fluxObject) bool {
+	objs, err := g.getObjects(ctx, c, k, gf, func(obj fluxObject) bool {
 		return (len(args) == 0 || obj.GetName() == args[0]) && matches(obj.GetConditions())
 	})
 	if err != nil {
 		return err
 	}
-	if len(rows) == 0 {
+	if len(objs) == 0 {
 		if len(args) == 1 && gf.statusSelector == "" {
 			return fmt.Errorf("%s %q not found in %s namespace", k.gvk.Kind, args[0], g.namespace)
 		}
+		if gf.output != outputTable {
+			return printObjects(g.out, gf.output, nil, false)
+		}
 		g.noneFound(k.gvk.Kind, gf)
 		return nil
+	}
+	if gf.output != outputTable {
+		listed := make([]listedObject, len(objs))
+		for i, obj := range objs {
+			listed[i] = listedObject{k, obj}
+		}
+		return printObjects(g.out, gf.output, listed, len(args) == 1 && len(objs) == 1)
+	}
+	rows := make([]statusRow, len(objs))
+	for i, obj := range objs {
+		rows[i] = rowFor(k, obj)
 	}
 	return printStatusTable(g.out, rows, k.columns, gf.allNamespaces, gf.noHeader)
 }
 
 // getClient returns the client and the --status-selector filter of a get.
 func (g *globals) getClient(gf *getFlags) (client.Client, func([]metav1.Condition) bool, error) {
+	if !slices.Contains(outputFormats, gf.output) {
+		return nil, nil, fmt.Errorf("--output %q: want one of %s", gf.output, strings.Join(outputFormats, ", "))
+	}
 	matches, err := gf.statusFilter()
 	if err != nil {
 		return nil, nil, err
@@ -152,20 +202,20 @@ func (g *globals) getClient(gf *getFlags) (client.Client, func([]metav1.Conditio
 	return c, matches, nil
 }
 
-// statusRows lists k's objects in the namespace (every namespace with -A)
-// and returns the rows of those keep passes.
-func (g *globals) statusRows(ctx context.Context, c client.Client, k *kind, gf *getFlags, keep func(fluxObject) bool) ([]statusRow, error) {
+// getObjects lists k's objects in the namespace (every namespace with -A)
+// and returns those keep passes.
+func (g *globals) getObjects(ctx context.Context, c client.Client, k *kind, gf *getFlags, keep func(fluxObject) bool) ([]fluxObject, error) {
 	objs, err := k.list(ctx, c, gf.listOptions(g)...)
 	if err != nil {
 		return nil, err
 	}
-	var rows []statusRow
+	kept := objs[:0]
 	for _, obj := range objs {
 		if keep(obj) {
-			rows = append(rows, rowFor(k, obj))
+			kept = append(kept, obj)
 		}
 	}
-	return rows, nil
+	return kept, nil
 }
 
 // rowFor builds a table row from an object's conditions, the way Flux's CLI
