@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	appsv1 "k8s.io/api/apps/v1"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -159,23 +158,19 @@ func objectName(obj client.Object) string {
 // waitDeploymentAvailable polls until the Deployment reports Available=True
 // for its current generation.
 func waitDeploymentAvailable(ctx context.Context, c client.Client, key types.NamespacedName, timeout time.Duration) error {
-	var d appsv1.Deployment
+	why := "not found"
 	err := wait.PollUntilContextTimeout(ctx, time.Second, timeout, true, func(ctx context.Context) (bool, error) {
+		var d appsv1.Deployment
 		if err := c.Get(ctx, key, &d); err != nil {
+			why = err.Error()
 			return false, nil
 		}
-		if d.Status.ObservedGeneration < d.Generation {
-			return false, nil
-		}
-		for _, cond := range d.Status.Conditions {
-			if cond.Type == appsv1.DeploymentAvailable && cond.Status == corev1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
+		ok, reason := deploymentAvailable(&d)
+		why = reason
+		return ok, nil
 	})
 	if err != nil {
-		return fmt.Errorf("Deployment %s did not become available within %s: check 'kubectl -n %s describe deployment %s'", key, timeout, key.Namespace, key.Name)
+		return fmt.Errorf("Deployment %s did not become available within %s (%s): check 'kubectl -n %s describe deployment %s'", key, timeout, why, key.Namespace, key.Name)
 	}
 	return nil
 }

@@ -25,6 +25,8 @@ type globals struct {
 	kubeconfig string
 	context    string
 	namespace  string
+	as         string
+	asGroups   []string
 
 	out    io.Writer
 	errOut io.Writer
@@ -73,11 +75,14 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 	pf.StringVar(&g.kubeconfig, "kubeconfig", "", "path to the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
 	pf.StringVar(&g.context, "context", "", "kubeconfig context to use")
 	pf.StringVarP(&g.namespace, "namespace", "n", defaultNamespace, "namespace of the object")
+	pf.StringVar(&g.as, "as", "", "user to impersonate, as kubectl --as")
+	pf.StringSliceVar(&g.asGroups, "as-group", nil, "group to impersonate, repeatable, as kubectl --as-group")
 
 	root.AddCommand(
 		newVersionCommand(g),
 		newControllerCommand(g),
 		newInstallCommand(g),
+		newCheckCommand(g),
 		newDevCommand(g),
 		newGetCommand(g),
 		newReconcileCommand(g),
@@ -106,7 +111,10 @@ func (g *globals) restConfig() (*rest.Config, error) {
 	if g.kubeconfig != "" {
 		rules.ExplicitPath = g.kubeconfig
 	}
-	overrides := &clientcmd.ConfigOverrides{CurrentContext: g.context}
+	overrides := &clientcmd.ConfigOverrides{
+		CurrentContext: g.context,
+		AuthInfo:       clientcmdapi.AuthInfo{Impersonate: g.as, ImpersonateGroups: g.asGroups},
+	}
 	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
 	if err != nil {
 		if clientcmd.IsEmptyConfig(err) {
