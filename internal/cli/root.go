@@ -83,6 +83,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newControllerCommand(g),
 		newInstallCommand(g),
 		newCheckCommand(g),
+		newStatsCommand(g),
 		newDevCommand(g),
 		newGetCommand(g),
 		newReconcileCommand(g),
