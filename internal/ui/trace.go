@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -14,11 +13,11 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	helmv2 "github.com/ferrycd/ferry/api/helm/v2"
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
+	"github.com/ferrycd/ferry/internal/trace"
 )
 
 // The trace page answers `flux trace`'s question for any object: which
@@ -27,25 +26,6 @@ import (
 // the user's own client (any kind, so not from ferry's cache, and only if
 // RBAC lets the user read it); the managers and sources come from the
 // cache.
-
-// The labels and annotations that name an object's manager.
-const (
-	// helmNameLabel and helmNamespaceLabel are set by Flux's
-	// helm-controller on every object of a release.
-	helmNameLabel      = "helm.toolkit.fluxcd.io/name"
-	helmNamespaceLabel = "helm.toolkit.fluxcd.io/namespace"
-	// Helm itself annotates every object of a release with the release's
-	// name and namespace; ferry's HelmReleases are found by these.
-	helmReleaseNameAnnotation      = "meta.helm.sh/release-name"
-	helmReleaseNamespaceAnnotation = "meta.helm.sh/release-namespace"
-)
-
-// maxTraceDepth bounds the chain of managers, whatever the cycle guard
-// misses.
-const maxTraceDepth = 20
-
-// versionRE matches an API version without a group ("v1", "v2beta1").
-var versionRE = regexp.MustCompile(`^v[0-9]+((alpha|beta)[0-9]+)?$`)
 
 // traceQuery is what the form asks: API version or group, kind,
 // namespace and name.
@@ -166,7 +146,7 @@ func (s *Server) trace(w http.ResponseWriter, r *http.Request) {
 	// Follow the managers upward, from the cache, until one has none.
 	seen := map[string]bool{graphID(obj.traced.Kind, obj.traced.Namespace, obj.traced.Name): true}
 	labels, annotations := obj.labels, obj.annotations
-	for range maxTraceDepth {
+	for range trace.MaxDepth {
 		m, via, ok := s.managerOf(ctx, visible, labels, annotations)
 		if !ok {
 			break
@@ -200,10 +180,10 @@ type readObject struct {
 // reads the object, its metadata only for a Secret, so that Secret data is
 // never read. The code goes with the error.
 func (s *Server) readTraced(ctx context.Context, c client.Client, q *traceQuery) (*readObject, int, error) {
-	mapping, err := resolveKind(c, q.APIVersion, q.Kind)
+	mapping, err := trace.ResolveKind(c.RESTMapper(), q.APIVersion, q.Kind)
 	if err != nil {
 		if apimeta.IsNoMatchError(err) {
-			return nil, http.StatusNotFound, fmt.Errorf("the cluster has no kind %s in %s; check the kind and the API version or group", q.Kind, groupName(q.APIVersion))
+			return nil, http.StatusNotFound, fmt.Errorf("the cluster has no kind %s in %s; check the kind and the API version or group", q.Kind, trace.GroupName(q.APIVersion))
 		}
 		s.opts.Log.Error(err, "resolving a kind", "kind", q.Kind, "apiVersion", q.APIVersion)
 		return nil, http.StatusInternalServerError, fmt.Errorf("finding kind %s failed: %s", q.Kind, apiMessage(err))
@@ -246,12 +226,12 @@ func (s *Server) readTraced(ctx context.Context, c client.Client, q *traceQuery)
 		APIVersion: gvk.GroupVersion().String(), Kind: gvk.Kind, Namespace: ns, Name: q.Name,
 		Created: obj.GetCreationTimestamp().Time, MetadataOnly: secret,
 	}
-	for _, key := range []string{kustomizev1.NameLabel, kustomizev1.NamespaceLabel, helmNameLabel, helmNamespaceLabel} {
+	for _, key := range trace.ManagerLabels {
 		if v, ok := obj.GetLabels()[key]; ok {
 			t.Labels = append(t.Labels, field{Name: key, Value: v})
 		}
 	}
-	for _, key := range []string{helmReleaseNameAnnotation, helmReleaseNamespaceAnnotation} {
+	for _, key := range trace.ManagerAnnotations {
 		if v, ok := obj.GetAnnotations()[key]; ok {
 			t.Labels = append(t.Labels, field{Name: key, Value: v})
 		}
@@ -259,84 +239,14 @@ func (s *Server) readTraced(ctx context.Context, c client.Client, q *traceQuery)
 	return &readObject{traced: t, labels: obj.GetLabels(), annotations: obj.GetAnnotations()}, 0, nil
 }
 
-// resolveKind finds kind's mapping: in the API version given ("apps/v1",
-// "v1"), else the preferred version of the group given ("apps", "" for
-// the core group). A kind not spelt as the API spells it ("configmap") is
-// looked up as a resource name.
-func resolveKind(c client.Client, apiVersion, kind string) (*apimeta.RESTMapping, error) {
-	var gv schema.GroupVersion
-	switch {
-	case strings.Contains(apiVersion, "/"):
-		var err error
-		if gv, err = schema.ParseGroupVersion(apiVersion); err != nil {
-			return nil, &apimeta.NoKindMatchError{GroupKind: schema.GroupKind{Kind: kind}}
-		}
-	case versionRE.MatchString(apiVersion):
-		gv = schema.GroupVersion{Version: apiVersion}
-	default:
-		gv = schema.GroupVersion{Group: apiVersion}
-	}
-	mapper := c.RESTMapper()
-	var versions []string
-	if gv.Version != "" {
-		versions = []string{gv.Version}
-	}
-	mapping, err := mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, versions...)
-	if err == nil {
-		// The mapping may carry the kind as given ("configmap"); the
-		// resource's kind is as the API spells it.
-		m := *mapping
-		if gvk, err := mapper.KindFor(m.Resource); err == nil {
-			m.GroupVersionKind = gvk
-		}
-		return &m, nil
-	}
-	if !apimeta.IsNoMatchError(err) {
-		return nil, err
-	}
-	gvk, kerr := mapper.KindFor(gv.WithResource(strings.ToLower(kind)))
-	if kerr != nil {
-		return nil, err
-	}
-	return mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-}
-
-// groupName names the API version or group for a message.
-func groupName(apiVersion string) string {
-	switch {
-	case apiVersion == "", apiVersion == "v1":
-		return "the core group"
-	case strings.Contains(apiVersion, "/") || versionRE.MatchString(apiVersion):
-		return "API version " + apiVersion
-	}
-	return "group " + apiVersion
-}
-
-// managerOf is the Kustomization or HelmRelease that the labels name, or,
-// without them, the HelmRelease of the Helm release the annotations name,
-// with what named it.
+// managerOf is trace.ManagerOf over the cache, among the managers the
+// user may see.
 func (s *Server) managerOf(ctx context.Context, visible Filter, labels, annotations map[string]string) (ref, string, bool) {
-	if name, ns := labels[kustomizev1.NameLabel], labels[kustomizev1.NamespaceLabel]; name != "" && ns != "" {
-		return ref{Kind: kustomizev1.KustomizationKind, Namespace: ns, Name: name}, "the labels " + kustomizev1.NameLabel + " and /namespace", true
+	m, via, ok, err := trace.ManagerOf(ctx, s.opts.Reader, visible.Allows, labels, annotations)
+	if err != nil {
+		s.opts.Log.Error(err, "finding the manager of an object to trace")
 	}
-	if name, ns := labels[helmNameLabel], labels[helmNamespaceLabel]; name != "" && ns != "" {
-		return ref{Kind: helmv2.HelmReleaseKind, Namespace: ns, Name: name}, "the labels " + helmNameLabel + " and /namespace", true
-	}
-	name, ns := annotations[helmReleaseNameAnnotation], annotations[helmReleaseNamespaceAnnotation]
-	if name == "" || ns == "" {
-		return ref{}, "", false
-	}
-	list := &helmv2.HelmReleaseList{}
-	if err := s.opts.Reader.List(ctx, list); err != nil {
-		s.opts.Log.Error(err, "listing HelmReleases to trace a Helm release")
-		return ref{}, "", false
-	}
-	for _, hr := range list.Items {
-		if hr.GetReleaseName() == name && hr.GetReleaseNamespace() == ns && visible.Allows(helmv2.HelmReleaseKind, hr.Namespace) {
-			return ref{Kind: helmv2.HelmReleaseKind, Namespace: hr.Namespace, Name: hr.Name}, "the Helm release " + ns + "/" + name + " (annotations " + helmReleaseNameAnnotation + " and -namespace)", true
-		}
-	}
-	return ref{}, "", false
+	return ref(m), via, ok
 }
 
 // traceStep reads the manager m and its sources from the cache, unless
