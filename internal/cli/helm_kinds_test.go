@@ -55,6 +55,7 @@ func TestHelmKinds(t *testing.T) {
 		{"reconcile_source_oci", testReconcileSourceOCI},
 		{"create_source_oci", testCreateSourceOCI},
 		{"image_kinds", testImageKinds},
+		{"trace_helmrelease", testTraceHelmRelease},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, p) })
 	}

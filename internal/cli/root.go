@@ -84,6 +84,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newInstallCommand(g),
 		newCheckCommand(g),
 		newStatsCommand(g),
+		newTraceCommand(g),
 		newDevCommand(g),
 		newGetCommand(g),
 		newReconcileCommand(g),
