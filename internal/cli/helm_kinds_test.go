@@ -56,6 +56,8 @@ func TestHelmKinds(t *testing.T) {
 		{"create_source_oci", testCreateSourceOCI},
 		{"image_kinds", testImageKinds},
 		{"trace_helmrelease", testTraceHelmRelease},
+		// uninstall removes the CRDs: it goes last.
+		{"uninstall", testUninstall},
 	} {
 		t.Run(tt.name, func(t *testing.T) { tt.test(t, p) })
 	}

@@ -85,6 +85,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newCheckCommand(g),
 		newStatsCommand(g),
 		newTraceCommand(g),
+		newUninstallCommand(g),
 		newDevCommand(g),
 		newGetCommand(g),
 		newReconcileCommand(g),
