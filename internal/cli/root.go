@@ -86,6 +86,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newStatsCommand(g),
 		newTraceCommand(g),
 		newUninstallCommand(g),
+		newLogsCommand(g),
 		newDevCommand(g),
 		newGetCommand(g),
 		newReconcileCommand(g),
