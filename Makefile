@@ -9,13 +9,25 @@ LDFLAGS := -s -w -X github.com/ferrycd/ferry/internal/version.Version=$(VERSION)
 # memory in ferry controller.
 TAGS    := kustomize_disable_go_plugin_support
 
-.PHONY: all build generate verify-generated controlplane lint test dev ui-screenshots bench-ui
+.PHONY: all build generate verify-generated controlplane lint test dev ui-screenshots bench-ui image release-manifests
 
 all: build
 
 ## build: the ferry binary in bin/ferry
 build:
 	$(GO) build -tags '$(TAGS)' -ldflags '$(LDFLAGS)' -o bin/ferry ./cmd/ferry
+
+## image: ferry's container image, built without Docker, as an OCI image
+## layout in bin/image and its digest in bin/image.digest (this machine's
+## linux/GOARCH; PLATFORMS=linux/amd64,linux/arm64 for an index of several)
+image:
+	$(GO) run ./hack/image --version $(VERSION) $(if $(PLATFORMS),--platforms $(PLATFORMS))
+
+## release-manifests: the image, then bin/ferry-install.yaml, the install
+## manifests pinned to it by digest
+release-manifests: image
+	$(GO) run -tags '$(TAGS)' ./cmd/ferry install --export --image ghcr.io/ferrycd/ferry:$(VERSION)@$$(cat bin/image.digest) > bin/ferry-install.yaml.new
+	mv bin/ferry-install.yaml.new bin/ferry-install.yaml
 
 ## generate: deepcopy functions and CRDs from api/ (controller-gen, pinned)
 generate:
