@@ -2,12 +2,14 @@ package config
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 )
 
@@ -188,6 +190,68 @@ func TestInstallObjectsImageAndNamespace(t *testing.T) {
 	} {
 		if _, err := InstallObjects(bad); err == nil {
 			t.Errorf("InstallObjects(%+v) succeeded, want an error", bad)
+		}
+	}
+}
+
+func TestInstallObjectsShards(t *testing.T) {
+	objs, err := InstallObjects(InstallOptions{Version: "v1", Shards: []string{"one", "two"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployments := map[string]*appsv1.Deployment{}
+	services := map[string]*corev1.Service{}
+	for _, u := range objs {
+		data, _ := yaml.Marshal(u.Object)
+		switch u.GetKind() {
+		case "Deployment":
+			d := &appsv1.Deployment{}
+			if err := yaml.UnmarshalStrict(data, d); err != nil {
+				t.Fatal(err)
+			}
+			deployments[d.Name] = d
+		case "Service":
+			s := &corev1.Service{}
+			if err := yaml.UnmarshalStrict(data, s); err != nil {
+				t.Fatal(err)
+			}
+			services[s.Name] = s
+		}
+	}
+	has := func(args []string, want string) bool { return slices.Contains(args, want) }
+	main := deployments["ferry"]
+	if main == nil || !has(main.Spec.Template.Spec.Containers[0].Args, "--watch-label-selector=!sharding.fluxcd.io/key") {
+		t.Fatalf("the main Deployment does not leave the shards' objects alone: %+v", main)
+	}
+	for _, shard := range []string{"one", "two"} {
+		name := "ferry-shard-" + shard
+		d, svc := deployments[name], services[name]
+		if d == nil || svc == nil {
+			t.Fatalf("no Deployment or Service %s: %v %v", name, deployments, services)
+		}
+		args := d.Spec.Template.Spec.Containers[0].Args
+		for _, want := range []string{"--watch-label-selector=sharding.fluxcd.io/key=" + shard, "--leader-election-id=" + name + "-leader-election",
+			"--storage-adv-addr=" + name + ".$(RUNTIME_NAMESPACE).svc.cluster.local."} {
+			if !has(args, want) {
+				t.Errorf("%s args %v lack %s", name, args, want)
+			}
+		}
+		// Neither the main selector nor another shard's picks its pods;
+		// its own does.
+		pods := labels.Set(d.Spec.Template.Labels)
+		for other, o := range deployments {
+			sel := labels.SelectorFromSet(o.Spec.Selector.MatchLabels)
+			if sel.Matches(pods) != (other == name) {
+				t.Errorf("Deployment %s's selector matches the pods of %s: %v", other, name, sel.Matches(pods))
+			}
+		}
+		if !labels.SelectorFromSet(svc.Spec.Selector).Matches(pods) || labels.SelectorFromSet(services["ferry"].Spec.Selector).Matches(pods) {
+			t.Errorf("Service %s selects %v; the main Service must not select the shard's pods", name, svc.Spec.Selector)
+		}
+	}
+	for _, bad := range [][]string{{"Bad_Name"}, {"one", "one"}, {""}} {
+		if _, err := InstallObjects(InstallOptions{Version: "v1", Shards: bad}); err == nil {
+			t.Errorf("shards %q accepted", bad)
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ferrycd/ferry/api/meta"
 )
 
 // installOrder lists the install manifests in the order they are applied;
@@ -31,6 +33,11 @@ type InstallOptions struct {
 	Image string
 	// Namespace is where ferry runs; empty means Namespace (ferry-system).
 	Namespace string
+	// Shards are the names of the shards to run beside the main
+	// controller, each a Deployment (and Service) ferry-shard-<name> that
+	// reconciles the objects labelled sharding.fluxcd.io/key=<name>; the
+	// main controller then leaves those alone.
+	Shards []string
 }
 
 // image returns the image reference the options deploy, validated.
@@ -118,7 +125,147 @@ func InstallObjects(opts InstallOptions) ([]*unstructured.Unstructured, error) {
 			}
 		}
 	}
-	return objs, nil
+	return addShards(objs, opts.Shards)
+}
+
+// shardComponent is the app.kubernetes.io/component of a shard's
+// Deployment, Service and pods; the main controller's selector
+// (component: controller) does not pick them.
+const shardComponent = "controller-shard"
+
+// addShards adds a Deployment and a Service per shard, copies of the main
+// controller's, and narrows the main controller to the objects no shard
+// takes.
+func addShards(objs []*unstructured.Unstructured, shards []string) ([]*unstructured.Unstructured, error) {
+	if len(shards) == 0 {
+		return objs, nil
+	}
+	seen := map[string]bool{}
+	for _, shard := range shards {
+		if errs := validation.IsDNS1123Label(shard); len(errs) > 0 || len(shard) > 50 {
+			return nil, fmt.Errorf("install manifests: invalid shard name %q: want a DNS label of at most 50 characters (%s)", shard, strings.Join(errs, "; "))
+		}
+		if seen[shard] {
+			return nil, fmt.Errorf("install manifests: shard %q named twice", shard)
+		}
+		seen[shard] = true
+	}
+	var out []*unstructured.Unstructured
+	for _, u := range objs {
+		out = append(out, u)
+		switch {
+		case u.GetKind() == "Service" && u.GetName() == "ferry":
+			for _, shard := range shards {
+				svc, err := shardService(u, shard)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, svc)
+			}
+		case u.GetKind() == "Deployment" && u.GetName() == "ferry":
+			main := u.DeepCopy()
+			for _, shard := range shards {
+				d, err := shardDeployment(main, shard)
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, d)
+			}
+			if err := editArgs(u, func(args []string) []string {
+				return append(args, "--watch-label-selector=!"+meta.ShardingKeyLabel)
+			}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// shardName is the name of a shard's Deployment and Service.
+func shardName(shard string) string { return "ferry-shard-" + shard }
+
+// shardLabels are the labels that tell a shard's pods from the others'.
+func shardLabels(shard string) map[string]any {
+	return map[string]any{"app.kubernetes.io/name": "ferry", "app.kubernetes.io/component": shardComponent, "app.kubernetes.io/instance": shardName(shard)}
+}
+
+// setShardLabels labels obj as the shard's.
+func setShardLabels(obj *unstructured.Unstructured, shard string) {
+	labels := obj.GetLabels()
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	for k, v := range shardLabels(shard) {
+		labels[k] = v.(string)
+	}
+	obj.SetLabels(labels)
+}
+
+// shardService is the main Service copied for the shard: its artifacts
+// and, on port 9292, its Receivers' webhooks.
+func shardService(main *unstructured.Unstructured, shard string) (*unstructured.Unstructured, error) {
+	svc := main.DeepCopy()
+	svc.SetName(shardName(shard))
+	setShardLabels(svc, shard)
+	if err := unstructured.SetNestedMap(svc.Object, shardLabels(shard), "spec", "selector"); err != nil {
+		return nil, err
+	}
+	ports, _, _ := unstructured.NestedSlice(svc.Object, "spec", "ports")
+	ports = append(ports, map[string]any{"name": "http-webhook", "port": int64(9292), "protocol": "TCP", "targetPort": "http-webhook"})
+	return svc, unstructured.SetNestedSlice(svc.Object, ports, "spec", "ports")
+}
+
+// shardDeployment is the main Deployment copied for the shard: its own
+// pods, lease, artifact address and label selector.
+func shardDeployment(main *unstructured.Unstructured, shard string) (*unstructured.Unstructured, error) {
+	d := main.DeepCopy()
+	name := shardName(shard)
+	d.SetName(name)
+	setShardLabels(d, shard)
+	if err := unstructured.SetNestedMap(d.Object, shardLabels(shard), "spec", "selector", "matchLabels"); err != nil {
+		return nil, err
+	}
+	podLabels, _, _ := unstructured.NestedStringMap(d.Object, "spec", "template", "metadata", "labels")
+	for k, v := range shardLabels(shard) {
+		podLabels[k] = v.(string)
+	}
+	if err := unstructured.SetNestedStringMap(d.Object, podLabels, "spec", "template", "metadata", "labels"); err != nil {
+		return nil, err
+	}
+	err := editArgs(d, func(args []string) []string {
+		for i, a := range args {
+			if strings.HasPrefix(a, "--storage-adv-addr=") {
+				args[i] = "--storage-adv-addr=" + name + ".$(RUNTIME_NAMESPACE).svc.cluster.local."
+			}
+		}
+		return append(args, "--watch-label-selector="+meta.ShardingKeyLabel+"="+shard, "--leader-election-id="+name+"-leader-election")
+	})
+	return d, err
+}
+
+// editArgs changes the arguments of the Deployment's manager container.
+func editArgs(d *unstructured.Unstructured, edit func([]string) []string) error {
+	containers, _, err := unstructured.NestedSlice(d.Object, "spec", "template", "spec", "containers")
+	if err != nil {
+		return fmt.Errorf("install manifests: Deployment %s: %w", d.GetName(), err)
+	}
+	for _, c := range containers {
+		m, ok := c.(map[string]any)
+		if !ok || m["name"] != "manager" {
+			continue
+		}
+		var args []string
+		raw, _ := m["args"].([]any)
+		for _, a := range raw {
+			args = append(args, fmt.Sprint(a))
+		}
+		var out []any
+		for _, a := range edit(args) {
+			out = append(out, a)
+		}
+		m["args"] = out
+	}
+	return unstructured.SetNestedSlice(d.Object, containers, "spec", "template", "spec", "containers")
 }
 
 // relocate moves an install object from ferry-system into ns: its own

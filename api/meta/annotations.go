@@ -13,6 +13,12 @@ const (
 	// ResetRequestAnnotation asks for the failure counters to be reset when
 	// set to the same value as ReconcileRequestAnnotation.
 	ResetRequestAnnotation string = "reconcile.fluxcd.io/resetAt"
+
+	// ShardingKeyLabel assigns an object to the shard of that name: the
+	// controller started with --watch-label-selector
+	// sharding.fluxcd.io/key=<name> reconciles it, the main one (with
+	// !sharding.fluxcd.io/key) leaves it alone.
+	ShardingKeyLabel string = "sharding.fluxcd.io/key"
 )
 
 // ReconcileAnnotationValue returns the value of ReconcileRequestAnnotation

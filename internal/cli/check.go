@@ -160,7 +160,7 @@ func (ck *checker) installRights(ctx context.Context, c client.Client) {
 // one available at its current generation, and which version it runs.
 func (ck *checker) controllers(ctx context.Context, c client.Client, namespace string) {
 	var list appsv1.DeploymentList
-	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{"app.kubernetes.io/name": "ferry", "app.kubernetes.io/component": "controller"}); err != nil {
+	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{"app.kubernetes.io/name": "ferry", "app.kubernetes.io/part-of": "ferry"}); err != nil {
 		ck.fail("listing the Deployments of %s: %v", namespace, err)
 		return
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap/zapcore"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/klog/v2"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/log/zap"
@@ -24,6 +25,7 @@ func newControllerCommand(g *globals) *cobra.Command {
 	var qps float32
 	var burst int
 	var rateLimit time.Duration
+	var watchSelector string
 	cmd := &cobra.Command{
 		Use:   "controller",
 		Short: "Run ferry's controllers against a cluster",
@@ -46,6 +48,13 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 			opts.Notification.RateLimitInterval = rateLimit
 			if rateLimit <= 0 {
 				opts.Notification.RateLimitInterval = -1
+			}
+			if watchSelector != "" {
+				sel, err := labels.Parse(watchSelector)
+				if err != nil {
+					return fmt.Errorf("--watch-label-selector %q: %w", watchSelector, err)
+				}
+				opts.WatchLabelSelector = sel
 			}
 			cfg, err := g.restConfig()
 			if err != nil {
@@ -72,6 +81,8 @@ leader election, health probes, Prometheus metrics and the artifact server.`,
 	f.StringVar(&opts.HealthAddr, "health-addr", ":9440", "address of the /healthz and /readyz endpoints; 0 turns them off")
 	f.BoolVar(&opts.LeaderElection, "enable-leader-election", false, "make sure only one replica reconciles at a time")
 	f.StringVar(&opts.LeaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease (default: the pod's namespace)")
+	f.StringVar(&opts.LeaderElectionID, "leader-election-id", controller.DefaultLeaderElectionID, "name of the leader election lease; each shard needs its own")
+	f.StringVar(&watchSelector, "watch-label-selector", "", "reconcile only the objects this label selector picks, e.g. sharding.fluxcd.io/key=shard1 for a shard and !sharding.fluxcd.io/key for the main instance")
 	f.StringVar(&opts.StoragePath, "storage-path", "/data", "directory where source artifacts are stored")
 	f.StringVar(&opts.ImageTagsPath, "image-tags-path", "", "directory where the tags ImageRepositories scanned are kept (default: .image-tags under --storage-path, which the artifact server does not serve)")
 	f.StringVar(&opts.StorageAddr, "storage-addr", ":9790", "address the artifact server listens on")

@@ -104,17 +104,19 @@ func newInstallCommand(g *globals) *cobra.Command {
 type installFlags struct {
 	version string
 	image   string
+	shards  []string
 }
 
 func (inf *installFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&inf.version, "version", version.Version, "tag of "+config.Image+" to deploy")
 	f.StringVar(&inf.image, "image", "", "whole image reference to deploy instead, repository:tag or repository@sha256:digest (overrides --version)")
+	f.StringSliceVar(&inf.shards, "shards", nil, "names of shards to run beside the main controller, each reconciling the objects labelled sharding.fluxcd.io/key=<name> (docs/scaling.md)")
 }
 
 // options returns the install options the flags select. The namespace is
 // ferry-system unless -n was given.
 func (inf *installFlags) options(g *globals, cmd *cobra.Command) config.InstallOptions {
-	return config.InstallOptions{Version: inf.version, Image: inf.image, Namespace: g.installNamespace(cmd)}
+	return config.InstallOptions{Version: inf.version, Image: inf.image, Namespace: g.installNamespace(cmd), Shards: inf.shards}
 }
 
 // installNamespace is the namespace ferry is installed in: the one -n

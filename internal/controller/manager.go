@@ -1,6 +1,7 @@
 package controller
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -37,6 +38,10 @@ import (
 	"github.com/ferrycd/ferry/internal/scheme"
 )
 
+// DefaultLeaderElectionID is the lease the replicas of one ferry
+// controller elect their leader with.
+const DefaultLeaderElectionID = "ferry-controller-leader-election"
+
 // helmIndexCacheEntries bounds how many parsed Helm repository indexes the
 // manager keeps for its HelmCharts.
 const helmIndexCacheEntries = 32
@@ -54,6 +59,9 @@ type Options struct {
 	// LeaderElectionNamespace holds the lease; empty means the in-cluster
 	// namespace.
 	LeaderElectionNamespace string
+	// LeaderElectionID names the lease; empty means
+	// DefaultLeaderElectionID. Each shard has its own.
+	LeaderElectionID string
 	// StoragePath is the directory that holds source artifacts.
 	StoragePath string
 	// ImageTagsPath is the directory that keeps the tags ImageRepositories
@@ -211,7 +219,7 @@ func NewManager(ctx context.Context, cfg *rest.Config, opts Options) (*Manager, 
 		Metrics:                       metricsserver.Options{BindAddress: opts.MetricsAddr, ExtraHandlers: pprofHandlers()},
 		HealthProbeBindAddress:        opts.HealthAddr,
 		LeaderElection:                opts.LeaderElection,
-		LeaderElectionID:              "ferry-controller-leader-election",
+		LeaderElectionID:              cmp.Or(opts.LeaderElectionID, DefaultLeaderElectionID),
 		LeaderElectionNamespace:       opts.LeaderElectionNamespace,
 		LeaderElectionReleaseOnCancel: true,
 		// Tests and `ferry dev` may run more than one manager in a process;

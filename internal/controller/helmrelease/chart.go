@@ -57,6 +57,14 @@ func chartTemplate(hr *helmv2.HelmRelease) *sourcev1.HelmChart {
 		hc.Labels = maps.Clone(m.Labels)
 		hc.Annotations = maps.Clone(m.Annotations)
 	}
+	// The HelmChart goes to the HelmRelease's shard: the shard that
+	// reconciles the release must see its chart.
+	if key, ok := hr.Labels[meta.ShardingKeyLabel]; ok {
+		if hc.Labels == nil {
+			hc.Labels = map[string]string{}
+		}
+		hc.Labels[meta.ShardingKeyLabel] = key
+	}
 	return hc
 }
 
