@@ -131,6 +131,19 @@ func TestDevSyncsTheExample(t *testing.T) {
 		t.Errorf("the GitRepository's artifact is %+v, want the hook's commit %s", gr.Status.Artifact, head)
 	}
 
+	// ferry bootstraps itself into this cluster and another from one
+	// repository.
+	t.Run("bootstrap", func(t *testing.T) {
+		dev := func(t *testing.T, args ...string) (string, string, int) {
+			var out, errOut testenv.Buffer
+			bctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			defer cancel()
+			code := Main(bctx, append([]string{"--kubeconfig", kubeconfig}, args...), &out, &errOut)
+			return out.String(), errOut.String(), code
+		}
+		testBootstrap(t, bootstrapCluster{ferry: dev, client: c}, bootstrapCluster{ferry: ferry, client: env.Client})
+	})
+
 	// Ctrl-C stops the controllers and the cluster.
 	stop()
 	select {

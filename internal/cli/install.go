@@ -58,34 +58,13 @@ func newInstallCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			g.printf("► installing CRDs")
-			if err := config.InstallCRDs(ctx, c); err != nil {
+			if err := g.applyInstall(cmd.Context(), c, objs); err != nil {
 				return err
 			}
-			g.printf("✔ CRDs established")
-			var deployments []types.NamespacedName
-			for _, obj := range objs {
-				if obj.GetKind() == "CustomResourceDefinition" {
-					continue
-				}
-				if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(config.FieldManager), client.ForceOwnership); err != nil {
-					return fmt.Errorf("applying %s: %w", objectName(obj), err)
-				}
-				g.printf("✔ %s applied", objectName(obj))
-				if obj.GetKind() == "Deployment" {
-					deployments = append(deployments, types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()})
-				}
-			}
-			if !waitReady {
-				return nil
-			}
-			for _, key := range deployments {
-				g.printf("◎ waiting for Deployment %s to become available", key)
-				if err := waitDeploymentAvailable(ctx, c, key, timeout); err != nil {
+			if waitReady {
+				if err := g.waitInstall(cmd.Context(), c, objs, timeout); err != nil {
 					return err
 				}
-				g.printf("✔ Deployment %s is available", key)
 			}
 			g.printf("✔ install finished")
 			return nil
@@ -97,6 +76,43 @@ func newInstallCommand(g *globals) *cobra.Command {
 	f.BoolVar(&waitReady, "wait", true, "wait until the ferry Deployment is available")
 	f.DurationVar(&timeout, "timeout", 5*time.Minute, "how long to wait for the Deployment")
 	return cmd
+}
+
+// applyInstall server-side applies the install objects: the CRDs first,
+// until established and served, then the rest in order.
+func (g *globals) applyInstall(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) error {
+	g.printf("► installing CRDs")
+	if err := config.InstallCRDs(ctx, c); err != nil {
+		return err
+	}
+	g.printf("✔ CRDs established")
+	for _, obj := range objs {
+		if obj.GetKind() == "CustomResourceDefinition" {
+			continue
+		}
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(config.FieldManager), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying %s: %w", objectName(obj), err)
+		}
+		g.printf("✔ %s applied", objectName(obj))
+	}
+	return nil
+}
+
+// waitInstall waits until each Deployment of the install objects is
+// available.
+func (g *globals) waitInstall(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, timeout time.Duration) error {
+	for _, obj := range objs {
+		if obj.GetKind() != "Deployment" {
+			continue
+		}
+		key := types.NamespacedName{Namespace: obj.GetNamespace(), Name: obj.GetName()}
+		g.printf("◎ waiting for Deployment %s to become available", key)
+		if err := waitDeploymentAvailable(ctx, c, key, timeout); err != nil {
+			return err
+		}
+		g.printf("✔ Deployment %s is available", key)
+	}
+	return nil
 }
 
 // installFlags are the flags that choose what is installed, shared by

@@ -82,6 +82,7 @@ func NewRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newVersionCommand(g),
 		newControllerCommand(g),
 		newInstallCommand(g),
+		newBootstrapCommand(g),
 		newCheckCommand(g),
 		newStatsCommand(g),
 		newTraceCommand(g),
