@@ -150,7 +150,7 @@ func (g *globals) runBootstrap(cmd *cobra.Command, bf *bootstrapFlags) error {
 	}
 	installOpts := bf.install.options(g, cmd)
 	syncNS := g.namespace
-	objs, err := config.InstallObjects(installOpts)
+	objs, err := bf.install.objects(g, cmd)
 	if err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	appsv1 "k8s.io/api/apps/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -18,6 +20,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/ferrycd/ferry/config"
+	"github.com/ferrycd/ferry/config/monitoring"
 	"github.com/ferrycd/ferry/internal/version"
 )
 
@@ -42,7 +45,7 @@ func newInstallCommand(g *globals) *cobra.Command {
   ferry install --image registry.example.com/ferry@sha256:<digest>`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			objs, err := config.InstallObjects(inf.options(g, cmd))
+			objs, err := inf.objects(g, cmd)
 			if err != nil {
 				return err
 			}
@@ -81,6 +84,20 @@ func newInstallCommand(g *globals) *cobra.Command {
 // applyInstall server-side applies the install objects: the CRDs first,
 // until established and served, then the rest in order.
 func (g *globals) applyInstall(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) error {
+	// The monitoring objects need the Prometheus Operator's CRDs: check
+	// before applying anything, so that nothing is half-installed.
+	for _, obj := range objs {
+		gvk := obj.GroupVersionKind()
+		if gvk.Group != "monitoring.coreos.com" {
+			continue
+		}
+		if _, err := c.RESTMapper().RESTMapping(gvk.GroupKind(), gvk.Version); err != nil {
+			if apimeta.IsNoMatchError(err) {
+				return fmt.Errorf("the cluster has no %s (%s): --monitoring needs the Prometheus Operator's CRDs (e.g. from kube-prometheus-stack); install them first, or leave --monitoring out. Nothing was applied", gvk.Kind, gvk.GroupVersion())
+			}
+			return fmt.Errorf("looking up %s: %w", gvk.Kind, err)
+		}
+	}
 	g.printf("► installing CRDs")
 	if err := config.InstallCRDs(ctx, c); err != nil {
 		return err
@@ -118,14 +135,16 @@ func (g *globals) waitInstall(ctx context.Context, c client.Client, objs []*unst
 // installFlags are the flags that choose what is installed, shared by
 // install and bootstrap.
 type installFlags struct {
-	version string
-	image   string
-	shards  []string
+	version    string
+	image      string
+	shards     []string
+	monitoring bool
 }
 
 func (inf *installFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&inf.version, "version", version.Version, "tag of "+config.Image+" to deploy")
 	f.StringVar(&inf.image, "image", "", "whole image reference to deploy instead, repository:tag or repository@sha256:digest (overrides --version)")
+	f.BoolVar(&inf.monitoring, "monitoring", false, "also install the Grafana dashboard (a ConfigMap for Grafana's sidecar), the PrometheusRule of alerts and the PodMonitor (the Prometheus Operator's CRDs must exist; docs/monitoring.md)")
 	f.StringSliceVar(&inf.shards, "shards", nil, "names of shards to run beside the main controller, each reconciling the objects labelled sharding.fluxcd.io/key=<name> (docs/scaling.md)")
 }
 
@@ -133,6 +152,21 @@ func (inf *installFlags) register(f *pflag.FlagSet) {
 // ferry-system unless -n was given.
 func (inf *installFlags) options(g *globals, cmd *cobra.Command) config.InstallOptions {
 	return config.InstallOptions{Version: inf.version, Image: inf.image, Namespace: g.installNamespace(cmd), Shards: inf.shards}
+}
+
+// objects returns the install objects the flags select: ferry's, and with
+// --monitoring the monitoring objects after them.
+func (inf *installFlags) objects(g *globals, cmd *cobra.Command) ([]*unstructured.Unstructured, error) {
+	opts := inf.options(g, cmd)
+	objs, err := config.InstallObjects(opts)
+	if err != nil || !inf.monitoring {
+		return objs, err
+	}
+	mon, err := monitoring.ManifestsIn(cmp.Or(opts.Namespace, config.Namespace))
+	if err != nil {
+		return nil, err
+	}
+	return append(objs, mon...), nil
 }
 
 // installNamespace is the namespace ferry is installed in: the one -n

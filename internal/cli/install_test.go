@@ -50,6 +50,38 @@ func TestInstallExport(t *testing.T) {
 	mustContain(t, "install --export with a bad image", stderr, `invalid image "ferry:v1 --privileged"`)
 }
 
+func TestInstallMonitoring(t *testing.T) {
+	stdout, stderr, code := ferry(t, "install", "--export", "--monitoring")
+	if code != 0 {
+		t.Fatalf("install --export --monitoring exited %d: %s", code, stderr)
+	}
+	objs, err := decodeManifests([]byte(stdout))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, o := range objs {
+		seen[objectName(o)] = true
+	}
+	for _, want := range []string{"PrometheusRule/ferry-system/ferry", "ConfigMap/ferry-system/ferry-grafana-dashboard", "Deployment/ferry-system/ferry"} {
+		if !seen[want] {
+			t.Errorf("install --export --monitoring lacks %s; it has %v", want, seen)
+		}
+	}
+	// The test plane has no Prometheus Operator: refused before anything
+	// is applied.
+	ns := env.NewNamespace(t, "install-monitoring")
+	_, stderr, code = ferry(t, "install", "--monitoring", "-n", ns, "--wait=false")
+	if code != 1 {
+		t.Fatalf("install --monitoring without the operator's CRDs exited %d, want 1", code)
+	}
+	mustContain(t, "install --monitoring", stderr, "--monitoring needs the Prometheus Operator's CRDs", "Nothing was applied")
+	var d appsv1.Deployment
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "ferry"}, &d); err == nil {
+		t.Error("a refused install --monitoring created the Deployment")
+	}
+}
+
 func TestInstallApplies(t *testing.T) {
 	// The API-only plane has no kube-controller-manager, so nothing would
 	// ever mark the Deployment available: check what was applied instead.
