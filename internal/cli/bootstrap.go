@@ -97,15 +97,9 @@ with -n both live in that namespace.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&bf.url, "url", "", "Git repository URL, http(s):// or ssh://")
+	bf.secretGitFlags.register(f, "Git repository URL, http(s):// or ssh://")
 	f.StringVar(&bf.branch, "branch", "main", "branch to commit to and sync from")
 	f.StringVar(&bf.path, "path", "", "directory of this cluster in the repository, e.g. clusters/staging")
-	f.StringVarP(&bf.username, "username", "u", "", "basic authentication user name (HTTP(S))")
-	f.StringVarP(&bf.password, "password", "p", "", "basic authentication password or token (HTTP(S)), or the passphrase of --private-key-file (SSH)")
-	f.StringVar(&bf.bearerToken, "bearer-token", "", "bearer token (HTTP(S))")
-	f.StringVar(&bf.privateKeyFile, "private-key-file", "", "path to an SSH private key (SSH)")
-	f.StringVar(&bf.knownHostsFile, "known-hosts-file", "", "path to known_hosts lines for the SSH host, e.g. from ssh-keyscan (required for SSH)")
-	f.StringVar(&bf.caFile, "ca-file", "", "path to a PEM certificate authority bundle (HTTPS)")
 	f.StringVar(&bf.authorName, "author-name", "ferry", "author of the bootstrap commit")
 	f.StringVar(&bf.authorEmail, "author-email", "ferry@users.noreply.github.com", "e-mail of the author of the bootstrap commit")
 	f.DurationVar(&bf.interval, "interval", time.Minute, "how often the GitRepository fetches the branch")

@@ -64,13 +64,9 @@ they run. It exits 1 when any check fails.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := g.restConfig()
+			dc, err := g.discovery()
 			if err != nil {
 				return err
-			}
-			dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-			if err != nil {
-				return fmt.Errorf("connecting to the cluster: %w", err)
 			}
 			ck := &checker{g: g}
 			ctx := cmd.Context()

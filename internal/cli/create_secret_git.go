@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/crypto/ssh"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -87,15 +88,19 @@ keys with --known-hosts-file (e.g. the output of 'ssh-keyscan HOST').`,
 			return nil
 		},
 	}
-	fl := cmd.Flags()
-	fl.StringVar(&f.url, "url", "", "Git address the credentials are for; its scheme selects HTTP(S) or SSH credentials")
+	f.register(cmd.Flags(), "Git address the credentials are for; its scheme selects HTTP(S) or SSH credentials")
+	return cmd
+}
+
+// register adds the credential flags, --url described as urlHelp.
+func (f *secretGitFlags) register(fl *pflag.FlagSet, urlHelp string) {
+	fl.StringVar(&f.url, "url", "", urlHelp)
 	fl.StringVarP(&f.username, "username", "u", "", "basic authentication user name (HTTP(S))")
-	fl.StringVarP(&f.password, "password", "p", "", "basic authentication password (HTTP(S)), or the passphrase of --private-key-file (SSH)")
+	fl.StringVarP(&f.password, "password", "p", "", "basic authentication password or token (HTTP(S)), or the passphrase of --private-key-file (SSH)")
 	fl.StringVar(&f.bearerToken, "bearer-token", "", "bearer token (HTTP(S))")
 	fl.StringVar(&f.privateKeyFile, "private-key-file", "", "path to an SSH private key (SSH)")
 	fl.StringVar(&f.knownHostsFile, "known-hosts-file", "", "path to known_hosts lines for the SSH host, e.g. from ssh-keyscan (required for SSH)")
 	fl.StringVar(&f.caFile, "ca-file", "", "path to a PEM certificate authority bundle (HTTPS)")
-	return cmd
 }
 
 // secret builds the Secret the flags describe. It never puts a credential

@@ -16,7 +16,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/restmapper"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -63,13 +62,9 @@ applied its source's latest revision. It exits 1 when no manager is found.`,
 			if err != nil {
 				return err
 			}
-			cfg, err := g.restConfig()
+			dc, err := g.discovery()
 			if err != nil {
 				return err
-			}
-			dc, err := discovery.NewDiscoveryClientForConfig(cfg)
-			if err != nil {
-				return fmt.Errorf("connecting to the cluster: %w", err)
 			}
 			// Short names ("cm", "deploy") as kubectl takes them.
 			mapper := restmapper.NewShortcutExpander(c.RESTMapper(), memory.NewMemCacheClient(dc), func(string) {})
