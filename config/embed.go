@@ -95,8 +95,7 @@ func crdFileNames() ([]string, error) {
 }
 
 // InstallCRDs server-side applies the embedded CRDs with field manager
-// FieldManager, then waits until each one is Established. Without a deadline
-// on ctx the wait is bounded by one minute.
+// FieldManager, then waits until each one is Established (WaitCRDs).
 func InstallCRDs(ctx context.Context, c client.Client) error {
 	crds, err := CRDs()
 	if err != nil {
@@ -106,6 +105,17 @@ func InstallCRDs(ctx context.Context, c client.Client) error {
 		if err := applyCRD(ctx, c, crd); err != nil {
 			return err
 		}
+	}
+	return WaitCRDs(ctx, c)
+}
+
+// WaitCRDs waits until each embedded CRD is Established and discovery
+// serves every version of it. Without a deadline on ctx the wait is
+// bounded by one minute.
+func WaitCRDs(ctx context.Context, c client.Client) error {
+	crds, err := CRDs()
+	if err != nil {
+		return err
 	}
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

@@ -33,6 +33,11 @@ type InstallOptions struct {
 	Image string
 	// Namespace is where ferry runs; empty means Namespace (ferry-system).
 	Namespace string
+	// FluxLayout installs the way tools written for Flux look for it: in
+	// flux-system unless Namespace says otherwise, every object (the CRDs
+	// too) labelled app.kubernetes.io/part-of: flux instead of ferry, and
+	// app.kubernetes.io/version.
+	FluxLayout bool
 	// Shards are the names of the shards to run beside the main
 	// controller, each a Deployment (and Service) ferry-shard-<name> that
 	// reconciles the objects labelled sharding.fluxcd.io/key=<name>; the
@@ -57,9 +62,20 @@ func (o InstallOptions) image() (string, error) {
 	return o.Image, nil
 }
 
+// FluxNamespace is where Flux runs, and ferry with FluxLayout.
+const FluxNamespace = "flux-system"
+
+// NameLabel marks every object of ferry's installation (with value
+// "ferry"), whatever its part-of label says: check, logs and uninstall
+// find them by it.
+const NameLabel = "app.kubernetes.io/name"
+
 // namespace returns the namespace the options install into, validated.
 func (o InstallOptions) namespace() (string, error) {
 	if o.Namespace == "" {
+		if o.FluxLayout {
+			return FluxNamespace, nil
+		}
 		return Namespace, nil
 	}
 	if errs := validation.IsDNS1123Label(o.Namespace); len(errs) > 0 {
@@ -125,7 +141,55 @@ func InstallObjects(opts InstallOptions) ([]*unstructured.Unstructured, error) {
 			}
 		}
 	}
-	return addShards(objs, opts.Shards)
+	objs, err = addShards(objs, opts.Shards)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range objs {
+		labels := u.GetLabels()
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		if u.GetKind() != "CustomResourceDefinition" {
+			labels[NameLabel] = "ferry"
+		}
+		if opts.FluxLayout {
+			labels["app.kubernetes.io/part-of"] = "flux"
+			labels["app.kubernetes.io/version"] = imageVersion(image)
+		}
+		if len(labels) > 0 {
+			u.SetLabels(labels)
+		}
+		if opts.FluxLayout && u.GetKind() == "Deployment" {
+			podLabels, _, _ := unstructured.NestedStringMap(u.Object, "spec", "template", "metadata", "labels")
+			podLabels["app.kubernetes.io/part-of"] = "flux"
+			if err := unstructured.SetNestedStringMap(u.Object, podLabels, "spec", "template", "metadata", "labels"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return objs, nil
+}
+
+// ImageTag returns the tag of an image reference, "" without one.
+func ImageTag(image string) string {
+	ref, _, _ := strings.Cut(image, "@")
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref[i+1:]
+	}
+	return ""
+}
+
+// imageVersion is the tag of an image reference, or its digest's first
+// twelve hex digits: a label value.
+func imageVersion(image string) string {
+	if tag := ImageTag(image); tag != "" {
+		return tag
+	}
+	if _, hex, ok := strings.Cut(image, "@sha256:"); ok && len(hex) >= 12 {
+		return hex[:12]
+	}
+	return "unknown"
 }
 
 // shardComponent is the app.kubernetes.io/component of a shard's

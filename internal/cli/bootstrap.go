@@ -142,7 +142,6 @@ func (g *globals) runBootstrap(cmd *cobra.Command, bf *bootstrapFlags) error {
 	if err != nil {
 		return err
 	}
-	installOpts := bf.install.options(g, cmd)
 	syncNS := g.namespace
 	objs, err := bf.install.objects(g, cmd)
 	if err != nil {
@@ -154,7 +153,7 @@ func (g *globals) runBootstrap(cmd *cobra.Command, bf *bootstrapFlags) error {
 			return err
 		}
 	}
-	files, sync, err := bootstrapFiles(objs, installOpts, syncNS, repoPath, bf, secret != nil)
+	files, sync, err := bootstrapFiles(objs, syncNS, repoPath, bf, secret != nil)
 	if err != nil {
 		return err
 	}
@@ -220,7 +219,7 @@ func (g *globals) runBootstrap(cmd *cobra.Command, bf *bootstrapFlags) error {
 
 // bootstrapFiles renders the files of <path>/ferry-system and returns the
 // sync objects among them, to apply.
-func bootstrapFiles(objs []*unstructured.Unstructured, opts config.InstallOptions, syncNS, repoPath string, bf *bootstrapFlags, withSecret bool) (map[string][]byte, []*unstructured.Unstructured, error) {
+func bootstrapFiles(objs []*unstructured.Unstructured, syncNS, repoPath string, bf *bootstrapFlags, withSecret bool) (map[string][]byte, []*unstructured.Unstructured, error) {
 	components, err := config.MarshalManifests(objs)
 	if err != nil {
 		return nil, nil, err
@@ -246,11 +245,7 @@ func bootstrapFiles(objs []*unstructured.Unstructured, opts config.InstallOption
 		},
 	}
 	var sync []*unstructured.Unstructured
-	installNS := opts.Namespace
-	if installNS == "" {
-		installNS = config.Namespace
-	}
-	if syncNS != installNS {
+	if syncNS != installedIn(objs) {
 		ns := &unstructured.Unstructured{}
 		ns.SetAPIVersion("v1")
 		ns.SetKind("Namespace")

@@ -156,7 +156,7 @@ func (ck *checker) installRights(ctx context.Context, c client.Client) {
 // one available at its current generation, and which version it runs.
 func (ck *checker) controllers(ctx context.Context, c client.Client, namespace string) {
 	var list appsv1.DeploymentList
-	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{"app.kubernetes.io/name": "ferry", "app.kubernetes.io/part-of": "ferry"}); err != nil {
+	if err := c.List(ctx, &list, client.InNamespace(namespace), client.MatchingLabels{config.NameLabel: "ferry"}); err != nil {
 		ck.fail("listing the Deployments of %s: %v", namespace, err)
 		return
 	}
@@ -178,7 +178,7 @@ func (ck *checker) controllers(ctx context.Context, c client.Client, namespace s
 		}
 		ck.pass("%s/%s: deployment ready, %d/%d replicas available", d.Namespace, d.Name, d.Status.AvailableReplicas, d.Status.Replicas)
 		ck.g.printf("► %s", image)
-		if tag := imageTag(image); tag != "" && tag != version.Version {
+		if tag := config.ImageTag(image); tag != "" && tag != version.Version {
 			ck.g.printf("  (this ferry CLI is %s)", version.Version)
 		}
 	}
@@ -199,15 +199,6 @@ func deploymentAvailable(d *appsv1.Deployment) (bool, string) {
 		}
 	}
 	return false, "not available: no Available condition yet (is kube-controller-manager running?)"
-}
-
-// imageTag returns the tag of an image reference, "" without one.
-func imageTag(image string) string {
-	ref, _, _ := strings.Cut(image, "@")
-	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
-		return ref[i+1:]
-	}
-	return ""
 }
 
 // crds checks that each of ferry's CRDs is installed, established, and

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -99,7 +98,15 @@ func (g *globals) applyInstall(ctx context.Context, c client.Client, objs []*uns
 		}
 	}
 	g.printf("► installing CRDs")
-	if err := config.InstallCRDs(ctx, c); err != nil {
+	for _, obj := range objs {
+		if obj.GetKind() != "CustomResourceDefinition" {
+			continue
+		}
+		if err := c.Apply(ctx, client.ApplyConfigurationFromUnstructured(obj), client.FieldOwner(config.FieldManager), client.ForceOwnership); err != nil {
+			return fmt.Errorf("applying %s: %w", objectName(obj), err)
+		}
+	}
+	if err := config.WaitCRDs(ctx, c); err != nil {
 		return err
 	}
 	g.printf("✔ CRDs established")
@@ -139,19 +146,25 @@ type installFlags struct {
 	image      string
 	shards     []string
 	monitoring bool
+	fluxLayout bool
 }
 
 func (inf *installFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&inf.version, "version", version.Version, "tag of "+config.Image+" to deploy")
 	f.StringVar(&inf.image, "image", "", "whole image reference to deploy instead, repository:tag or repository@sha256:digest (overrides --version)")
 	f.BoolVar(&inf.monitoring, "monitoring", false, "also install the Grafana dashboard (a ConfigMap for Grafana's sidecar), the PrometheusRule of alerts and the PodMonitor (the Prometheus Operator's CRDs must exist; docs/monitoring.md)")
+	f.BoolVar(&inf.fluxLayout, "flux-layout", false, "install where and as tools written for Flux look for it: namespace flux-system (unless -n), every object and CRD labelled app.kubernetes.io/part-of=flux (docs/cli.md, the flux CLI)")
 	f.StringSliceVar(&inf.shards, "shards", nil, "names of shards to run beside the main controller, each reconciling the objects labelled sharding.fluxcd.io/key=<name> (docs/scaling.md)")
 }
 
 // options returns the install options the flags select. The namespace is
-// ferry-system unless -n was given.
+// the one -n names, else ferry-system (flux-system with --flux-layout).
 func (inf *installFlags) options(g *globals, cmd *cobra.Command) config.InstallOptions {
-	return config.InstallOptions{Version: inf.version, Image: inf.image, Namespace: g.installNamespace(cmd), Shards: inf.shards}
+	opts := config.InstallOptions{Version: inf.version, Image: inf.image, Shards: inf.shards, FluxLayout: inf.fluxLayout}
+	if f := cmd.Flags().Lookup("namespace"); f != nil && f.Changed {
+		opts.Namespace = g.namespace
+	}
+	return opts
 }
 
 // objects returns the install objects the flags select: ferry's, and with
@@ -162,11 +175,21 @@ func (inf *installFlags) objects(g *globals, cmd *cobra.Command) ([]*unstructure
 	if err != nil || !inf.monitoring {
 		return objs, err
 	}
-	mon, err := monitoring.ManifestsIn(cmp.Or(opts.Namespace, config.Namespace))
+	mon, err := monitoring.ManifestsIn(installedIn(objs))
 	if err != nil {
 		return nil, err
 	}
 	return append(objs, mon...), nil
+}
+
+// installedIn is the namespace of the install objects' Namespace.
+func installedIn(objs []*unstructured.Unstructured) string {
+	for _, obj := range objs {
+		if obj.GetKind() == "Namespace" {
+			return obj.GetName()
+		}
+	}
+	return config.Namespace
 }
 
 // installNamespace is the namespace ferry is installed in: the one -n

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -99,4 +100,34 @@ func TestInstallApplies(t *testing.T) {
 	if got := d.Spec.Template.Spec.Containers[0].Args; len(got) == 0 || got[0] != "controller" {
 		t.Errorf("the Deployment does not run 'ferry controller': args %v", got)
 	}
+}
+
+// TestInstallFluxLayout installs where tools written for Flux look: in
+// flux-system, the Deployment and the CRDs labelled part-of=flux.
+func TestInstallFluxLayout(t *testing.T) {
+	_, stderr, code := ferry(t, "install", "--flux-layout", "--wait=false", "--version", "v3.0.0")
+	if code != 0 {
+		t.Fatalf("install --flux-layout exited %d: %s", code, stderr)
+	}
+	ctx := context.Background()
+	var deployments appsv1.DeploymentList
+	if err := env.Client.List(ctx, &deployments, client.InNamespace("flux-system"), client.MatchingLabels{"app.kubernetes.io/part-of": "flux"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(deployments.Items) != 1 || deployments.Items[0].Name != "ferry" || deployments.Items[0].Spec.Template.Spec.Containers[0].Name != "manager" ||
+		deployments.Items[0].Labels["app.kubernetes.io/version"] != "v3.0.0" || deployments.Items[0].Spec.Template.Labels["app.kubernetes.io/part-of"] != "flux" {
+		t.Fatalf("Deployments labelled part-of=flux in flux-system: %+v", deployments.Items)
+	}
+	crds := &unstructured.UnstructuredList{}
+	crds.SetAPIVersion("apiextensions.k8s.io/v1")
+	crds.SetKind("CustomResourceDefinitionList")
+	if err := env.Client.List(ctx, crds, client.MatchingLabels{"app.kubernetes.io/part-of": "flux"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(crds.Items) != 13 {
+		t.Errorf("%d CRDs labelled part-of=flux, want ferry's 13", len(crds.Items))
+	}
+	// ferry's own commands find it by its name label.
+	_, stderr, _ = ferry(t, "check", "-n", "flux-system")
+	mustContain(t, "check -n flux-system", stderr, "flux-system/ferry: its latest spec is not rolled out yet")
 }

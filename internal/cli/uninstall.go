@@ -22,8 +22,11 @@ import (
 	"github.com/ferrycd/ferry/config"
 )
 
-// partOfFerry selects the objects of ferry's installation.
-var partOfFerry = client.MatchingLabels{"app.kubernetes.io/part-of": "ferry"}
+// ferrySelectors select the objects of ferry's installation: by the name
+// label every one carries (whatever part-of says, flux with
+// --flux-layout), and by part-of for an install from before the name
+// label. Flux's own objects match neither.
+var ferrySelectors = []client.MatchingLabels{{config.NameLabel: "ferry"}, {"app.kubernetes.io/part-of": "ferry"}}
 
 func newUninstallCommand(g *globals) *cobra.Command {
 	var keepNamespace, dryRun, silent bool
@@ -105,16 +108,16 @@ type uninstaller struct {
 
 func (u *uninstaller) run(ctx context.Context) error {
 	// 1. Stop the controllers, so that no finalizer runs (it would prune).
-	var deployments appsv1.DeploymentList
-	if err := u.c.List(ctx, &deployments, client.InNamespace(u.ns), partOfFerry); err != nil {
-		return fmt.Errorf("listing ferry's Deployments in %s: %w", u.ns, err)
+	deployments, err := u.list(ctx, "Deployment", &appsv1.DeploymentList{}, true)
+	if err != nil {
+		return err
 	}
-	for i := range deployments.Items {
-		if err := u.delete(ctx, &deployments.Items[i], "Deployment"); err != nil {
+	for _, d := range deployments {
+		if err := u.delete(ctx, d, "Deployment"); err != nil {
 			return err
 		}
 	}
-	if !u.dryRun && len(deployments.Items) > 0 {
+	if !u.dryRun && len(deployments) > 0 {
 		u.g.printf("◎ waiting for the controller's pods to stop")
 		if err := u.waitPodsGone(ctx); err != nil {
 			return err
@@ -170,14 +173,7 @@ func (u *uninstaller) run(ctx context.Context) error {
 		{"ClusterRoleBinding", &rbacv1.ClusterRoleBindingList{}, false},
 		{"ClusterRole", &rbacv1.ClusterRoleList{}, false},
 	} {
-		opts := []client.ListOption{partOfFerry}
-		if list.namespaced {
-			opts = append(opts, client.InNamespace(u.ns))
-		}
-		if err := u.c.List(ctx, list.list, opts...); err != nil {
-			return fmt.Errorf("listing ferry's %ss: %w", list.kind, err)
-		}
-		items, err := listItems(list.list)
+		items, err := u.list(ctx, list.kind, list.list, list.namespaced)
 		if err != nil {
 			return err
 		}
@@ -195,6 +191,35 @@ func (u *uninstaller) run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// list lists the objects of ferry's installation of one kind (in its
+// namespace when namespaced), each once.
+func (u *uninstaller) list(ctx context.Context, kind string, list client.ObjectList, namespaced bool) ([]client.Object, error) {
+	var objs []client.Object
+	seen := map[string]bool{}
+	for _, sel := range ferrySelectors {
+		opts := []client.ListOption{sel}
+		if namespaced {
+			opts = append(opts, client.InNamespace(u.ns))
+		}
+		// A list of its own each time: the items of the last stay valid.
+		l := list.DeepCopyObject().(client.ObjectList)
+		if err := u.c.List(ctx, l, opts...); err != nil {
+			return nil, fmt.Errorf("listing ferry's %ss: %w", kind, err)
+		}
+		items, err := listItems(l)
+		if err != nil {
+			return nil, err
+		}
+		for _, obj := range items {
+			if key := obj.GetNamespace() + "/" + obj.GetName(); !seen[key] {
+				seen[key] = true
+				objs = append(objs, obj)
+			}
+		}
+	}
+	return objs, nil
 }
 
 // opts are the options of each change: server-side dry run with
