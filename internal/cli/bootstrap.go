@@ -164,6 +164,15 @@ func (g *globals) runBootstrap(cmd *cobra.Command, bf *bootstrapFlags) error {
 		return nil
 	}
 
+	// Refuse beside Flux before anything is pushed.
+	c, err := g.client()
+	if err != nil {
+		return err
+	}
+	if _, err := refuseBesideFlux(ctx, c, bf.install.takeover); err != nil {
+		return err
+	}
+
 	// Commit and push the files.
 	var auth *git.Auth
 	if secret != nil {
@@ -183,11 +192,7 @@ func (g *globals) runBootstrap(cmd *cobra.Command, bf *bootstrapFlags) error {
 	revision := git.Revision(bf.branch, head)
 
 	// Apply ferry, the credentials and the sync.
-	c, err := g.client()
-	if err != nil {
-		return err
-	}
-	if err := g.applyInstall(ctx, c, objs); err != nil {
+	if err := g.applyInstall(ctx, c, objs, bf.install.takeover, bf.timeout); err != nil {
 		return err
 	}
 	if secret != nil {

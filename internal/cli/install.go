@@ -60,7 +60,7 @@ func newInstallCommand(g *globals) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if err := g.applyInstall(cmd.Context(), c, objs); err != nil {
+			if err := g.applyInstall(cmd.Context(), c, objs, inf.takeover, timeout); err != nil {
 				return err
 			}
 			if waitReady {
@@ -81,8 +81,13 @@ func newInstallCommand(g *globals) *cobra.Command {
 }
 
 // applyInstall server-side applies the install objects: the CRDs first,
-// until established and served, then the rest in order.
-func (g *globals) applyInstall(ctx context.Context, c client.Client, objs []*unstructured.Unstructured) error {
+// until established and served, then the rest in order. Beside Flux's
+// running controllers it refuses, or with takeover scales them to zero
+// first (takeOver); the checks come before any change.
+func (g *globals) applyInstall(ctx context.Context, c client.Client, objs []*unstructured.Unstructured, takeover bool, timeout time.Duration) error {
+	if _, err := refuseBesideFlux(ctx, c, takeover); err != nil {
+		return err
+	}
 	// The monitoring objects need the Prometheus Operator's CRDs: check
 	// before applying anything, so that nothing is half-installed.
 	for _, obj := range objs {
@@ -96,6 +101,9 @@ func (g *globals) applyInstall(ctx context.Context, c client.Client, objs []*uns
 			}
 			return fmt.Errorf("looking up %s: %w", gvk.Kind, err)
 		}
+	}
+	if err := g.takeOver(ctx, c, takeover, timeout); err != nil {
+		return err
 	}
 	g.printf("► installing CRDs")
 	for _, obj := range objs {
@@ -147,6 +155,7 @@ type installFlags struct {
 	shards     []string
 	monitoring bool
 	fluxLayout bool
+	takeover   bool
 }
 
 func (inf *installFlags) register(f *pflag.FlagSet) {
@@ -154,6 +163,7 @@ func (inf *installFlags) register(f *pflag.FlagSet) {
 	f.StringVar(&inf.image, "image", "", "whole image reference to deploy instead, repository:tag or repository@sha256:digest (overrides --version)")
 	f.BoolVar(&inf.monitoring, "monitoring", false, "also install the Grafana dashboard (a ConfigMap for Grafana's sidecar), the PrometheusRule of alerts and the PodMonitor (the Prometheus Operator's CRDs must exist; docs/monitoring.md)")
 	f.BoolVar(&inf.fluxLayout, "flux-layout", false, "install where and as tools written for Flux look for it: namespace flux-system (unless -n), every object and CRD labelled app.kubernetes.io/part-of=flux (docs/cli.md, the flux CLI)")
+	f.BoolVar(&inf.takeover, "takeover", false, "where Flux's controllers run, scale them to zero first and let ferry reconcile what they managed, as it is (docs/cli.md, 'Taking over from Flux')")
 	f.StringSliceVar(&inf.shards, "shards", nil, "names of shards to run beside the main controller, each reconciling the objects labelled sharding.fluxcd.io/key=<name> (docs/scaling.md)")
 }
 

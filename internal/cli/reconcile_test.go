@@ -51,6 +51,14 @@ func configMapYAML(name, value string) string {
 // path from it into a new namespace.
 func setupSync(t *testing.T, name, path string, files map[string]string) (ns string, repo *gitserver.Repo) {
 	t.Helper()
+	ns, repo = setupSyncRepo(t, name, files)
+	createSyncObjects(t, ns, name, path)
+	return ns, repo
+}
+
+// setupSyncRepo creates a new namespace and a repository with files.
+func setupSyncRepo(t *testing.T, name string, files map[string]string) (ns string, repo *gitserver.Repo) {
+	t.Helper()
 	ns = env.NewNamespace(t, name)
 	repo, err := env.Git.InitRepo(ns+"/"+name, "main")
 	if err != nil {
@@ -59,6 +67,13 @@ func setupSync(t *testing.T, name, path string, files map[string]string) (ns str
 	if _, err := repo.CommitFiles("initial", files); err != nil {
 		t.Fatal(err)
 	}
+	return ns, repo
+}
+
+// createSyncObjects creates the GitRepository and Kustomization name in ns that
+// sync path of the repository setupSyncRepo made into ns.
+func createSyncObjects(t *testing.T, ns, name, path string) {
+	t.Helper()
 	objs, err := decodeManifests([]byte(fmt.Sprintf(syncYAML, name, ns, env.Git.RepoURL(ns+"/"+name), path)))
 	if err != nil {
 		t.Fatal(err)
@@ -68,7 +83,6 @@ func setupSync(t *testing.T, name, path string, files map[string]string) (ns str
 			t.Fatalf("creating %s: %v", objectName(obj), err)
 		}
 	}
-	return ns, repo
 }
 
 func TestReconcileKustomizationWithSource(t *testing.T) {
