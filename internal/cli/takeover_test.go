@@ -2,17 +2,19 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	kustomizev1 "github.com/ferrycd/ferry/api/kustomize/v1"
-	"github.com/ferrycd/ferry/internal/testenv"
+	"github.com/ferrycd/ferry/config"
 )
 
 // TestInstallTakeover: beside Flux's controllers install refuses; with
@@ -65,6 +67,52 @@ func TestInstallTakeover(t *testing.T) {
 	}
 	before := cm.GetResourceVersion()
 
+	// Flux's CRD of Kustomizations no longer serves v1beta1 (as newer
+	// Flux releases); the takeover serves it again.
+	crdKey := client.ObjectKey{Name: "kustomizations.kustomize.toolkit.fluxcd.io"}
+	crd := &apiextensionsv1.CustomResourceDefinition{}
+	if err := env.Client.Get(ctx, crdKey, crd); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = config.InstallCRDs(context.Background(), env.Client) })
+	for i := range crd.Spec.Versions {
+		if crd.Spec.Versions[i].Name == "v1beta1" {
+			crd.Spec.Versions[i].Served = false
+		}
+	}
+	if err := env.Client.Update(ctx, crd); err != nil {
+		t.Fatal(err)
+	}
+
+	// Flux's Kustomization, its status as kustomize-controller wrote it;
+	// suspended until ferry runs, as Flux's controllers are gone then.
+	head, _ := repo.Head()
+	objs, err := decodeManifests([]byte(fmt.Sprintf(syncYAML, "takeover", ns, env.Git.RepoURL(ns+"/takeover"), "./deploy")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, obj := range objs {
+		if obj.GetKind() == kustomizev1.KustomizationKind {
+			_ = unstructured.SetNestedField(obj.Object, true, "spec", "suspend")
+		}
+		if err := env.Client.Create(ctx, obj); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ksKey := client.ObjectKey{Namespace: ns, Name: "takeover"}
+	ks := &kustomizev1.Kustomization{}
+	if err := env.Client.Get(ctx, ksKey, ks); err != nil {
+		t.Fatal(err)
+	}
+	inventory := &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{{ID: ns + "_settings__ConfigMap", Version: "v1"}}}
+	ks.Status.Inventory = inventory
+	ks.Status.LastAppliedRevision = "main@sha1:" + head
+	ks.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "ReconciliationSucceeded",
+		Message: "Applied revision: main@sha1:" + head, LastTransitionTime: metav1.Now(), ObservedGeneration: ks.Generation}}
+	if err := env.Client.Status().Update(ctx, ks); err != nil {
+		t.Fatal(err)
+	}
+
 	_, stderr, code = ferry(t, "install", "--takeover", "--wait=false")
 	if code != 0 {
 		t.Fatalf("install --takeover exited %d: %s", code, stderr)
@@ -79,17 +127,21 @@ func TestInstallTakeover(t *testing.T) {
 		t.Errorf("install after the takeover exited %d: %s", code, stderr)
 	}
 
+	_, stderr, _ = ferry(t, "check")
+	mustContain(t, "check after the takeover", stderr, "✔ kustomizations.kustomize.toolkit.fluxcd.io/v1 (also serves v1beta1, v1beta2)")
+
 	// ferry reconciles Flux's Kustomization: the ConfigMap is not
-	// rewritten, and stays kustomize-controller's.
-	createSyncObjects(t, ns, "takeover", "./deploy")
-	head, _ := repo.Head()
-	testenv.Eventually(t, "Kustomization takeover applied", func() (bool, string) {
-		ks := &kustomizev1.Kustomization{}
-		if err := env.Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "takeover"}, ks); err != nil {
-			return false, err.Error()
-		}
-		return ks.Status.LastAppliedRevision == "main@sha1:"+head && testenv.ReadyCondition(ks).Status == metav1.ConditionTrue, ks.Status.LastAppliedRevision
-	})
+	// rewritten, stays kustomize-controller's, and the inventory is kept.
+	// resume waits until ferry has reconciled it.
+	if _, stderr, code := ferry(t, "-n", ns, "resume", "kustomization", "takeover"); code != 0 {
+		t.Fatalf("resume exited %d: %s", code, stderr)
+	}
+	if err := env.Client.Get(ctx, ksKey, ks); err != nil {
+		t.Fatal(err)
+	}
+	if ks.Status.LastAppliedRevision != "main@sha1:"+head || ks.Status.Inventory == nil || len(ks.Status.Inventory.Entries) != 1 || ks.Status.Inventory.Entries[0] != inventory.Entries[0] {
+		t.Errorf("after ferry's reconcile: revision %s, inventory %+v; want Flux's kept", ks.Status.LastAppliedRevision, ks.Status.Inventory)
+	}
 	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(cm), cm); err != nil {
 		t.Fatal(err)
 	}
