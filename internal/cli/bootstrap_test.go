@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,23 +118,48 @@ func testBootstrap(t *testing.T, staging, production bootstrapCluster) {
 		t.Errorf("after the upgrade the Deployment runs %v (%v)", d.Spec.Template.Spec.Containers, err)
 	}
 
-	// The second cluster, same repository, another path.
-	prod := env.NewNamespace(t, "bootstrap-production")
-	_, stderr, code = production.ferry(t, "-n", prod, "bootstrap", "git", "--url", url, "--path", "clusters/production",
-		"--username", "fleet-bot", "--password", "s3cret-token", "--wait=false")
-	if code != 0 {
-		t.Fatalf("bootstrap of production exited %d:\n%s", code, stderr)
+	// The second cluster, same repository, another path, over SSH with
+	// a passphrase-protected key.
+	hostKey, _, err := gitserver.GenerateSSHKey("")
+	if err != nil {
+		t.Fatal(err)
 	}
+	clientKey, identity, err := gitserver.GenerateSSHKey("key-passphrase")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sshd := gitserver.NewSSH(env.Git.Root(), hostKey, clientKey.PublicKey())
+	sshd.AllowPush = true
+	if _, err := sshd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sshd.Close)
+	dir := t.TempDir()
+	keyFile, hostsFile := filepath.Join(dir, "id"), filepath.Join(dir, "known_hosts")
+	if err := os.WriteFile(keyFile, identity, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(hostsFile, sshd.KnownHosts(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sshURL := sshd.RepoURL(bare)
+	prod := env.NewNamespace(t, "bootstrap-production")
+	_, stderr, code = production.ferry(t, "-n", prod, "bootstrap", "git", "--url", sshURL, "--path", "clusters/production",
+		"--private-key-file", keyFile, "--password", "key-passphrase", "--known-hosts-file", hostsFile, "--wait=false")
+	if code != 0 {
+		t.Fatalf("bootstrap of production over SSH exited %d:\n%s", code, stderr)
+	}
+	show("main:clusters/production/ferry-system/ferry-sync.yaml")
 	if show("main:clusters/staging/ferry-system/ferry-components.yaml") != show(second+":clusters/staging/ferry-system/ferry-components.yaml") {
 		t.Error("bootstrapping production changed staging's files")
 	}
 	repo := &sourcev1.GitRepository{}
-	if err := production.client.Get(ctx, client.ObjectKey{Namespace: prod, Name: "flux-system"}, repo); err != nil || repo.Spec.URL != url || repo.Spec.SecretRef == nil {
+	if err := production.client.Get(ctx, client.ObjectKey{Namespace: prod, Name: "flux-system"}, repo); err != nil || repo.Spec.URL != sshURL || repo.Spec.SecretRef == nil {
 		t.Errorf("production's GitRepository: %+v (%v)", repo.Spec, err)
 	}
 	secret := &corev1.Secret{}
-	if err := production.client.Get(ctx, client.ObjectKey{Namespace: prod, Name: "flux-system"}, secret); err != nil || string(secret.Data["password"]) != "s3cret-token" {
-		t.Errorf("production's Secret flux-system: %v", err)
+	if err := production.client.Get(ctx, client.ObjectKey{Namespace: prod, Name: "flux-system"}, secret); err != nil || len(secret.Data["identity"]) == 0 || len(secret.Data["known_hosts"]) == 0 {
+		t.Errorf("production's Secret flux-system lacks the SSH identity or known_hosts: %v", err)
 	}
 	pks := &kustomizev1.Kustomization{}
 	if err := production.client.Get(ctx, client.ObjectKey{Namespace: prod, Name: "flux-system"}, pks); err != nil || pks.Spec.Path != "./clusters/production" {

@@ -36,6 +36,10 @@ type SSHServer struct {
 
 	// uploadPacks counts the git-upload-pack commands run.
 	uploadPacks atomic.Int64
+
+	// AllowPush also serves git-receive-pack, so clients can push. Set it
+	// before Start.
+	AllowPush bool
 }
 
 // NewSSH returns an ssh server for the repositories below root, identified
@@ -184,7 +188,7 @@ func (s *SSHServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			_ = req.Reply(false, nil)
 			continue
 		}
-		dir, err := s.repoDir(payload.Command)
+		service, dir, err := s.repoDir(payload.Command)
 		if err != nil {
 			_ = req.Reply(true, nil)
 			fmt.Fprintf(ch.Stderr(), "%s\n", err)
@@ -192,30 +196,43 @@ func (s *SSHServer) session(ch ssh.Channel, reqs <-chan *ssh.Request) {
 			return
 		}
 		_ = req.Reply(true, nil)
-		s.uploadPacks.Add(1)
-		exit(ch, s.uploadPack(ch, dir))
+		if service == "upload-pack" {
+			s.uploadPacks.Add(1)
+		}
+		exit(ch, s.pack(ch, service, dir))
 		return
 	}
 }
 
-// repoDir parses "git-upload-pack '/org/app'" and returns the repository
-// directory, confined to the root.
-func (s *SSHServer) repoDir(command string) (string, error) {
+// repoDir parses "git-upload-pack '/org/app'" (or git-receive-pack, with
+// AllowPush) and returns the service ("upload-pack", "receive-pack") and
+// the repository directory, confined to the root.
+func (s *SSHServer) repoDir(command string) (string, string, error) {
 	name, arg, ok := strings.Cut(command, " ")
-	if !ok || (name != "git-upload-pack" && name != "git upload-pack") {
-		return "", fmt.Errorf("unsupported command %q: only git-upload-pack is served", name)
+	service := strings.TrimPrefix(strings.TrimPrefix(name, "git-"), "git ")
+	if strings.HasPrefix(arg, "upload-pack ") || strings.HasPrefix(arg, "receive-pack ") {
+		// "git upload-pack '/org/app'"
+		service, arg, _ = strings.Cut(arg, " ")
+	}
+	switch {
+	case !ok:
+		return "", "", fmt.Errorf("unsupported command %q", command)
+	case service == "upload-pack", service == "receive-pack" && s.AllowPush:
+	default:
+		return "", "", fmt.Errorf("unsupported command %q: only git-upload-pack is served", name)
 	}
 	arg = strings.Trim(strings.TrimSpace(arg), "'\"")
 	rel := filepath.Clean("/" + arg)
 	dir := filepath.Join(s.root, rel)
 	if _, err := os.Stat(dir); err != nil {
-		return "", fmt.Errorf("repository '%s' not found", arg)
+		return "", "", fmt.Errorf("repository '%s' not found", arg)
 	}
-	return dir, nil
+	return service, dir, nil
 }
 
-func (s *SSHServer) uploadPack(ch ssh.Channel, dir string) uint32 {
-	cmd := exec.Command("git", "upload-pack", dir)
+// pack runs git upload-pack or receive-pack on the channel.
+func (s *SSHServer) pack(ch ssh.Channel, service, dir string) uint32 {
+	cmd := exec.Command("git", service, dir)
 	cmd.Env = append(os.Environ(), gitEnv...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
@@ -223,7 +240,7 @@ func (s *SSHServer) uploadPack(ch ssh.Channel, dir string) uint32 {
 	}
 	cmd.Stdout, cmd.Stderr = ch, ch.Stderr()
 	if err := cmd.Start(); err != nil {
-		fmt.Fprintf(ch.Stderr(), "git upload-pack: %s\n", err)
+		fmt.Fprintf(ch.Stderr(), "git %s: %s\n", service, err)
 		return 1
 	}
 	go func() {
