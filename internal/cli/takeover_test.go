@@ -10,6 +10,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -101,15 +102,18 @@ func TestInstallTakeover(t *testing.T) {
 	}
 	ksKey := client.ObjectKey{Namespace: ns, Name: "takeover"}
 	ks := &kustomizev1.Kustomization{}
-	if err := env.Client.Get(ctx, ksKey, ks); err != nil {
-		t.Fatal(err)
-	}
 	inventory := &kustomizev1.ResourceInventory{Entries: []kustomizev1.ResourceRef{{ID: ns + "_settings__ConfigMap", Version: "v1"}}}
-	ks.Status.Inventory = inventory
-	ks.Status.LastAppliedRevision = "main@sha1:" + head
-	ks.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "ReconciliationSucceeded",
-		Message: "Applied revision: main@sha1:" + head, LastTransitionTime: metav1.Now(), ObservedGeneration: ks.Generation}}
-	if err := env.Client.Status().Update(ctx, ks); err != nil {
+	// The suspended object may still get ferry's finalizer meanwhile.
+	if err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := env.Client.Get(ctx, ksKey, ks); err != nil {
+			return err
+		}
+		ks.Status.Inventory = inventory
+		ks.Status.LastAppliedRevision = "main@sha1:" + head
+		ks.Status.Conditions = []metav1.Condition{{Type: "Ready", Status: metav1.ConditionTrue, Reason: "ReconciliationSucceeded",
+			Message: "Applied revision: main@sha1:" + head, LastTransitionTime: metav1.Now(), ObservedGeneration: ks.Generation}}
+		return env.Client.Status().Update(ctx, ks)
+	}); err != nil {
 		t.Fatal(err)
 	}
 
