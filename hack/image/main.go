@@ -35,6 +35,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/ferrycd/ferry/config"
+	"github.com/ferrycd/ferry/internal/atomicfile"
 	"github.com/ferrycd/ferry/internal/ferryimage"
 )
 
@@ -145,7 +146,7 @@ func run(ctx context.Context) error {
 	if err := writeLayout(*out, artifact, ref.TagStr()); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(*out+".digest", []byte(digest.String()+"\n")); err != nil {
+	if err := atomicfile.Write(*out+".digest", []byte(digest.String()+"\n"), 0o644); err != nil {
 		return err
 	}
 	fmt.Fprintf(os.Stderr, "✔ OCI image layout in %s\n", *out)
@@ -313,25 +314,4 @@ func writeLayout(dir string, artifact mutate.Appendable, tag string) error {
 		return os.RemoveAll(old)
 	}
 	return nil
-}
-
-// writeFileAtomic writes data to path through a temporary file and a rename.
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".new-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

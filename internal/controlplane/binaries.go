@@ -17,6 +17,8 @@ import (
 
 	"github.com/gofrs/flock"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ferrycd/ferry/internal/atomicfile"
 )
 
 // Versions of the server binaries ferry builds when KUBEBUILDER_ASSETS does
@@ -303,7 +305,7 @@ func (b *builder) ensure(ctx context.Context, s binarySet) error {
 			return fmt.Errorf("failed to install %s: %w", f, err)
 		}
 	}
-	if err := writeFileAtomic(b.stampPath(s), []byte(s.stamp())); err != nil {
+	if err := atomicfile.Write(b.stampPath(s), []byte(s.stamp()), 0o644); err != nil {
 		return fmt.Errorf("failed to stamp the binaries cache: %w", err)
 	}
 	b.progress.printf("ferry: the %s control plane binaries are ready (%s)", s.name, time.Since(start).Round(time.Second))
@@ -347,25 +349,6 @@ func describeSet(s binarySet) string {
 	default:
 		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 	}
-}
-
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-")
-	if err != nil {
-		return err
-	}
-	_, werr := f.Write(data)
-	merr := f.Chmod(0o644)
-	cerr := f.Close()
-	if err := errors.Join(werr, merr, cerr); err != nil {
-		_ = os.Remove(f.Name())
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		_ = os.Remove(f.Name())
-		return err
-	}
-	return nil
 }
 
 // buildEtcd builds etcd from a module whose main calls etcdmain, as etcd's

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/ferrycd/ferry/internal/atomicfile"
 )
 
 func TestStagingModules(t *testing.T) {
@@ -236,7 +238,7 @@ func TestBuilderComplete(t *testing.T) {
 	if b.complete(set) {
 		t.Fatal("stamp of another recipe accepted")
 	}
-	if err := writeFileAtomic(b.stampPath(set), []byte(set.stamp())); err != nil {
+	if err := atomicfile.Write(b.stampPath(set), []byte(set.stamp()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if !b.complete(set) {

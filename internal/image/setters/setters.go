@@ -24,6 +24,8 @@ import (
 	"unicode/utf8"
 
 	"sigs.k8s.io/kustomize/kyaml/yaml"
+
+	"github.com/ferrycd/ferry/internal/atomicfile"
 )
 
 // Defaults of Options.
@@ -159,7 +161,7 @@ func Apply(root, path string, policies map[string]Ref, opts Options) (Result, er
 			return fmt.Errorf("%s: %w", rel, err)
 		}
 		if !opts.DryRun {
-			if err := writeFile(abs, out, info.Mode().Perm()); err != nil {
+			if err := atomicfile.Write(abs, out, info.Mode().Perm()); err != nil {
 				return err
 			}
 		}
@@ -461,26 +463,4 @@ func needsQuotes(v string) bool {
 	}
 	s, ok := m["v"].(string)
 	return !ok || s != v
-}
-
-// writeFile replaces path with data: a temporary file in its directory,
-// renamed over it, with its mode kept.
-func writeFile(path string, data []byte, mode fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".setters-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
