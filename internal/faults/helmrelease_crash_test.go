@@ -1,4 +1,4 @@
-package crash_test
+package faults_test
 
 import (
 	"bytes"
@@ -111,7 +111,7 @@ func TestKilledDuringUpgrade(t *testing.T) {
 	addr := freeAddr(t)
 	storage, err := artifact.NewStorage(filepath.Join(dir, "artifacts"), addr)
 	must(t, err)
-	ferry := newControllers(t, dir, storage.Root(), addr)
+	ferry := newControllers(t, dir, "--controllers", "helmrelease", "--storage-path", storage.Root(), "--storage-addr", addr)
 	ns := env.NewNamespace(t, "hr-crash")
 	s := &scenario{ns: ns}
 

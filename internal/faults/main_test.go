@@ -1,4 +1,4 @@
-package crash_test
+package faults_test
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
 		os.Exit(runFerry())
 	}
-	env = testenv.Start(testenv.Options{Simulated: true})
+	env = testenv.Start(testenv.Options{Simulated: true, GitServer: true})
 	os.Exit(env.Run(m))
 }
 
@@ -47,16 +47,19 @@ func runFerry() int {
 }
 
 // controllers starts and kills `ferry controller` child processes, one at a
-// time, all on the same storage directory and artifact server address, and
-// keeps each one's log.
+// time, all with the same flags (the same storage directory and artifact
+// server address), and keeps each one's log.
 type controllers struct {
 	// dir holds the children's logs.
-	dir         string
-	storagePath string
-	storageAddr string
+	dir string
+	// args are the flags of `ferry controller` besides the kubeconfig,
+	// the probes and the log format.
+	args []string
 
 	logs    []string
 	current *child
+	// all are every child started, for the cleanup.
+	all []*child
 }
 
 // child is one `ferry controller` process.
@@ -69,14 +72,15 @@ type child struct {
 	err error
 }
 
-// newControllers prepares to run ferry's HelmRelease controller; it kills
-// the running child when t ends and, when t failed, prints the tail of
+// newControllers prepares to run `ferry controller` with args (e.g.
+// "--controllers", "helmrelease", "--storage-path", ...); it kills the
+// running children when t ends and, when t failed, prints the tail of
 // every child's log.
-func newControllers(t *testing.T, dir, storagePath, storageAddr string) *controllers {
-	c := &controllers{dir: dir, storagePath: storagePath, storageAddr: storageAddr}
+func newControllers(t *testing.T, dir string, args ...string) *controllers {
+	c := &controllers{dir: dir, args: args}
 	t.Cleanup(func() {
-		if c.current != nil {
-			c.current.kill()
+		for _, ch := range c.all {
+			ch.kill()
 		}
 		if t.Failed() {
 			for _, l := range c.logs {
@@ -97,6 +101,14 @@ func (c *controllers) start(t *testing.T) *child {
 			t.Fatal("a ferry controller is still running")
 		}
 	}
+	c.current = c.startAnother(t)
+	return c.current
+}
+
+// startAnother starts a child beside the running ones (the replicas of a
+// leader election test); current stays what it was.
+func (c *controllers) startAnother(t *testing.T, extra ...string) *child {
+	t.Helper()
 	command, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)
@@ -110,15 +122,13 @@ func (c *controllers) start(t *testing.T) *child {
 		t.Fatal(err)
 	}
 	defer logFile.Close()
-	cmd := exec.Command(command, "controller",
+	args := append([]string{"controller",
 		"--kubeconfig", env.Kubeconfig,
-		"--controllers", "helmrelease",
-		"--storage-path", c.storagePath,
-		"--storage-addr", c.storageAddr,
 		"--metrics-addr", "0",
 		"--health-addr", "0",
 		"--log-dev",
-	)
+	}, c.args...)
+	cmd := exec.Command(command, append(args, extra...)...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	cmd.Env = append(os.Environ(), childEnv+"=1")
 	// Its own process group, and killed by the kernel if the test dies.
@@ -135,7 +145,7 @@ func (c *controllers) start(t *testing.T) *child {
 		close(ch.exited)
 	}()
 	c.logs = append(c.logs, logPath)
-	c.current = ch
+	c.all = append(c.all, ch)
 	return ch
 }
 
