@@ -1,6 +1,8 @@
 package testserver
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -366,8 +368,16 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	switch f.Mode {
 	case Stall:
 		p.injected.Add(1)
-		if f.Bytes == 0 && !p.hold(r, f, release) {
-			return
+		if f.Bytes == 0 {
+			// Read the request body first, as a server that received the
+			// request and does not answer: only then does net/http notice
+			// (and cancel r.Context()) when the client closes the
+			// connection.
+			b, err := io.ReadAll(r.Body)
+			if err != nil || !p.hold(r.Context(), f, release) {
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(b))
 		}
 	case Truncate:
 		p.injected.Add(1)
@@ -384,7 +394,7 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 }
 
 // hold waits out a stall and reports whether the client still waits.
-func (p *FaultProxy) hold(r *http.Request, f Fault, release chan struct{}) bool {
+func (p *FaultProxy) hold(ctx context.Context, f Fault, release chan struct{}) bool {
 	var timeout <-chan time.Time
 	if f.Duration > 0 {
 		timer := time.NewTimer(f.Duration)
@@ -396,7 +406,7 @@ func (p *FaultProxy) hold(r *http.Request, f Fault, release chan struct{}) bool 
 		return true
 	case <-timeout:
 		return true
-	case <-r.Context().Done():
+	case <-ctx.Done():
 		p.abandoned.Add(1)
 		return false
 	}
@@ -413,8 +423,8 @@ func (p *FaultProxy) modifyResponse(resp *http.Response) error {
 	case f.Mode == Truncate:
 		resp.Body = &cutBody{ReadCloser: resp.Body, left: f.Bytes}
 	case f.Mode == Stall && f.Bytes > 0:
-		r := resp.Request
-		resp.Body = &cutBody{ReadCloser: resp.Body, left: f.Bytes, stall: func() bool { return p.hold(r, f, release) }}
+		ctx := resp.Request.Context()
+		resp.Body = &cutBody{ReadCloser: resp.Body, left: f.Bytes, stall: func() bool { return p.hold(ctx, f, release) }}
 	}
 	return nil
 }

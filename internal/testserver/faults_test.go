@@ -110,6 +110,11 @@ func TestFaultProxyStalls(t *testing.T) {
 		t.Error("stalled: the request succeeded")
 	}
 	waitUntil(t, "the stalled request abandoned", func() bool { return p.Abandoned() == 1 })
+	// A request with a body too, which the proxy reads before it holds.
+	if _, err := client(p, 200*time.Millisecond).Post(p.URL+"/data", "text/plain", strings.NewReader("want")); err == nil {
+		t.Error("stalled POST: the request succeeded")
+	}
+	waitUntil(t, "the stalled POST abandoned", func() bool { return p.Abandoned() == 2 })
 
 	// Released: the held response goes on.
 	done := make(chan error, 1)
@@ -120,7 +125,7 @@ func TestFaultProxyStalls(t *testing.T) {
 		}
 		done <- err
 	}()
-	waitUntil(t, "the request held", func() bool { return p.Injected() == 2 })
+	waitUntil(t, "the request held", func() bool { return p.Injected() == 3 })
 	p.Release()
 	if err := <-done; err != nil {
 		t.Errorf("released: %v", err)
@@ -150,7 +155,7 @@ func TestFaultProxyStalls(t *testing.T) {
 	}
 	cancel()
 	<-read
-	waitUntil(t, "the mid-body stall abandoned", func() bool { return p.Abandoned() == 2 })
+	waitUntil(t, "the mid-body stall abandoned", func() bool { return p.Abandoned() == 3 })
 
 	// For a duration: slow, then complete.
 	p.Set(Stalled(50 * time.Millisecond))
