@@ -11,7 +11,9 @@ import (
 	gogit "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/pktline"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
@@ -187,10 +189,7 @@ func Clone(ctx context.Context, dir string, opts CloneOptions) (*Commit, error) 
 	prefix := fmt.Sprintf("unable to clone '%s'", RedactURL(opts.URL))
 	secrets := opts.secrets()
 	fail := func(err error, what string) error {
-		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-			what += ": timed out or canceled"
-		}
-		return sanitize(err, prefix+what, secrets...)
+		return sanitize(err, prefix+what+interrupted(ctx, err), secrets...)
 	}
 	conn, err := opts.connection()
 	if err != nil {
@@ -198,7 +197,7 @@ func Clone(ctx context.Context, dir string, opts CloneOptions) (*Commit, error) 
 	}
 	t, err := resolve(ctx, opts, conn)
 	if err != nil {
-		return nil, prefixed(err, prefix)
+		return nil, prefixed(err, prefix+interrupted(ctx, err))
 	}
 
 	repo, err := gogit.PlainInit(dir, false)
@@ -341,7 +340,7 @@ func RemoteRevision(ctx context.Context, opts CloneOptions) (string, error) {
 	}
 	t, err := resolve(ctx, opts, conn)
 	if err != nil {
-		return "", prefixed(err, prefix)
+		return "", prefixed(err, prefix+interrupted(ctx, err))
 	}
 	c := t.commit
 	c.Hash = t.hash.String()
@@ -399,6 +398,9 @@ func listRefs(ctx context.Context, opts CloneOptions, conn *connection) (map[str
 		PeelingOption:   gogit.AppendPeeled,
 	})
 	if err != nil {
+		if notGitProtocol(err) {
+			err = fmt.Errorf("%w: %s", err, notGitProtocolHint)
+		}
 		return nil, sanitize(err, "", opts.secrets()...)
 	}
 	hashes := make(map[string]plumbing.Hash, len(refs))
@@ -415,4 +417,29 @@ func listRefs(ctx context.Context, opts CloneOptions, conn *connection) (map[str
 		}
 	}
 	return hashes, nil
+}
+
+// interrupted says why an operation under ctx failed when ctx ended
+// (": timed out", ": canceled"), else "". go-git does not always wrap the
+// context's error, so ctx itself is asked.
+func interrupted(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
+		return ": timed out"
+	case ctx.Err() != nil || errors.Is(err, context.Canceled):
+		return ": canceled"
+	}
+	return ""
+}
+
+// notGitProtocolHint follows a reference listing that did not decode:
+// what answered was not a Git server.
+const notGitProtocolHint = "the server did not answer with the Git protocol: " +
+	"check that the URL is the repository's clone URL and that no login page or proxy answers in its place"
+
+// notGitProtocol reports whether err is a reference listing that did not
+// decode as pkt-lines: an HTML page, JSON or an empty body with status 200.
+func notGitProtocol(err error) bool {
+	var unexpected *packp.ErrUnexpectedData
+	return errors.Is(err, pktline.ErrInvalidPktLen) || errors.Is(err, packp.ErrEmptyInput) || errors.As(err, &unexpected)
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -46,6 +47,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	// stored artifact already has it.
 	lsCtx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
 	revision, err := git.RemoteRevision(lsCtx, opts)
+	err = timedOut(err, lsCtx, obj.GetTimeout())
 	cancel()
 	if err != nil {
 		return r.fail(obj, opts.Auth, gitFailure(err, obj))
@@ -79,6 +81,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.GitRepository,
 	cloneCtx, cancel := context.WithTimeout(ctx, obj.GetTimeout())
 	stopWatch := r.watchCheckout(cancel, tmp)
 	commit, err := git.Clone(cloneCtx, tmp, opts)
+	err = timedOut(err, cloneCtx, obj.GetTimeout())
 	cancel()
 	if f := stopWatch(); f != nil {
 		return r.fail(obj, nil, f)
@@ -177,6 +180,15 @@ func gitFailure(err error, obj *sourcev1.GitRepository) *failure {
 		f.Err = fmt.Errorf("failed to checkout and determine revision: %w: %s", err, hint)
 	}
 	return f
+}
+
+// timedOut names the limit a git operation whose context opCtx ran out hit,
+// so the message says which setting bounds it.
+func timedOut(err error, opCtx context.Context, timeout time.Duration) error {
+	if err == nil || !errors.Is(opCtx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w (spec.timeout is %s)", err, timeout)
 }
 
 // hasUserinfo reports whether the URL carries a user name or password.
