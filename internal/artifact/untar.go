@@ -35,7 +35,10 @@ type UntarOptions struct {
 // target stays inside dir; it refuses absolute names, names with "..", links
 // that would leave dir, hard links, devices, and archives past the limits.
 // Every write goes through an os.Root on dir, so nothing, not even a symlink
-// planted by an earlier entry, can make it write outside dir.
+// planted by an earlier entry, can make it write outside dir; and a link's
+// target is checked from where the link really is (its parent may be
+// reached through other links), so no link, alone or chained with others,
+// leads outside dir.
 func Untar(r io.Reader, dir string, opts UntarOptions) error {
 	maxSize := opts.MaxSize
 	if maxSize <= 0 {
@@ -53,6 +56,10 @@ func Untar(r io.Reader, dir string, opts UntarOptions) error {
 		return fmt.Errorf("untar: %w", err)
 	}
 	defer root.Close()
+	realDir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return fmt.Errorf("untar: %w", err)
+	}
 
 	gz, err := gzip.NewReader(r)
 	if err != nil {
@@ -102,6 +109,9 @@ func Untar(r io.Reader, dir string, opts UntarOptions) error {
 			if err := mkParent(root, name); err != nil {
 				return fmt.Errorf("untar %s: %w", name, err)
 			}
+			if err := checkLinkFromParent(root, realDir, name, hdr.Linkname); err != nil {
+				return fmt.Errorf("untar %s: %w", name, err)
+			}
 			if err := root.Symlink(hdr.Linkname, name); err != nil {
 				return fmt.Errorf("untar %s: %w", name, err)
 			}
@@ -146,6 +156,48 @@ func checkLink(name, target string) error {
 	resolved := path.Join(path.Dir(name), target)
 	if resolved == ".." || strings.HasPrefix(resolved, "../") {
 		return fmt.Errorf("link target %q leaves the directory", target)
+	}
+	return nil
+}
+
+// checkLinkFromParent refuses a link target that leaves the archive root
+// when followed from the real directory the link is created in, which
+// differs from the one its name says when a component of the name is a
+// link. The target's ".." elements are followed only through directories
+// that exist and are not links: once the target names a link, or
+// something not there yet (which a later entry may make a link), a ".."
+// after it could lead anywhere, and is refused. So every link created
+// resolves inside the root, whatever links are created after it.
+func checkLinkFromParent(root *os.Root, realDir, name, target string) error {
+	parent, err := filepath.EvalSymlinks(filepath.Join(realDir, filepath.FromSlash(path.Dir(name))))
+	if err != nil {
+		return err
+	}
+	rel, err := filepath.Rel(realDir, parent)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return fmt.Errorf("link target %q leaves the directory", target)
+	}
+	var cur []string // the real directory reached, relative to the root
+	if rel != "." {
+		cur = strings.Split(filepath.ToSlash(rel), "/")
+	}
+	known := true // cur is a real directory, reached without a link
+	for _, elem := range strings.Split(target, "/") {
+		switch {
+		case elem == "" || elem == ".":
+		case elem == "..":
+			if !known || len(cur) == 0 {
+				return fmt.Errorf("link target %q leaves the directory", target)
+			}
+			cur = cur[:len(cur)-1]
+		case known:
+			fi, err := root.Lstat(path.Join(append(cur, elem)...))
+			if err != nil || !fi.IsDir() {
+				known = false // a link, a file, or nothing yet
+				continue
+			}
+			cur = append(cur, elem)
+		}
 	}
 	return nil
 }
