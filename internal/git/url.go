@@ -3,19 +3,27 @@ package git
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"strings"
 )
 
+// bareUserinfoRE matches a "user:password@" that starts a text without
+// "//" before it ("user:token@github.com/org/repo", "https:/u:p@host"),
+// which url.Parse reads as a scheme and an opaque part or a path, not as
+// userinfo. A user name without a password ("git@github.com:org/repo")
+// is left alone.
+var bareUserinfoRE = regexp.MustCompile(`^((?:[a-zA-Z][a-zA-Z0-9+.-]*:)?/?)[^/?#\s@"':]*:[^/?#\s@"']*@`)
+
 // RedactURL returns raw without its userinfo (user name and password), so it
-// can be shown in messages. Text that does not parse as a URL has anything
-// that looks like userinfo removed.
+// can be shown in messages. Text that does not parse as a URL, or parses
+// without userinfo, has anything that looks like userinfo removed.
 func RedactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return scrub(raw)
+		return bareUserinfoRE.ReplaceAllString(scrub(raw), "$1")
 	}
 	if u.User == nil {
-		return raw
+		return bareUserinfoRE.ReplaceAllString(raw, "$1")
 	}
 	u.User = nil
 	return u.String()
