@@ -100,7 +100,7 @@ func (c *Client) Repository(rawURL string) (name.Repository, error) {
 // it be reached over plain HTTP.
 func ParseRepository(rawURL string, insecure bool) (name.Repository, error) {
 	if !strings.HasPrefix(rawURL, Prefix) {
-		return name.Repository{}, fmt.Errorf("%w '%s': the URL must start with %s", ErrInvalidURL, rawURL, Prefix)
+		return name.Repository{}, fmt.Errorf("%w '%s': the URL must start with %s", ErrInvalidURL, redactURL(rawURL), Prefix)
 	}
 	raw := strings.TrimSuffix(strings.TrimPrefix(rawURL, Prefix), "/")
 	if strings.Contains(raw, "@") || strings.ContainsAny(raw, " \t\n") {
@@ -151,11 +151,20 @@ type anonymous struct{}
 
 func (anonymous) Resolve(authn.Resource) (authn.Authenticator, error) { return authn.Anonymous, nil }
 
-// redactURL drops the user information of a URL-like string.
+// redactURL drops the user information of a URL-like string: whatever
+// its scheme (or with none), everything of its authority (up to the first
+// '/', '?' or '#') before the last '@'.
 func redactURL(raw string) string {
-	rest := strings.TrimPrefix(raw, Prefix)
-	if at := strings.LastIndex(rest, "@"); at >= 0 && strings.IndexByte(rest[:at], '/') < 0 {
-		return Prefix + "***@" + rest[at+1:]
+	scheme, rest := "", raw
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+len("://")], raw[i+len("://"):]
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		return scheme + "***@" + rest[at+1:]
 	}
 	return raw
 }
