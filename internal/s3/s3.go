@@ -120,7 +120,7 @@ func New(o Options) (*Client, error) {
 // https:// URL is HTTPS; an http:// URL needs insecure.
 func ParseEndpoint(endpoint string, insecure bool) (host string, secure bool, err error) {
 	invalid := func(why string) error {
-		return fmt.Errorf("%w '%s': %s", ErrInvalidEndpoint, endpoint, why)
+		return fmt.Errorf("%w '%s': %s", ErrInvalidEndpoint, redactEndpoint(endpoint), why)
 	}
 	if endpoint == "" {
 		return "", false, invalid("empty")
@@ -153,6 +153,25 @@ func ParseEndpoint(endpoint string, insecure bool) (host string, secure bool, er
 		return u.Host, false, nil
 	}
 	return "", false, invalid("scheme must be http or https")
+}
+
+// redactEndpoint drops the user information of an endpoint, with or
+// without a scheme: everything of its authority (up to the first '/', '?'
+// or '#') before the last '@'. Messages quote endpoints; Bucket statuses
+// and events must never carry a password written into one.
+func redactEndpoint(endpoint string) string {
+	scheme, rest := "", endpoint
+	if i := strings.Index(endpoint, "://"); i >= 0 {
+		scheme, rest = endpoint[:i+len("://")], endpoint[i+len("://"):]
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		return scheme + "***@" + rest[at+1:]
+	}
+	return endpoint
 }
 
 // BucketExists reports whether bucket exists.
