@@ -41,7 +41,8 @@ type key struct{ namespace, name string }
 // List is one repository's tags, sorted, and their revision. A List is
 // never modified once stored: readers share it without copying.
 type List struct {
-	// Tags are sorted in byte order, without duplicates.
+	// Tags are sorted in byte order, without duplicates, the empty tag or
+	// tags with a line break.
 	Tags []string
 	// Revision is "sha256:<hex>" of the tags joined by newlines.
 	Revision string
@@ -61,8 +62,14 @@ func Revision(tags []string) string {
 	return revision(sorted)
 }
 
+// normalize sorts tags and drops duplicates and the tags the list file
+// cannot hold: the empty tag and tags with a line break (no valid OCI tag
+// is either; a registry that lists one would otherwise see its tags
+// change after a restart, when the file is read back).
 func normalize(tags []string) []string {
-	sorted := slices.Clone(tags)
+	sorted := slices.DeleteFunc(slices.Clone(tags), func(t string) bool {
+		return t == "" || strings.ContainsAny(t, "\r\n")
+	})
 	slices.Sort(sorted)
 	return slices.Compact(sorted)
 }
