@@ -49,14 +49,14 @@ func DownloadChart(ctx context.Context, opts Options, cv *repo.ChartVersion) ([]
 func ChartURL(repoURL, chartURL string) (*url.URL, error) {
 	ref, err := url.Parse(chartURL)
 	if err != nil {
-		return nil, fmt.Errorf("invalid chart URL %q", redactURLs(chartURL))
+		return nil, fmt.Errorf("invalid chart URL %q", redactRawURL(chartURL))
 	}
 	if ref.User != nil {
-		return nil, fmt.Errorf("invalid chart URL '%s': credentials in chart URLs are not allowed", redactURLs(chartURL))
+		return nil, fmt.Errorf("invalid chart URL '%s': credentials in chart URLs are not allowed", redactRawURL(chartURL))
 	}
 	if ref.IsAbs() {
 		if ref.Scheme != "http" && ref.Scheme != "https" {
-			return nil, fmt.Errorf("invalid chart URL '%s': the scheme must be http or https", chartURL)
+			return nil, fmt.Errorf("invalid chart URL '%s': the scheme must be http or https", redactRawURL(chartURL))
 		}
 		return ref, nil
 	}

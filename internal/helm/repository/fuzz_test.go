@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -61,6 +64,93 @@ func FuzzFetchIndex(f *testing.F) {
 		_, again, err := NormalizeIndex(index)
 		if err != nil || again != revision {
 			t.Fatalf("normalizing twice changed the revision: %s %s %v", revision, again, err)
+		}
+	})
+}
+
+// FuzzValidateURL checks that an accepted repository URL has the scheme
+// http, https or oci, a host and no userinfo, and that a refusal is
+// ErrInvalidURL.
+func FuzzValidateURL(f *testing.F) {
+	for _, s := range []string{"https://charts.example.com", "oci://ghcr.io/org/charts", "http://127.0.0.1:8080/sub/",
+		"https://u:p@charts.example.com", "ftp://h", "oci://h/x?y", "https:///x", "https:h", "http://[::1", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		err := ValidateURL(raw)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidURL) {
+				t.Fatalf("ValidateURL(%q) = %v, which is not ErrInvalidURL", raw, err)
+			}
+			return
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.Host == "" || u.User != nil || (u.Scheme != "http" && u.Scheme != "https" && u.Scheme != "oci") {
+			t.Fatalf("ValidateURL accepted %q", raw)
+		}
+	})
+}
+
+// fuzzPassword is what FuzzURLCredentials accepts as a password: long
+// enough to be told apart from the rest of a message.
+var fuzzPassword = regexp.MustCompile(`^[A-Za-z0-9]{6,64}$`)
+
+// fuzzUser is a user name as URLs write it: no separator, space or quote.
+var fuzzUser = regexp.MustCompile(`^[^:@/?#\s"']*$`)
+
+// FuzzURLCredentials checks that ValidateURL refuses a URL with userinfo
+// and that neither its refusal nor ChartURL's repeats the password, with
+// or without a scheme ("user:pass@host" too).
+func FuzzURLCredentials(f *testing.F) {
+	for _, s := range [][4]string{{"https://", "user", "s3cretpw", "charts.example.com"}, {"oci://", "", "t0kenvalue", "ghcr.io/c"},
+		{"", "user", "s3cretpw", "charts.example.com/x"}, {"ftp://", "u", "passw0rd", "h"}, {"https:", "u", "passw0rd", "h"},
+		{"https://", "u", "passw0rd", "h@x/y z"}} {
+		f.Add(s[0], s[1], s[2], s[3])
+	}
+	f.Fuzz(func(t *testing.T, scheme, user, pass, rest string) {
+		if !fuzzPassword.MatchString(pass) || !fuzzUser.MatchString(user) || strings.Contains(scheme+user+rest, pass) {
+			return
+		}
+		raw := scheme + user + ":" + pass + "@" + rest
+		if err := ValidateURL(raw); err == nil {
+			if u, _ := url.Parse(raw); u == nil || u.User != nil {
+				t.Fatalf("ValidateURL(%q) accepted credentials", raw)
+			}
+		} else if strings.Contains(err.Error(), pass) {
+			t.Fatalf("ValidateURL(%q) = %q repeats the password", raw, err)
+		}
+		if _, err := ChartURL("https://charts.example.com/", raw); err != nil && strings.Contains(err.Error(), pass) {
+			t.Fatalf("ChartURL(_, %q) = %q repeats the password", raw, err)
+		}
+	})
+}
+
+// FuzzChartURL checks that a chart URL of an index resolves to an http(s)
+// URL without userinfo, and that a chart URL without a host of its own
+// stays on the repository's host.
+func FuzzChartURL(f *testing.F) {
+	for _, s := range [][2]string{{"https://charts.example.com/sub", "app-1.0.0.tgz"}, {"https://h/", "https://cdn.example.com/a.tgz"},
+		{"https://h/?token=x", "a.tgz"}, {"https://h/a", "../../../a.tgz"}, {"https://h", "//evil.example.com/a.tgz"},
+		{"http://h:8080", "/abs/a.tgz?x=1"}, {"https://h", "file:///etc/passwd"}, {"https://h", "https://u:p@h/a.tgz"}} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, repoURL, chartURL string) {
+		base, err := url.Parse(repoURL)
+		if err != nil || ValidateURL(repoURL) != nil || base.Scheme == "oci" {
+			return
+		}
+		got, err := ChartURL(repoURL, chartURL)
+		if err != nil {
+			return
+		}
+		if got.Scheme != "http" && got.Scheme != "https" {
+			t.Fatalf("ChartURL(%q, %q) = %s, which is not http(s)", repoURL, chartURL, got)
+		}
+		if got.User != nil {
+			t.Fatalf("ChartURL(%q, %q) = %s carries userinfo", repoURL, chartURL, got.Redacted())
+		}
+		if ref, _ := url.Parse(chartURL); ref != nil && ref.Host == "" && !ref.IsAbs() && got.Host != base.Host {
+			t.Fatalf("ChartURL(%q, %q) = %s left the repository's host", repoURL, chartURL, got)
 		}
 	})
 }

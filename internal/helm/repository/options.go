@@ -121,21 +121,21 @@ func (o Options) maxChartSize() int64 {
 func ValidateURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return fmt.Errorf("%w: cannot parse %q", ErrInvalidURL, redactURLs(raw))
+		return fmt.Errorf("%w: cannot parse %q", ErrInvalidURL, redactRawURL(raw))
 	}
 	switch u.Scheme {
 	case "http", "https", "oci":
 	default:
-		return fmt.Errorf("%w '%s': the scheme must be http, https or oci", ErrInvalidURL, redactURLs(raw))
+		return fmt.Errorf("%w '%s': the scheme must be http, https or oci", ErrInvalidURL, redactRawURL(raw))
 	}
 	if u.User != nil {
-		return fmt.Errorf("%w '%s': credentials in the URL are not allowed: put them in a Secret and set spec.secretRef", ErrInvalidURL, redactURLs(raw))
+		return fmt.Errorf("%w '%s': credentials in the URL are not allowed: put them in a Secret and set spec.secretRef", ErrInvalidURL, redactRawURL(raw))
 	}
 	if u.Host == "" {
-		return fmt.Errorf("%w '%s': no host", ErrInvalidURL, raw)
+		return fmt.Errorf("%w '%s': no host", ErrInvalidURL, redactRawURL(raw))
 	}
 	if u.Scheme == "oci" && (u.RawQuery != "" || u.Fragment != "") {
-		return fmt.Errorf("%w '%s': an oci URL has no query or fragment", ErrInvalidURL, raw)
+		return fmt.Errorf("%w '%s': an oci URL has no query or fragment", ErrInvalidURL, redactRawURL(raw))
 	}
 	return nil
 }

@@ -16,6 +16,25 @@ const minRedactLen = 4
 // redactURLs removes the userinfo of every URL in msg.
 func redactURLs(msg string) string { return userinfoRE.ReplaceAllString(msg, "$1") }
 
+// redactRawURL removes the userinfo of raw, a URL as it was written, also
+// when no "//" precedes it ("user:pass@host", "https:user:pass@host"),
+// which url.Parse and redactURLs do not read as userinfo: everything of
+// its authority (up to the first '/', '?' or '#') before the last '@'.
+func redactRawURL(raw string) string {
+	scheme, rest := "", raw
+	if i := strings.Index(raw, "://"); i >= 0 {
+		scheme, rest = raw[:i+len("://")], raw[i+len("://"):]
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	if at := strings.LastIndex(authority, "@"); at >= 0 {
+		return scheme + "***@" + rest[at+1:]
+	}
+	return raw
+}
+
 // redactedError is an error whose message was scrubbed of credentials; it
 // still unwraps to the cause for errors.Is.
 type redactedError struct {
