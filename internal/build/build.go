@@ -186,6 +186,9 @@ func Build(ctx context.Context, opts Options) ([]*unstructured.Unstructured, err
 	}
 
 	objs, err := run(c, dir)
+	if err != nil && c.yamlErr != nil {
+		return nil, c.clean(c.yamlErr)
+	}
 	if err != nil && c.escaped {
 		err = &outsideRootError{err: err}
 	}

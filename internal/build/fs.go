@@ -34,6 +34,10 @@ type confinedFS struct {
 	sopsWhole string
 	// reads, when set, records every question asked of the disk.
 	reads *Reads
+	// yaml is what the YAML limits leave to the build; yamlErr is the
+	// first file refused by them, whose error kustomize would bury.
+	yaml    yamlBudget
+	yamlErr error
 }
 
 var _ filesys.FileSystem = (*confinedFS)(nil)
@@ -327,6 +331,12 @@ func (c *confinedFS) ReadFile(path string) ([]byte, error) {
 		return nil, fmt.Errorf("read %s: %w", c.rel(real), unwrapPathError(err))
 	}
 	c.record(opRead, path, contentAnswer(data))
+	if err := c.yaml.check(real, c.rel(real), data); err != nil {
+		if c.yamlErr == nil {
+			c.yamlErr = err
+		}
+		return nil, err
+	}
 	if bytes.Contains(data, []byte("kind: ENC[AES256_GCM,")) || bytes.Contains(data, []byte(`"kind": "ENC[AES256_GCM,`)) {
 		c.sopsWhole = c.rel(real)
 	}
