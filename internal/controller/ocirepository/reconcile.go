@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"reflect"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -50,7 +52,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository,
 	defer cancel()
 	resolved, err := client.Resolve(timeout, repo, refOf(obj))
 	if err != nil {
-		return r.fail(obj, pullFailure(obj, err))
+		return r.fail(obj, timedOut(pullFailure(obj, err), timeout, obj.GetTimeout()))
 	}
 	revision := resolved.Revision()
 	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration && !contentChanged(obj) && verified(obj) {
@@ -77,12 +79,12 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.OCIRepository,
 	// maximum artifact size.
 	pulled, err := client.Pull(timeout, repo, resolved.Digest, obj.GetLayerMediaType(), r.Storage.MaxArtifactSize())
 	if err != nil {
-		return r.fail(obj, pullFailure(obj, err))
+		return r.fail(obj, timedOut(pullFailure(obj, err), timeout, obj.GetTimeout()))
 	}
 	status.Delete(obj, meta.FetchFailedCondition)
 	a, f := r.store(obj, revision, pulled)
 	if f != nil {
-		return r.fail(obj, f)
+		return r.fail(obj, timedOut(f, timeout, obj.GetTimeout()))
 	}
 	a.Metadata = pulled.Annotations
 	obj.Status.Artifact = a
@@ -149,13 +151,29 @@ func (r *Reconciler) store(obj *sourcev1.OCIRepository, revision string, pulled 
 	storageFailure := func(err error) *source.Failure {
 		return &source.Failure{CondType: meta.StorageOperationFailedCondition, Reason: meta.ArchiveOperationFailedReason, Err: err}
 	}
-	rc, err := pulled.Open(r.Storage.MaxArtifactSize())
+	digest, err := pulled.Layer.Digest()
 	if err != nil {
-		return nil, layerFailure(fmt.Errorf("failed to read layer from '%s': %w", obj.Spec.URL, err))
+		return nil, layerFailure(fmt.Errorf("failed to read the digest of a layer of '%s': %w", obj.Spec.URL, err))
 	}
-	defer rc.Close()
+	// The layer is downloaded as it is read: a failed read is a failed
+	// download (the registry closed the connection, stalled past
+	// spec.timeout, or sent other bytes than the digest's), not a bad
+	// layer.
+	downloadFailure := func(err error) *source.Failure {
+		return &source.Failure{CondType: meta.FetchFailedCondition, Reason: sourcev1.OCIPullFailedReason,
+			Err: fmt.Errorf("failed to download layer %s from '%s': %w", digest, obj.Spec.URL, err)}
+	}
+	opened, err := pulled.Open(r.Storage.MaxArtifactSize())
+	if err != nil {
+		return nil, downloadFailure(err)
+	}
+	defer opened.Close()
+	rc := &downloadReader{Reader: opened}
 	if obj.GetLayerOperation() == sourcev1.OCILayerCopy {
 		a, err := r.Storage.StoreFile(sourcev1.OCIRepositoryKind, obj.Namespace, obj.Name, revision, "layer.tgz", rc)
+		if rc.err != nil {
+			return nil, downloadFailure(rc.err)
+		}
 		if err != nil {
 			return nil, storageFailure(fmt.Errorf("failed to store layer from '%s': %w", obj.Spec.URL, err))
 		}
@@ -168,7 +186,10 @@ func (r *Reconciler) store(obj *sourcev1.OCIRepository, revision string, pulled 
 	}
 	defer os.RemoveAll(tmp)
 	if err := artifact.Untar(rc, tmp, artifact.UntarOptions{MaxSize: r.Storage.MaxArtifactSize()}); err != nil {
-		return nil, layerFailure(fmt.Errorf("failed to extract layer %s (%s) from '%s': %w", pulled.Layer, pulled.LayerMediaType, obj.Spec.URL, err))
+		if rc.err != nil {
+			return nil, downloadFailure(rc.err)
+		}
+		return nil, layerFailure(fmt.Errorf("failed to extract layer %s (%s) from '%s': %w", digest, pulled.LayerMediaType, obj.Spec.URL, err))
 	}
 	filter, err := artifact.IgnoreFilter(tmp, obj.Spec.Ignore)
 	if err != nil {
@@ -179,6 +200,21 @@ func (r *Reconciler) store(obj *sourcev1.OCIRepository, revision string, pulled 
 		return nil, storageFailure(fmt.Errorf("failed to archive the content of '%s': %w", obj.Spec.URL, err))
 	}
 	return a, nil
+}
+
+// downloadReader remembers the first error reading from the registry, so
+// that a failed download is told from a layer that does not extract.
+type downloadReader struct {
+	io.Reader
+	err error
+}
+
+func (d *downloadReader) Read(p []byte) (int, error) {
+	n, err := d.Reader.Read(p)
+	if err != nil && err != io.EOF && d.err == nil {
+		d.err = err
+	}
+	return n, err
 }
 
 // contentChanged reports whether the artifact must be rebuilt although the
@@ -227,6 +263,15 @@ func (r *Reconciler) succeed(obj, old *sourcev1.OCIRepository, wasFailing bool, 
 
 func (r *Reconciler) fail(obj *sourcev1.OCIRepository, f *source.Failure) error {
 	return source.Fail(obj, r.Events, f, nil)
+}
+
+// timedOut names the limit a failure hit when ctx, the reconcile's
+// spec.timeout, ran out, so the message says which setting bounds it.
+func timedOut(f *source.Failure, ctx context.Context, timeout time.Duration) *source.Failure {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		f.Err = fmt.Errorf("%w (spec.timeout is %s)", f.Err, timeout)
+	}
+	return f
 }
 
 // pullFailure classifies an error of the oci package.
