@@ -133,6 +133,11 @@ func ParseImage(image string, insecure bool) (name.Repository, error) {
 	if insecure {
 		opts = append(opts, name.Insecure)
 	}
+	if hasUserinfo(image) {
+		// Never repeat the image: it holds a password.
+		return name.Repository{}, errors.New("spec.image holds credentials (user:password@ before the registry), which ferry neither uses nor shows: " +
+			"remove them, and set spec.secretRef to a Docker config secret (kubectl create secret docker-registry)")
+	}
 	if strings.Contains(image, "://") {
 		return name.Repository{}, fmt.Errorf("spec.image '%s' must be an image name such as 'ghcr.io/acme/web', without a scheme", image)
 	}
@@ -146,6 +151,25 @@ func ParseImage(image string, insecure bool) (name.Repository, error) {
 		return name.Repository{}, fmt.Errorf("spec.image '%s' is not an image name: %w", image, err)
 	}
 	return repo, nil
+}
+
+// digestRE is an OCI digest, "algorithm:hex" (at least 32 hex digits).
+var digestRE = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9]*(?:[+._-][a-zA-Z][a-zA-Z0-9]*)*:[0-9a-fA-F]{32,}$`)
+
+// hasUserinfo reports whether image carries user information before its
+// registry ("user:password@ghcr.io/acme/web", with or without a scheme);
+// "web@sha256:..." is a digest, not user information.
+func hasUserinfo(image string) bool {
+	rest := image
+	if _, after, ok := strings.Cut(rest, "://"); ok {
+		rest = after
+	}
+	first, _, slash := strings.Cut(rest, "/")
+	at := strings.LastIndexByte(first, '@')
+	if at < 0 {
+		return false
+	}
+	return slash || !digestRE.MatchString(first[at+1:])
 }
 
 // scan lists the repository's tags, drops the excluded ones and stores
