@@ -216,6 +216,8 @@ func fetchFailure(err error, obj *sourcev1.HelmRepository) *failure {
 		}
 	case errors.Is(err, repository.ErrTooLarge):
 		f.err = fmt.Errorf("%w: raise the controller's --helm-index-max-size to accept a larger index", f.err)
+	case errors.Is(err, context.DeadlineExceeded):
+		f.err = fmt.Errorf("%w (spec.timeout is %s)", f.err, obj.GetTimeout())
 	}
 	return f
 }

@@ -40,6 +40,10 @@ func FetchIndex(ctx context.Context, opts Options) (data []byte, revision string
 	}
 	index, err := ParseIndex(raw)
 	if err != nil {
+		if looksLikeHTML(raw) {
+			// The YAML or JSON error would only confuse.
+			err = errors.New("the server answered with an HTML page, not an index: check that the URL is the chart repository's and that no login page or proxy answers in its place")
+		}
 		return nil, "", redact(fmt.Errorf("failed to load index from '%s': %w: %w", u.Redacted(), ErrInvalidIndex, err), opts)
 	}
 	data, revision, err = NormalizeIndex(index)
@@ -47,6 +51,12 @@ func FetchIndex(ctx context.Context, opts Options) (data []byte, revision string
 		return nil, "", err
 	}
 	return data, revision, nil
+}
+
+// looksLikeHTML reports whether data starts as an HTML document does.
+func looksLikeHTML(data []byte) bool {
+	start := bytes.ToLower(bytes.TrimSpace(data))
+	return bytes.HasPrefix(start, []byte("<!doctype html")) || bytes.HasPrefix(start, []byte("<html"))
 }
 
 // NormalizeIndex sorts index's entries and returns its YAML and revision,
