@@ -68,6 +68,9 @@ func ParseArtifactURL(rawURL string, insecure bool) (ArtifactURL, error) {
 		opts = append(opts, name.Insecure)
 	}
 	r, err := name.NewRepository(strings.TrimSuffix(repo, "/"), append(opts, name.StrictValidation)...)
+	if err == nil {
+		err = checkComponents(r)
+	}
 	if err != nil {
 		return ArtifactURL{}, fmt.Errorf("%w '%s': %v", ErrInvalidURL, rawURL, err)
 	}

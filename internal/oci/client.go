@@ -120,7 +120,20 @@ func ParseRepository(rawURL string, insecure bool) (name.Repository, error) {
 	if err != nil {
 		return name.Repository{}, fmt.Errorf("%w '%s': %v", ErrInvalidURL, rawURL, err)
 	}
+	if err := checkComponents(repo); err != nil {
+		return name.Repository{}, fmt.Errorf("%w '%s': %v", ErrInvalidURL, rawURL, err)
+	}
 	return repo, nil
+}
+
+// checkComponents refuses a repository with an empty path component
+// ("oci://ghcr.io//org/app"), which name.NewRepository lets through and
+// the distribution spec does not allow.
+func checkComponents(repo name.Repository) error {
+	if strings.Contains("/"+repo.RepositoryStr()+"/", "//") {
+		return fmt.Errorf("the repository '%s' has an empty path component", repo.RepositoryStr())
+	}
+	return nil
 }
 
 // Classify wraps err from a registry request described by what, marking
