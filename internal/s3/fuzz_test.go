@@ -47,6 +47,10 @@ var fuzzPassword = regexp.MustCompile(`^[A-Za-z0-9]{6,64}$`)
 // fuzzUser is a user name as URLs write it: no separator, space or quote.
 var fuzzUser = regexp.MustCompile(`^[^:@/?#\s"']*$`)
 
+// fuzzScheme is no scheme or a syntactically valid one (RFC 3986) and
+// "://".
+var fuzzScheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]{0,15}://)?$`)
+
 // FuzzEndpointCredentials checks that the refusal of an endpoint with
 // userinfo, with or without a scheme, never repeats its password: the
 // message ends up in the Bucket's status and events.
@@ -56,7 +60,8 @@ func FuzzEndpointCredentials(f *testing.F) {
 		f.Add(s[0], s[1], s[2], "s3.example.com/bucket?x=1", true)
 	}
 	f.Fuzz(func(t *testing.T, scheme, user, pass, rest string, insecure bool) {
-		if !fuzzPassword.MatchString(pass) || !fuzzUser.MatchString(user) || strings.Contains(scheme+user+rest, pass) {
+		if !fuzzScheme.MatchString(scheme) || !fuzzPassword.MatchString(pass) || !fuzzUser.MatchString(user) ||
+			strings.Contains(scheme+user+rest, pass) {
 			return
 		}
 		endpoint := scheme + user + ":" + pass + "@" + rest
