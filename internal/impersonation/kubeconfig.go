@@ -65,7 +65,7 @@ func (i *Impersonator) remoteConfig(ctx context.Context, t Target) (*rest.Config
 func restConfigFromKubeconfig(data []byte) (*rest.Config, error) {
 	kc, err := clientcmd.Load(data)
 	if err != nil {
-		return nil, fmt.Errorf("invalid kubeconfig: %w", err)
+		return nil, fmt.Errorf("invalid kubeconfig: %s", loadProblem(err))
 	}
 	if err := validateKubeconfig(kc); err != nil {
 		return nil, err
@@ -75,6 +75,23 @@ func restConfigFromKubeconfig(data []byte) (*rest.Config, error) {
 		return nil, fmt.Errorf("invalid kubeconfig: %w", err)
 	}
 	return cfg, nil
+}
+
+// loadProblem says why clientcmd.Load refused a kubeconfig without its
+// error's text, which can quote the kubeconfig's values (a token) when the
+// YAML does not convert to JSON: only the line, when the error names one.
+func loadProblem(err error) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "line "); i >= 0 {
+		end := i + len("line ")
+		for end < len(msg) && msg[end] >= '0' && msg[end] <= '9' {
+			end++
+		}
+		if end > i+len("line ") {
+			return "it does not parse as YAML or JSON (at " + msg[i:end] + ")"
+		}
+	}
+	return "it does not parse as a kubeconfig in YAML or JSON"
 }
 
 // validateKubeconfig refuses the kubeconfig features restConfigFromKubeconfig
