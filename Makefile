@@ -9,7 +9,7 @@ LDFLAGS := -s -w -X github.com/ferrycd/ferry/internal/version.Version=$(VERSION)
 # memory in ferry controller.
 TAGS    := kustomize_disable_go_plugin_support
 
-.PHONY: all build generate verify-generated controlplane lint test dev ui-screenshots bench-ui image release-manifests
+.PHONY: all build generate verify-generated controlplane lint test fuzz dev ui-screenshots bench-ui image release-manifests
 
 all: build
 
@@ -47,9 +47,16 @@ lint:
 	$(GO) vet ./...
 
 ## test: everything CI checks: generated files, lint, then every test against
-## a real control plane (built once and cached on first use)
+## a real control plane (built once and cached on first use), then fuzz
 test: verify-generated lint controlplane
 	$(GO) test -timeout 45m ./...
+	$(MAKE) fuzz
+
+## fuzz: every native Go fuzz target alone for FUZZTIME each (default 5s),
+## seeded with its corpus in <package>/testdata/fuzz (hack/fuzz.sh)
+FUZZTIME ?= 5s
+fuzz:
+	FUZZTIME='$(FUZZTIME)' GO='$(GO)' TAGS='$(TAGS)' bash hack/fuzz.sh
 
 ## dev: ferry dev on the bundled example
 dev:
