@@ -98,6 +98,10 @@ var fuzzPassword = regexp.MustCompile(`^[A-Za-z0-9]{6,64}$`)
 // fuzzUser is a user name as URLs write it: no separator, space or quote.
 var fuzzUser = regexp.MustCompile(`^[^:@/?#\s"']*$`)
 
+// fuzzScheme is no scheme or a syntactically valid one (RFC 3986), with
+// its ':' and, optionally, "//".
+var fuzzScheme = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]{0,15}:(//)?)?$`)
+
 // FuzzURLCredentials checks that ValidateURL refuses a URL with userinfo
 // and that neither its refusal nor ChartURL's repeats the password, with
 // or without a scheme ("user:pass@host" too).
@@ -108,7 +112,8 @@ func FuzzURLCredentials(f *testing.F) {
 		f.Add(s[0], s[1], s[2], s[3])
 	}
 	f.Fuzz(func(t *testing.T, scheme, user, pass, rest string) {
-		if !fuzzPassword.MatchString(pass) || !fuzzUser.MatchString(user) || strings.Contains(scheme+user+rest, pass) {
+		if !fuzzScheme.MatchString(scheme) || !fuzzPassword.MatchString(pass) || !fuzzUser.MatchString(user) ||
+			strings.Contains(scheme+user+rest, pass) {
 			return
 		}
 		raw := scheme + user + ":" + pass + "@" + rest
