@@ -2,6 +2,7 @@ package kustomization
 
 import (
 	"context"
+	"encoding/base64"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,52 @@ func (r *Reconciler) redact(obj *kustomizev1.Kustomization, err error) error {
 		return err
 	}
 	msg := v.(*build.Substitution).Mask(err.Error())
+	if msg == err.Error() {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// secretValues returns, for masking, the values of the Secrets among objs:
+// each value of data decoded and as written (base64), each value of
+// stringData as written and base64-encoded. An API server or an admission
+// webhook refusing a Secret may quote its values, and the Secret may have
+// been decrypted by ferry (spec.decryption): no message may repeat them.
+func secretValues(objs []*unstructured.Unstructured) *build.Substitution {
+	var values []string
+	for _, o := range objs {
+		if o.GetKind() != "Secret" || o.GroupVersionKind().Group != "" {
+			continue
+		}
+		data, _, _ := unstructured.NestedMap(o.Object, "data")
+		for _, v := range data {
+			if s, ok := v.(string); ok {
+				values = append(values, s)
+				if plain, err := base64.StdEncoding.DecodeString(s); err == nil {
+					values = append(values, string(plain))
+				}
+			}
+		}
+		stringData, _, _ := unstructured.NestedMap(o.Object, "stringData")
+		for _, v := range stringData {
+			if s, ok := v.(string); ok {
+				values = append(values, s, base64.StdEncoding.EncodeToString([]byte(s)))
+			}
+		}
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	return &build.Substitution{Sensitive: values}
+}
+
+// maskSecrets returns err with the values of secrets (secretValues)
+// masked in its message; errors.Is and errors.As still see err.
+func maskSecrets(secrets *build.Substitution, err error) error {
+	if secrets == nil || err == nil {
+		return err
+	}
+	msg := secrets.Mask(err.Error())
 	if msg == err.Error() {
 		return err
 	}

@@ -204,6 +204,10 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 		return pe
 	}
 
+	// No message of the apply, the prune or the health checks may quote a
+	// value of a Secret being applied: the API server's refusals may.
+	secrets := secretValues(objects)
+
 	// Apply in stages; drift is corrected here, since every object is compared with the cluster.
 	status.MarkReconciling(obj, meta.ProgressingReason, "Detecting drift for revision %s with a timeout of %s", revision, timeout)
 	prog.report(ctx, obj)
@@ -218,7 +222,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 		r.normal(obj, revision, "Progressing", msg)
 	}
 	if err != nil {
-		return r.fail(obj, meta.ReconciliationFailedReason, fmt.Errorf("apply of revision %s failed%s: %w", revision, r.actingAs(obj), err))
+		return r.fail(obj, meta.ReconciliationFailedReason, maskSecrets(secrets, fmt.Errorf("apply of revision %s failed%s: %w", revision, r.actingAs(obj), err)))
 	}
 
 	// Record the inventory, then prune what the revision no longer declares.
@@ -235,7 +239,7 @@ func (r *Reconciler) reconcileRevision(ctx context.Context, obj *kustomizev1.Kus
 			r.normal(obj, revision, "Progressing", msg)
 		}
 		if err != nil {
-			return r.fail(obj, meta.PruneFailedReason, fmt.Errorf("prune failed%s: %w", r.actingAs(obj), err))
+			return r.fail(obj, meta.PruneFailedReason, maskSecrets(secrets, fmt.Errorf("prune failed%s: %w", r.actingAs(obj), err)))
 		}
 	}
 
