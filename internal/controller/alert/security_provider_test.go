@@ -39,12 +39,12 @@ func TestProviderSecretsNeverShown(t *testing.T) {
 	f := env.NewFixture(t, appFiles("1"))
 	down := closedAddr(t)
 	secrets := map[string]string{
-		"path":      "/hooks/T0SEC/B0SEC/pathSecret7f3a",
-		"query":     "qtok-9c1d5e",
-		"header":    "hdr-bearer-4b2a",
-		"proxy":     "proxy-pa55-e81f",
-		"escaped":   "esc aped|path{secret}-77",
-		"token":     "bearer-token-06d9",
+		"path":        "/hooks/T0SEC/B0SEC/pathSecret7f3a",
+		"query":       "qtok-9c1d5e",
+		"header":      "hdr-bearer-4b2a",
+		"proxy":       "proxy-pa55-e81f",
+		"escaped":     "esc aped|path{secret}-77",
+		"token":       "bearer-token-06d9",
 		"escaped-url": "esc%20aped%7Cpath%7Bsecret%7D-77",
 	}
 	secret(t, f.NS, "down", map[string]string{
