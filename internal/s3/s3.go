@@ -5,11 +5,13 @@
 package s3
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
 	"strings"
@@ -22,9 +24,13 @@ var (
 	// ErrInvalidEndpoint is an endpoint that is not host[:port] or an
 	// http(s) URL with no path.
 	ErrInvalidEndpoint = errors.New("invalid endpoint")
-	// ErrPlainHTTP is a plain-HTTP endpoint without Options.Insecure, or
-	// an HTTPS request answered in plain HTTP.
+	// ErrPlainHTTP is a plain-HTTP endpoint without Options.Insecure.
 	ErrPlainHTTP = errors.New("plain HTTP to the bucket's endpoint needs spec.insecure: true")
+	// ErrPlainHTTPAnswer is an HTTPS request answered in plain HTTP: an
+	// endpoint that serves plain HTTP only, or one misconfigured for a
+	// while (a load balancer in front of it), which a retry may find
+	// fixed.
+	ErrPlainHTTPAnswer = errors.New("the endpoint answered an HTTPS request in plain HTTP")
 	// ErrAuthentication is a request the server refused for its
 	// credentials (or their absence).
 	ErrAuthentication = errors.New("access denied")
@@ -34,6 +40,9 @@ var (
 	ErrTooMany = errors.New("too many objects")
 	// ErrTooLarge is content past the size allowed.
 	ErrTooLarge = errors.New("too large")
+	// ErrNotS3 is a listing answered with an HTML page (a login page, a
+	// proxy's error page), which minio-go would read as an empty bucket.
+	ErrNotS3 = errors.New("the endpoint did not answer as S3")
 )
 
 // maxRetries bounds minio-go's retries of one request (its default is
@@ -102,7 +111,7 @@ func New(o Options) (*Client, error) {
 	opts := &minio.Options{
 		Secure:     secure,
 		Region:     o.Region,
-		Transport:  tr,
+		Transport:  htmlGuard{next: tr},
 		MaxRetries: maxRetries,
 	}
 	if o.AccessKey != "" || o.SecretKey != "" {
@@ -229,7 +238,7 @@ func (c *Client) Get(ctx context.Context, bucket, key string, w io.Writer, limit
 
 // classify wraps the errors callers act on: a refusal of the credentials
 // (ErrAuthentication), a missing key (ErrNotFound), plain HTTP where TLS
-// was expected (ErrPlainHTTP). minio-go's messages quote no credentials.
+// was expected (ErrPlainHTTPAnswer). minio-go's messages quote no credentials.
 func (c *Client) classify(err error) error {
 	if err == nil {
 		return nil
@@ -246,7 +255,46 @@ func (c *Client) classify(err error) error {
 	}
 	var rh tls.RecordHeaderError
 	if c.secure && (errors.As(err, &rh) || strings.Contains(err.Error(), "server gave HTTP response to HTTPS client")) {
-		return fmt.Errorf("%w: the endpoint answered in plain HTTP (%s)", ErrPlainHTTP, err)
+		return fmt.Errorf("%w (%s): if it serves plain HTTP only, set spec.insecure: true", ErrPlainHTTPAnswer, err)
 	}
 	return err
 }
+
+// htmlGuard fails the bucket-level answers that must be S3's XML (a
+// listing, the bucket's location) when they are an HTML page: minio-go
+// decodes an HTML page without error as an empty listing, and the Bucket
+// would store an empty artifact in place of the bucket's content.
+type htmlGuard struct{ next http.RoundTripper }
+
+func (g htmlGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := g.next.RoundTrip(req)
+	q := req.URL.Query()
+	if err != nil || req.Method != http.MethodGet || resp.StatusCode != http.StatusOK || !(q.Has("list-type") || q.Has("location")) {
+		return resp, err
+	}
+	body := bufio.NewReader(resp.Body)
+	peek, _ := body.Peek(512)
+	ct := resp.Header.Get("Content-Type")
+	media, _, _ := mime.ParseMediaType(ct)
+	if media != "text/html" && !strings.HasPrefix(http.DetectContentType(peek), "text/html") {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{body, resp.Body}
+		return resp, nil
+	}
+	what := "a listing"
+	if q.Has("location") {
+		what = "the bucket's location"
+	}
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{errReader{fmt.Errorf("%w: it answered the request for %s with an HTML page (Content-Type '%s'): check spec.endpoint, and that no login page or proxy answers in its place", ErrNotS3, what, ct)}, resp.Body}
+	return resp, nil
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (r errReader) Read([]byte) (int, error) { return 0, r.err }

@@ -131,9 +131,11 @@ func (r *Reconciler) secret(ctx context.Context, namespace, name string) (*corev
 }
 
 // bucketFailure classifies an error of the s3 package: a refusal of the
-// credentials is AuthenticationFailed with a hint; a bad endpoint and
-// plain HTTP without spec.insecure stall; the rest is Flux's
-// BucketOperationFailed, retried.
+// credentials is AuthenticationFailed with a hint; a bad endpoint and an
+// http:// one without spec.insecure stall; the rest is Flux's
+// BucketOperationFailed, retried: an HTTPS request answered in plain
+// HTTP too, as the endpoint may have answered in HTTPS before and may
+// again.
 func bucketFailure(obj *sourcev1.Bucket, err error) *source.Failure {
 	f := &source.Failure{CondType: meta.FetchFailedCondition, Reason: sourcev1.BucketOperationFailedReason, Err: err}
 	switch {
