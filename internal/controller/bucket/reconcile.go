@@ -12,6 +12,7 @@ import (
 	"reflect"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"golang.org/x/sync/errgroup"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -53,7 +54,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket, patche
 	defer cancel()
 	ix, total, f := r.index(timeout, client, obj)
 	if f != nil {
-		return r.fail(obj, f)
+		return r.fail(obj, timedOut(f, timeout, obj.GetTimeout()))
 	}
 	revision := ix.revision()
 	if obj.Status.Artifact.HasRevision(revision) && obj.Generation == obj.Status.ObservedGeneration &&
@@ -84,7 +85,7 @@ func (r *Reconciler) reconcile(ctx context.Context, obj *sourcev1.Bucket, patche
 	}
 	defer os.RemoveAll(tmp)
 	if f := r.download(timeout, client, obj, ix, tmp); f != nil {
-		return r.fail(obj, f)
+		return r.fail(obj, timedOut(f, timeout, obj.GetTimeout()))
 	}
 	// An object rewritten or deleted since the listing changed the index.
 	revision = ix.revision()
@@ -235,6 +236,15 @@ func (r *Reconciler) succeed(obj, old *sourcev1.Bucket, wasFailing bool, files i
 	case wasFailing:
 		r.Events.Normal(obj, meta.SucceededReason, eventMsg, metadata)
 	}
+}
+
+// timedOut names the limit a failure hit when ctx, the reconcile's
+// spec.timeout, ran out, so the message says which setting bounds it.
+func timedOut(f *source.Failure, ctx context.Context, timeout time.Duration) *source.Failure {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		f.Err = fmt.Errorf("%w (spec.timeout is %s)", f.Err, timeout)
+	}
+	return f
 }
 
 func (r *Reconciler) fail(obj *sourcev1.Bucket, f *source.Failure) error {
