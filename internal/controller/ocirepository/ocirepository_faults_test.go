@@ -44,6 +44,10 @@ func TestFaults(t *testing.T) {
 		// stalls: the fault holds responses, which the controller must
 		// abandon at spec.timeout.
 		stalls bool
+		// newClient rotates the CA Secret (an extra key) with the fault, so
+		// that the controller meets it with a new registry client, as
+		// after a restart: one that pings the registry again.
+		newClient bool
 	}{
 		"down": {
 			fault: testserver.Refused(), reason: sourcev1.OCIPullFailedReason,
@@ -82,6 +86,11 @@ func TestFaults(t *testing.T) {
 			fault: testserver.PlainHTTPBehindHTTPS(), reason: sourcev1.OCIPullFailedReason,
 			contains: []string{"failed to determine the digest of '127.0.0.1:", "server gave HTTP response to HTTPS client"},
 		},
+		"plain HTTP behind https, new client": {
+			fault: testserver.PlainHTTPBehindHTTPS(), reason: sourcev1.OCIPullFailedReason, newClient: true,
+			contains: []string{"failed to determine the digest of '127.0.0.1:", "server gave HTTP response to HTTPS client",
+				"plain HTTP to an OCI registry needs spec.insecure: true"},
+		},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -92,7 +101,8 @@ func TestFaults(t *testing.T) {
 			first := push(t, reg, "fleet", "main", faultManifests("1"), auth)
 			proxy := testserver.StartFaultProxy(t, "http://"+reg.Host(), testserver.FaultProxyOptions{TLS: true})
 			create(t, dockerConfig(ns, "creds", proxy.Host(), ociUser, ociPassword))
-			create(t, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ca"}, Data: map[string][]byte{"ca.crt": proxy.CA()}})
+			ca := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "ca"}, Data: map[string][]byte{"ca.crt": proxy.CA()}}
+			create(t, ca)
 			o := newOCIRepository(ns, "fleet", "oci://"+proxy.Host()+"/fleet", withRef(sourcev1.OCIRepositoryRef{Tag: "main"}),
 				func(o *sourcev1.OCIRepository) {
 					o.Spec.Insecure = false
@@ -116,6 +126,12 @@ func TestFaults(t *testing.T) {
 			second := push(t, reg, "fleet", "main", faultManifests("2"), auth)
 			injected, abandoned := proxy.Injected(), proxy.Abandoned()
 			proxy.Set(tt.fault)
+			if tt.newClient {
+				ca.Data["rotated"] = []byte(time.Now().String())
+				if err := env.Client.Update(context.Background(), ca); err != nil {
+					t.Fatal(err)
+				}
+			}
 			testenv.RequestReconcile(t, env.Client, &sourcev1.OCIRepository{}, key)
 			o = waitFor(t, key, "failed", func(o *sourcev1.OCIRepository) bool {
 				c, r := cond(o, meta.ReadyCondition), cond(o, meta.ReconcilingCondition)

@@ -274,15 +274,17 @@ func timedOut(f *source.Failure, ctx context.Context, timeout time.Duration) *so
 	return f
 }
 
-// pullFailure classifies an error of the oci package.
+// pullFailure classifies an error of the oci package. What the spec
+// cannot fix stalls; the registry's answers are retried: ErrPlainHTTP too,
+// which follows an HTTPS request answered in plain HTTP (the registry
+// client then tries plain HTTP, which spec.insecure: false refuses), as
+// the registry may have answered in HTTPS before and may again.
 func pullFailure(obj *sourcev1.OCIRepository, err error) *source.Failure {
 	f := &source.Failure{CondType: meta.FetchFailedCondition, Reason: sourcev1.OCIPullFailedReason, Err: err}
 	switch {
 	case errors.Is(err, oci.ErrInvalidURL):
 		f.Reason, f.Stalled = meta.URLInvalidReason, true
 	case errors.Is(err, oci.ErrInvalidReference):
-		f.Stalled = true
-	case errors.Is(err, oci.ErrPlainHTTP):
 		f.Stalled = true
 	case errors.Is(err, oci.ErrAuthentication):
 		f.Reason = meta.AuthenticationFailedReason
