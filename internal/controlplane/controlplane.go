@@ -61,6 +61,14 @@ type ControlPlane struct {
 	plane      *envtest.ControlPlane
 	procs      []*process
 
+	// apiLauncher starts kube-apiserver; after RestartAPIServer, apiProc
+	// is the kube-apiserver it started with apiArgs.
+	apiLauncher string
+	restartMu   sync.Mutex
+	apiProc     *process
+	apiArgs     []string
+	restarts    int
+
 	stopOnce sync.Once
 	stopErr  error
 }
@@ -125,6 +133,7 @@ func (c *ControlPlane) startAPI(ctx context.Context, binDir, cidr string) error 
 	if err != nil {
 		return err
 	}
+	c.apiLauncher = apiPath
 	// Start with fresh objects on each attempt: a failed attempt keeps the
 	// ports it picked, and one of them may be what made it fail.
 	const attempts = 3
@@ -144,6 +153,10 @@ func (c *ControlPlane) startAPI(ctx context.Context, binDir, cidr string) error 
 			StopTimeout:  processStopTimeout,
 		}
 		api.Configure().Set("service-cluster-ip-range", cidr)
+		// SO_REUSEADDR on the listener and so on every connection it
+		// accepts: without it a restarted kube-apiserver (RestartAPIServer)
+		// cannot bind its port while the old connections linger.
+		api.Configure().Set("permit-address-sharing", "true")
 		plane := &envtest.ControlPlane{Etcd: etcd, APIServer: api}
 		err := plane.Start()
 		if err == nil {

@@ -112,6 +112,22 @@ func TestAPIOnly(t *testing.T) {
 			t.Errorf("kubectl get configmap: %v: %s", err, out)
 		}
 	}
+
+	// kube-apiserver restarts, killed then stopped, and serves the same
+	// objects to the same clients; Stop (the cleanup) stops the restarted
+	// one too.
+	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
+		return // RestartAPIServer is Linux only
+	}
+	for _, kill := range []bool{true, false} {
+		if err := cp.RestartAPIServer(ctx, kill); err != nil {
+			t.Fatalf("RestartAPIServer(kill=%t): %v", kill, err)
+		}
+		got, err := cs2.CoreV1().ConfigMaps(cm.Namespace).Get(ctx, cm.Name, metav1.GetOptions{})
+		if err != nil || got.Data["color"] != "blue" {
+			t.Errorf("after a restart (kill=%t): ConfigMap %v, %v", kill, got.Data, err)
+		}
+	}
 }
 
 // childProcesses lists the live child processes of the test binary (Linux

@@ -61,6 +61,9 @@ type Env struct {
 	Client client.Client
 	// Kubeconfig is the path of an admin kubeconfig file of the plane.
 	Kubeconfig string
+	// Plane is the control plane, for the tests that restart its API
+	// server.
+	Plane *controlplane.ControlPlane
 	// ReceiverURL is the manager's Receiver webhook server,
 	// "http://127.0.0.1:<port>"; empty unless the receiver controller runs
 	// with Options.Manager.ReceiverAddr set.
@@ -141,7 +144,7 @@ func (e *Env) start() error {
 		}
 		return nil
 	})
-	e.Config = cp.Config
+	e.Config, e.Plane = cp.Config, cp
 	e.Kubeconfig = filepath.Join(dir, "kubeconfig")
 	if err := cp.WriteKubeconfig(e.Kubeconfig); err != nil {
 		return err
