@@ -43,28 +43,21 @@ type Run struct {
 	// suspended; a change of the object still starts one).
 	Next time.Time
 	// Backoff says Next is controller-runtime's per-object backoff after
-	// an error returned to it, computed as its default rate limiter does
-	// (5ms doubled with each consecutive failure, at most 1000s).
+	// an error returned to it, computed as ControllerOptions' rate limiter
+	// does (BackoffBase doubled with each consecutive failure, at most
+	// BackoffMax).
 	Backoff bool
 	// Failures counts the consecutive runs that ended in RunError.
 	Failures int
 }
 
-// The backoff of controller-runtime's default per-item rate limiter
-// (workqueue.NewTypedItemExponentialFailureRateLimiter(5ms, 1000s)), which
-// ferry's controllers keep.
-const (
-	backoffBase = 5 * time.Millisecond
-	backoffMax  = 1000 * time.Second
-)
-
 // backoff is the delay before the failures-th retry.
 func backoff(failures int) time.Duration {
-	d := backoffBase
-	for i := 1; i < failures && d < backoffMax; i++ {
+	d := BackoffBase
+	for i := 1; i < failures && d < BackoffMax; i++ {
 		d *= 2
 	}
-	return min(d, backoffMax)
+	return min(d, BackoffMax)
 }
 
 // runs are the last runs of every object, of every manager in the process

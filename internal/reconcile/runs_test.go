@@ -38,8 +38,8 @@ func TestRunLogRecordsTheNextRun(t *testing.T) {
 			t.Errorf("error %d: next run in %s, want the backoff %s", i+1, d, want)
 		}
 	}
-	if backoff(30) != backoffMax {
-		t.Errorf("backoff(30) = %s, want the cap %s", backoff(30), backoffMax)
+	if backoff(30) != BackoffMax {
+		t.Errorf("backoff(30) = %s, want the cap %s", backoff(30), BackoffMax)
 	}
 
 	// A failure retried after spec.retryInterval is an error without backoff.

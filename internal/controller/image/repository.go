@@ -15,7 +15,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/predicate"
 
 	imagev1 "github.com/ferrycd/ferry/api/image/v1"
@@ -107,7 +106,7 @@ func (r *RepositoryReconciler) SetupWithManager(_ context.Context, mgr ctrl.Mana
 			predicate.Or(predicate.GenerationChangedPredicate{}, reconcile.ReconcileRequested{}, reconcile.Deleting{}),
 		)).
 		Named("imagerepository").
-		WithOptions(controller.Options{MaxConcurrentReconciles: opts.MaxConcurrentReconciles}).
+		WithOptions(reconcile.ControllerOptions(opts.MaxConcurrentReconciles)).
 		Complete(r)
 }
 
