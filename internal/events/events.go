@@ -13,6 +13,8 @@ import (
 	"k8s.io/client-go/tools/record"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
+
+	"github.com/ferrycd/ferry/api/meta"
 )
 
 // Severities of an event, Flux's.
@@ -119,6 +121,58 @@ type Recorder struct {
 	instance   string
 	bus        *Bus
 	now        func() time.Time
+
+	// repeats holds when each failure was last written as a Kubernetes
+	// Event, so that the same failure retried while the cause lasts (the
+	// API server away, a registry down) is written once per RepeatWindow.
+	mu      sync.Mutex
+	repeats map[repeatKey]time.Time
+}
+
+// RepeatWindow is how long a Warning of the same object, reason and
+// message is not written again as a Kubernetes Event. Subscribers of the
+// bus still receive every one (notifications have their own limits).
+const RepeatWindow = 5 * time.Minute
+
+// maxRepeats bounds the failures remembered; past it the expired ones are
+// forgotten, then all.
+const maxRepeats = 10000
+
+// repeatKey is a failure of one object: a new spec (generation), a new
+// reconcile request or another revision is another failure.
+type repeatKey struct {
+	object     string
+	generation int64
+	request    string
+	revision   string
+	reason     string
+	message    string
+}
+
+// repeated reports whether the Warning k was written within RepeatWindow,
+// and remembers it as written now otherwise.
+func (r *Recorder) repeated(k repeatKey) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := r.now()
+	if last, ok := r.repeats[k]; ok && now.Sub(last) < RepeatWindow {
+		return true
+	}
+	if r.repeats == nil {
+		r.repeats = map[repeatKey]time.Time{}
+	}
+	if len(r.repeats) >= maxRepeats {
+		for key, last := range r.repeats {
+			if now.Sub(last) >= RepeatWindow {
+				delete(r.repeats, key)
+			}
+		}
+		if len(r.repeats) >= maxRepeats {
+			clear(r.repeats)
+		}
+	}
+	r.repeats[k] = now
+	return false
 }
 
 // NewRecorder returns the recorder of the controller named controller
@@ -135,7 +189,10 @@ func (r *Recorder) Normal(obj client.Object, reason, message string, metadata ma
 	r.Event(obj, SeverityInfo, reason, message, metadata)
 }
 
-// Warning records a failure (severity error).
+// Warning records a failure (severity error). The same failure of the
+// same object, retried on its own (same generation, reconcile request,
+// revision, reason and message), is written as a Kubernetes Event once per
+// RepeatWindow.
 func (r *Recorder) Warning(obj client.Object, reason, message string, metadata map[string]string) {
 	r.Event(obj, SeverityError, reason, message, metadata)
 }
@@ -166,7 +223,15 @@ func (r *Recorder) Event(obj client.Object, severity, reason, message string, me
 			gvk = g
 		}
 	}
-	if r.kube != nil && severity != SeverityTrace {
+	object := string(obj.GetUID())
+	if object == "" {
+		object = gvk.Kind + "/" + obj.GetNamespace() + "/" + obj.GetName()
+	}
+	if r.kube != nil && severity != SeverityTrace &&
+		(severity != SeverityError || !r.repeated(repeatKey{
+			object: object, generation: obj.GetGeneration(), request: obj.GetAnnotations()[meta.ReconcileRequestAnnotation],
+			revision: md[MetaRevision], reason: reason, message: message,
+		})) {
 		eventType := corev1.EventTypeNormal
 		if severity == SeverityError {
 			eventType = corev1.EventTypeWarning

@@ -130,3 +130,57 @@ func TestAnnotationMetadata(t *testing.T) {
 		t.Errorf("metadata = %v", e.Metadata)
 	}
 }
+
+// TestRepeatedWarningWrittenOnce: a failure retried with the same message
+// (the API server away, every retry refused) is one Kubernetes Event per
+// RepeatWindow, while the bus still receives each; another message, another
+// object, a reconcile request, a new generation or the end of the window
+// write again.
+func TestRepeatedWarningWrittenOnce(t *testing.T) {
+	kube := record.NewFakeRecorder(100)
+	bus := NewBus()
+	events, cancel := bus.Subscribe(100)
+	defer cancel()
+	r := NewRecorder(kube, testScheme(t), "kustomize-controller", "", bus)
+	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	r.now = func() time.Time { return now }
+	web := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "web", UID: "u1"}}
+	db := &kustomizev1.Kustomization{ObjectMeta: metav1.ObjectMeta{Namespace: "apps", Name: "db", UID: "u2"}}
+
+	for range 10 {
+		r.Warning(web, "ReconciliationFailed", "connection refused", nil)
+		now = now.Add(2 * time.Second)
+	}
+	r.Warning(web, "ReconciliationFailed", "build failed", nil)
+	r.Warning(db, "ReconciliationFailed", "connection refused", nil)
+	r.Normal(web, "ReconciliationSucceeded", "applied", nil)
+	r.Normal(web, "ReconciliationSucceeded", "applied", nil)
+	web.Annotations = map[string]string{"reconcile.fluxcd.io/requestedAt": "now"}
+	r.Warning(web, "ReconciliationFailed", "connection refused", nil)
+	web.Generation = 2
+	r.Warning(web, "ReconciliationFailed", "connection refused", nil)
+	r.Warning(web, "ReconciliationFailed", "connection refused", nil)
+	now = now.Add(RepeatWindow)
+	r.Warning(web, "ReconciliationFailed", "connection refused", nil)
+
+	var got []string
+	for len(kube.Events) > 0 {
+		got = append(got, <-kube.Events)
+	}
+	want := []string{
+		"Warning ReconciliationFailed connection refused",
+		"Warning ReconciliationFailed build failed",
+		"Warning ReconciliationFailed connection refused",
+		"Normal ReconciliationSucceeded applied",
+		"Normal ReconciliationSucceeded applied",
+		"Warning ReconciliationFailed connection refused",
+		"Warning ReconciliationFailed connection refused",
+		"Warning ReconciliationFailed connection refused",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("Kubernetes events:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := len(events); n != 18 {
+		t.Errorf("the bus received %d events, want all 18", n)
+	}
+}
