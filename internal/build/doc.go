@@ -9,5 +9,7 @@
 // resolved, must stay inside it, and remote bases and URLs are refused before
 // Kustomize would fetch them. Errors name the offending file relative to the
 // root, and common mistakes (Flux-only fields such as postBuild inside a
-// kustomization.yaml) come with the fix.
+// kustomization.yaml) come with the fix. YAML that would make kustomize
+// expand aliases without bound, or spend minutes on one huge mapping, is
+// refused before kustomize reads it (MaxAliasNodes, MaxMappingKeys).
 package build
