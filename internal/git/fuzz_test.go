@@ -59,6 +59,15 @@ func FuzzRedactURL(f *testing.F) {
 		if !ok {
 			return
 		}
+		// Escaping the rest may write the password's characters
+		// ("\xe0" + "0000000" is "%E00000000"): skip such a password.
+		without := rest
+		if !bare {
+			without = scheme + "://" + rest
+		}
+		if strings.Contains(strings.ToLower(RedactURL(without)), strings.ToLower(pass)) {
+			return
+		}
 		if got := RedactURL(raw); strings.Contains(got, pass) {
 			t.Fatalf("RedactURL(%q) = %q keeps the password", raw, got)
 		}
