@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/fluxcd/cli-utils/pkg/object"
 	"github.com/fluxcd/pkg/ssa"
@@ -84,6 +85,10 @@ func skeleton(e kustomizev1.ResourceRef) (*unstructured.Unstructured, error) {
 	}
 	if e.Version == "" {
 		return nil, fmt.Errorf("inventory entry %q has no version", e.ID)
+	}
+	if strings.Contains(e.Version, "/") {
+		// "<group>/<version>" would make another group's apiVersion.
+		return nil, fmt.Errorf("inventory entry %q has the version %q, which is not a version", e.ID, e.Version)
 	}
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(schema.GroupVersionKind{Group: m.GroupKind.Group, Version: e.Version, Kind: m.GroupKind.Kind})
