@@ -86,9 +86,13 @@ func skeleton(e kustomizev1.ResourceRef) (*unstructured.Unstructured, error) {
 	if e.Version == "" {
 		return nil, fmt.Errorf("inventory entry %q has no version", e.ID)
 	}
+	// "<group>/<version>" with a '/' in either would be another group's
+	// apiVersion, or none.
 	if strings.Contains(e.Version, "/") {
-		// "<group>/<version>" would make another group's apiVersion.
 		return nil, fmt.Errorf("inventory entry %q has the version %q, which is not a version", e.ID, e.Version)
+	}
+	if strings.Contains(m.GroupKind.Group, "/") {
+		return nil, fmt.Errorf("inventory entry %q has the group %q, which is not a group", e.ID, m.GroupKind.Group)
 	}
 	obj := &unstructured.Unstructured{}
 	obj.SetGroupVersionKind(schema.GroupVersionKind{Group: m.GroupKind.Group, Version: e.Version, Kind: m.GroupKind.Kind})
